@@ -1,0 +1,199 @@
+"""The model file: one file that holds all a studio needs to open a model.
+
+Contents (a dict of plain data and tensors, saved with torch.save):
+  format, version      "face-studio-model", 1
+  config               the VAEConfig as a dict: enough to rebuild the network (as in nanoGPT)
+  state_dict           the weights
+  history              the training history: one dict of floats per logged point
+  dataset              a description of the training data (name, source, size, framing, ...)
+  train_mu             the mean mu of the training faces (N, D), so the map needs no data
+  train_state          what resuming needs: step, epoch, optimiser state, training settings
+  meta                 name, created, studio version, device, seconds trained
+
+Saving is atomic: the file is written beside the target, flushed to disk and renamed over it, so
+a crash mid-save leaves the previous file intact. Loading uses torch.load(weights_only=True),
+which unpickles only tensors and plain containers and refuses anything else without running it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from studio.engine.errors import ModelFileError
+from studio.engine.model import VAE, VAEConfig
+
+log = logging.getLogger(__name__)
+
+FORMAT = "face-studio-model"
+VERSION = 1
+SUFFIX = ".pt"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    config: VAEConfig
+    state_dict: dict
+    history: tuple = ()
+    dataset: dict = field(default_factory=dict)
+    train_mu: torch.Tensor | None = None
+    train_state: dict | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name") or "model")
+
+    def build(self, device: str | torch.device = "cpu") -> VAE:
+        """The VAE with these weights, in eval mode."""
+        model = VAE(self.config)
+        try:
+            model.load_state_dict(self.state_dict)
+        except RuntimeError as e:
+            raise ModelFileError(self.meta.get("path", "model"),
+                                 f"weights do not fit the config ({str(e).splitlines()[0]})") from None
+        return model.to(device).eval()
+
+    def without_train_state(self) -> "ModelFile":
+        return replace(self, train_state=None)
+
+
+def _payload(mf: ModelFile) -> dict:
+    return {
+        "format": FORMAT, "version": VERSION,
+        "config": mf.config.to_dict(),
+        "state_dict": {k: v.detach().cpu().contiguous() for k, v in mf.state_dict.items()},
+        "history": [dict(h) for h in mf.history],
+        "dataset": dict(mf.dataset),
+        "train_mu": None if mf.train_mu is None else mf.train_mu.detach().float().cpu().contiguous(),
+        "train_state": mf.train_state,
+        "meta": {k: v for k, v in mf.meta.items() if k != "path"},
+    }
+
+
+def save_model(path: str | Path, mf: ModelFile) -> Path:
+    """Write a model file atomically: the old file stays whole until the new one is complete."""
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(path, "is a folder; give a file name such as model.pt")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ModelFileError(path, f"folder {parent} does not exist")
+    tmp = parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(_payload(mf), f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        fd = os.open(parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    return path
+
+
+def load_model_file(path: str | Path) -> ModelFile:
+    """Open a model file, never running code from it. Raises ModelFileError with one line."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(path, "no such file")
+    if path.is_dir():
+        raise ModelFileError(path, "is a folder, not a model file")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head:
+        raise ModelFileError(path, "empty file, not a Face Studio model")
+    if head[:2] == b"PK" and not zipfile.is_zipfile(path):
+        raise ModelFileError(path, "truncated or damaged model file (it ends early); "
+                                   "the model cannot be opened")
+    if head[:2] != b"PK" and head[:1] != b"\x80":
+        raise ModelFileError(path, "not a Face Studio model file")
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "weights only" in str(e).lower() or "weights_only" in str(e).lower():
+            raise ModelFileError(path, "refused: the file holds code or objects that are not plain "
+                                       "data (nothing from it was run)") from None
+        raise ModelFileError(path, "not a Face Studio model file (unreadable data)") from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ModelFileError(path, f"truncated or damaged model file ({first[:120]})") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise ModelFileError(path, "not a Face Studio model file")
+    if raw.get("version") != VERSION:
+        raise ModelFileError(path, f"model file version {raw.get('version')} is not supported "
+                                   f"by this Face Studio (it reads version {VERSION})")
+    try:
+        config = VAEConfig.from_dict(raw["config"])
+        state = raw["state_dict"]
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise ValueError("weights are not a set of tensors")
+        mu = raw.get("train_mu")
+        if mu is not None and (mu.ndim != 2 or mu.shape[1] != config.latent_dim):
+            raise ValueError(f"training mu has shape {tuple(mu.shape)}, "
+                             f"expected (N, {config.latent_dim})")
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(path, f"damaged model file ({e})") from None
+    meta = dict(raw.get("meta") or {})
+    meta["path"] = str(path)
+    meta.setdefault("name", path.stem)
+    return ModelFile(config=config, state_dict=state, history=tuple(raw.get("history") or ()),
+                     dataset=dict(raw.get("dataset") or {}), train_mu=mu,
+                     train_state=raw.get("train_state"), meta=meta)
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VAE, ModelFile]:
+    mf = load_model_file(path)
+    return mf.build(device), mf
+
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- the models that ship with Face Studio -------------------------------------------------------
+def models_dirs() -> list[Path]:
+    """Where shipped models live: inside the installed package (a wheel carries them as
+    studio/_models) and, in a checkout or an editable install, the repository's models/."""
+    here = Path(__file__).resolve().parent.parent  # .../studio
+    return [d for d in (here / "_models", here.parent / "models") if d.is_dir()]
+
+
+def shipped_models() -> list[Path]:
+    seen, out = set(), []
+    for d in models_dirs():
+        for p in sorted(d.glob(f"*{SUFFIX}")):
+            if p.name not in seen:
+                seen.add(p.name)
+                out.append(p)
+    return out
+
+
+def find_model(name_or_path: str | Path) -> Path:
+    """A path as given if it exists, else a shipped model by file name or stem."""
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    for m in shipped_models():
+        if p.name in (m.name, m.stem):
+            return m
+    return p  # load_model_file reports it missing

@@ -1,0 +1,90 @@
+"""A loaded model and the operations the studio asks of it, in numpy terms.
+
+`FaceModel` is what the command line and the window's engine thread hold: it frames photos,
+encodes them to (mu, sigma), and decodes any z to uint8 faces. It is not thread-safe by itself:
+one thread owns it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from studio.engine import data as data_mod
+from studio.engine.checkpoint import ModelFile, find_model, load_model_file
+from studio.engine.faces import Framed
+from studio.engine.latent import Projection
+from studio.engine.model import VAE
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A photo as the model describes it."""
+
+    path: str
+    framed: Framed
+    mu: np.ndarray     # (D,)
+    sigma: np.ndarray  # (D,)
+
+
+class FaceModel:
+    def __init__(self, model: VAE, file: ModelFile, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.file = file
+        self.config = file.config
+
+    @classmethod
+    def open(cls, path: str | Path, device: str = "cpu") -> "FaceModel":
+        mf = load_model_file(find_model(path))
+        return cls(mf.build(device), mf, device)
+
+    @property
+    def name(self) -> str:
+        return self.file.name
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def training_mu(self) -> np.ndarray:
+        mu = self.file.train_mu
+        return np.zeros((0, self.latent_dim)) if mu is None else mu.numpy().astype(np.float64)
+
+    def projection(self) -> Projection:
+        """The map: the latent itself for 2 dims, else the PCA plane of the training mu."""
+        mu = self.training_mu()
+        if self.latent_dim == 2:
+            return Projection.identity2d()
+        if len(mu) < 2:  # a model file without training mu: the first two dimensions
+            return Projection.from_dims(self.latent_dim, 0, min(1, self.latent_dim - 1))
+        return Projection.pca(mu)
+
+    # -- model calls --------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode_images(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Framed uint8 faces -> (mu, sigma), each (N, D) float64."""
+        x = data_mod.to_tensor(images).to(self.device)
+        mu, logvar = self.model.encode(x)
+        return (mu.double().cpu().numpy(), torch.exp(0.5 * logvar).double().cpu().numpy())
+
+    @torch.no_grad()
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """z (D,) or (N, D) -> uint8 faces (N, S, S) or (N, S, S, 3)."""
+        z = torch.as_tensor(np.atleast_2d(z), dtype=torch.float32, device=self.device)
+        return data_mod.to_uint8(self.model.decode(z))
+
+    def frame(self, path: str | Path, framing: str = "auto") -> Framed:
+        return data_mod.load_photo(path, self.config.image_size, self.config.channels, framing)
+
+    def encode_photo(self, path: str | Path, framing: str = "auto") -> Encoded:
+        framed = self.frame(path, framing)
+        mu, sigma = self.encode_images([framed.image])
+        return Encoded(str(path), framed, mu[0], sigma[0])
+
+    def reconstruct(self, images: list[np.ndarray]) -> np.ndarray:
+        mu, _ = self.encode_images(images)
+        return self.decode(mu)

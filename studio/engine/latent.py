@@ -1,0 +1,148 @@
+"""Tools for moving through the latent space: paths, the 2-D map and posterior samples.
+
+All functions take and return numpy float arrays (z has shape (D,) or (N, D)); none touches the
+model, so the map and the morph can be computed anywhere and decoded by whoever owns the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PATHS = ("lerp", "slerp")
+
+
+def lerp(a: np.ndarray, b: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    t = np.asarray(t, dtype=np.float64)[..., None]
+    return (1.0 - t) * a + t * b
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    """Spherical interpolation, with the radius interpolated linearly: it stays in the shell
+    where a Gaussian prior puts its mass, as White (2016) recommends for sampling generative
+    models. Falls back to lerp when a and b point the same way (or either is zero)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na < 1e-12 or nb < 1e-12:
+        return lerp(a, b, t)
+    ua, ub = a / na, b / nb
+    omega = np.arccos(np.clip(np.dot(ua, ub), -1.0, 1.0))
+    if omega < 1e-6 or np.pi - omega < 1e-6:
+        return lerp(a, b, t)
+    tt = t[..., None]
+    so = np.sin(omega)
+    direction = (np.sin((1.0 - tt) * omega) / so) * ua + (np.sin(tt * omega) / so) * ub
+    radius = (1.0 - tt) * na + tt * nb
+    return direction * radius
+
+
+def path(keyframes: np.ndarray, frames_per_segment: int, method: str = "lerp") -> np.ndarray:
+    """z along keyframes k0 -> k1 -> ... : `frames_per_segment` frames per segment, the first
+    frame exactly k0 and the last exactly the last keyframe. Returns (F, D) with
+    F = frames_per_segment * (K - 1) + 1 for K >= 2 keyframes."""
+    keys = np.asarray(keyframes, dtype=np.float64)
+    if keys.ndim != 2 or keys.shape[0] < 1:
+        raise ValueError("keyframes must be an array (K, D) with K >= 1")
+    if method not in PATHS:
+        raise ValueError(f"path must be one of {', '.join(PATHS)}, not {method!r}")
+    if frames_per_segment < 1:
+        raise ValueError("frames per segment must be at least 1")
+    if keys.shape[0] == 1:
+        return keys.copy()
+    f = lerp if method == "lerp" else slerp
+    t = np.arange(frames_per_segment) / frames_per_segment
+    parts = [f(a, b, t) for a, b in zip(keys[:-1], keys[1:])]
+    parts.append(keys[-1:])
+    return np.concatenate(parts)
+
+
+def at(keyframes: np.ndarray, t: float, method: str = "lerp") -> np.ndarray:
+    """The point at t in [0, 1] along the whole keyframe path (segments of equal length in t)."""
+    keys = np.asarray(keyframes, dtype=np.float64)
+    if keys.shape[0] == 1:
+        return keys[0].copy()
+    s = float(np.clip(t, 0.0, 1.0)) * (keys.shape[0] - 1)
+    i = min(int(s), keys.shape[0] - 2)
+    f = lerp if method == "lerp" else slerp
+    return f(keys[i], keys[i + 1], s - i)
+
+
+def posterior_samples(mu: np.ndarray, sigma: np.ndarray, n: int,
+                      rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """n draws of z = mu + sigma * eps from a face's posterior q(z | x): (n, D)."""
+    rng = np.random.default_rng(rng)
+    mu = np.asarray(mu, dtype=np.float64)
+    sigma = np.asarray(sigma, dtype=np.float64)
+    return mu + sigma * rng.standard_normal((n, mu.shape[-1]))
+
+
+def prior_samples(dim: int, n: int, temperature: float = 1.0,
+                  rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """n draws from the prior N(0, T^2 I): (n, D)."""
+    rng = np.random.default_rng(rng)
+    return temperature * rng.standard_normal((n, dim))
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A plane through the latent space and its inverse.
+
+    project(z) = (z - origin) @ axes.T gives map coordinates; unproject(xy, anchor) is the point
+    of the plane through `anchor` (parallel to the axes) that projects to xy, so that clicking the
+    map moves only within the plane and keeps the anchor face's other coordinates.
+    With a 2-D latent space the axes are the identity and the map is the latent space itself.
+    """
+
+    origin: np.ndarray  # (D,)
+    axes: np.ndarray    # (2, D), orthonormal rows
+    explained: tuple[float, float] = (1.0, 1.0)  # share of the variance along each axis
+    kind: str = "latent"
+
+    @classmethod
+    def identity2d(cls) -> "Projection":
+        return cls(np.zeros(2), np.eye(2), (1.0, 1.0), "latent")
+
+    @classmethod
+    def from_dims(cls, dim: int, i: int, j: int) -> "Projection":
+        """The plane of two chosen latent dimensions."""
+        axes = np.zeros((2, dim))
+        axes[0, i] = axes[1, j] = 1.0
+        return cls(np.zeros(dim), axes, (1.0, 1.0), f"dims {i},{j}")
+
+    @classmethod
+    def pca(cls, mu: np.ndarray) -> "Projection":
+        """The first two principal axes of the training faces' mu."""
+        mu = np.asarray(mu, dtype=np.float64)
+        if mu.ndim != 2 or mu.shape[0] < 2:
+            raise ValueError("PCA needs at least two points")
+        origin = mu.mean(0)
+        _, s, vt = np.linalg.svd(mu - origin, full_matrices=False)
+        var = s ** 2
+        share = var / var.sum() if var.sum() > 0 else np.zeros_like(var)
+        axes = vt[:2]
+        if axes.shape[0] < 2:  # a 1-D latent space: the second axis is degenerate
+            axes = np.vstack([axes, np.zeros_like(axes)])
+            share = np.append(share, 0.0)
+        # a fixed sign per axis, so the map does not flip between runs
+        signs = np.sign(axes[np.arange(2), np.abs(axes).argmax(1)])
+        axes = axes * np.where(signs == 0, 1.0, signs)[:, None]
+        return cls(origin, axes, (float(share[0]), float(share[1])), "pca")
+
+    @classmethod
+    def for_mu(cls, mu: np.ndarray) -> "Projection":
+        """The natural map of a model: the latent itself for 2-D, else PCA of the mu."""
+        mu = np.asarray(mu)
+        if mu.shape[-1] == 2:
+            return cls.identity2d()
+        return cls.pca(mu)
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        return (np.asarray(z, dtype=np.float64) - self.origin) @ self.axes.T
+
+    def unproject(self, xy: np.ndarray, anchor: np.ndarray | None = None) -> np.ndarray:
+        xy = np.asarray(xy, dtype=np.float64)
+        anchor = self.origin if anchor is None else np.asarray(anchor, dtype=np.float64)
+        return anchor + (xy - self.project(anchor)) @ self.axes

@@ -1,0 +1,193 @@
+"""The VAE: one config dataclass and one module, in the manner of nanoGPT's model.py.
+
+The encoder maps an image x (C x S x S, values in [0, 1]) to the mean mu and log-variance logvar
+of a diagonal Gaussian q(z | x); `reparameterize` draws z = mu + sigma * eps; the decoder maps z
+to the parameters of p(x | z): Bernoulli probabilities or the mean of a Gaussian with a fixed
+standard deviation `sigma`. The prior p(z) is a standard normal. `loss` returns the
+reconstruction term (negative log-likelihood, nats per image), the KL term (nats per image) and
+their weighted total separately, so that the training panel can plot each one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+LIKELIHOODS = ("gaussian", "bernoulli")
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Everything needed to rebuild a VAE; stored in every model file.
+
+    image_size: side S of the square input, in pixels (the story's faces are grey 32 x 32).
+    channels: 1 (grey) or 3 (RGB).
+    latent_dim: number of latent dimensions D.
+    widths: channels of the encoder's stride-2 convolutions (the decoder mirrors them).
+    likelihood: "gaussian" (fixed standard deviation `sigma`) or "bernoulli".
+    sigma: the Gaussian decoder's standard deviation, in [0, 1] pixel units. Smaller sigma means
+        sharper reconstructions and a larger KL; 0.1 keeps KL well under 100 nats at 16 dims.
+    beta: weight of the KL term in the training loss (1 is the true ELBO).
+    """
+
+    image_size: int = 32
+    channels: int = 1
+    latent_dim: int = 16
+    widths: tuple[int, ...] = (32, 64, 128)
+    likelihood: str = "gaussian"
+    sigma: float = 0.1
+    beta: float = 1.0
+
+    def __post_init__(self):
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, not {self.channels}")
+        if not 8 <= self.image_size <= 512:
+            raise ValueError(f"image size must be between 8 and 512 pixels, not {self.image_size}")
+        if self.latent_dim < 1:
+            raise ValueError(f"latent dims must be at least 1, not {self.latent_dim}")
+        if not self.widths or any(w < 1 for w in self.widths):
+            raise ValueError(f"widths must be positive, not {self.widths}")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, not {self.likelihood!r}")
+        if not 0 < self.sigma <= 1:
+            raise ValueError(f"sigma must be in (0, 1], not {self.sigma}")
+        if self.beta < 0:
+            raise ValueError(f"beta must not be negative, not {self.beta}")
+        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["widths"] = list(self.widths)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "VAEConfig":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown config fields: {', '.join(sorted(unknown))}")
+        d = dict(d)
+        if "widths" in d:
+            d["widths"] = tuple(d["widths"])
+        return cls(**d)
+
+    @property
+    def pixels(self) -> int:
+        return self.channels * self.image_size * self.image_size
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """Per-image means over a batch, in nats. `total` is what the optimiser minimises."""
+
+    recon: torch.Tensor
+    kl: torch.Tensor
+    total: torch.Tensor
+    kl_per_dim: torch.Tensor = field(repr=False, default=None)
+
+
+def _down_sizes(size: int, n: int) -> list[int]:
+    sizes = [size]
+    for _ in range(n):
+        sizes.append((sizes[-1] + 1) // 2)  # a 3x3 conv, stride 2, padding 1 gives ceil(s / 2)
+    return sizes
+
+
+class VAE(nn.Module):
+    """A convolutional VAE for small square faces."""
+
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        c, widths = config.channels, config.widths
+        self._sizes = _down_sizes(config.image_size, len(widths))
+        s0 = self._sizes[-1]
+        enc: list[nn.Module] = []
+        prev = c
+        for w in widths:
+            enc += [nn.Conv2d(prev, w, 3, stride=2, padding=1), nn.SiLU()]
+            prev = w
+        self.encoder = nn.Sequential(*enc, nn.Flatten())
+        feat = widths[-1] * s0 * s0
+        self.to_stats = nn.Linear(feat, 2 * config.latent_dim)
+        self.from_z = nn.Linear(config.latent_dim, feat)
+        dec: list[nn.Module] = []
+        rev = list(reversed(widths))
+        for w_in, w_out in zip(rev, rev[1:]):
+            dec += [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1), nn.SiLU()]
+        dec += [nn.ConvTranspose2d(rev[-1], rev[-1], 4, stride=2, padding=1), nn.SiLU(),
+                nn.Conv2d(rev[-1], c, 3, padding=1)]
+        self.decoder = nn.Sequential(*dec)
+
+    # -- the three operations the studio is made of -------------------------------------------
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (N, C, S, S) in [0, 1] -> (mu, logvar), each (N, D)."""
+        h = self.encoder(x * 2 - 1)
+        mu, logvar = self.to_stats(h).float().chunk(2, dim=1)
+        return mu, logvar.clamp(-12.0, 8.0)
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
+        """z = mu + sigma * eps with eps ~ N(0, I)."""
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        cfg = self.config
+        s0 = self._sizes[-1]
+        h = F.silu(self.from_z(z)).view(-1, cfg.widths[-1], s0, s0)
+        out = self.decoder(h)
+        # The decoder grows s0 * 2^n >= S; crop the centre to exactly S x S.
+        extra = out.shape[-1] - cfg.image_size
+        if extra:
+            a = extra // 2
+            out = out[..., a:a + cfg.image_size, a:a + cfg.image_size]
+        return out
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z: (N, D) -> images (N, C, S, S) in [0, 1] (the mean of p(x | z))."""
+        return torch.sigmoid(self.decode_logits(z).float())
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar, generator)
+        return self.decode_logits(z), mu, logvar
+
+    # -- the loss ----------------------------------------------------------------------------
+    def recon_nll(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """-log p(x | z) per image, in nats: shape (N,)."""
+        logits = logits.float()
+        if self.config.likelihood == "bernoulli":
+            nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+        else:
+            s = self.config.sigma
+            mean = torch.sigmoid(logits)
+            nll = 0.5 * ((x - mean) / s) ** 2 + math.log(s) + 0.5 * math.log(2 * math.pi)
+        return nll.flatten(1).sum(1)
+
+    @staticmethod
+    def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """KL(q(z | x) || N(0, I)) per image and dimension, in nats: shape (N, D)."""
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+    def loss(self, x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+             kl_weight: float | None = None) -> LossTerms:
+        """Loss terms averaged over the batch. kl_weight defaults to the config's beta; training
+        passes beta times the warm-up factor."""
+        w = self.config.beta if kl_weight is None else kl_weight
+        recon = self.recon_nll(logits, x).mean()
+        kl_dims = self.kl_per_dim(mu, logvar)
+        kl = kl_dims.sum(1).mean()
+        return LossTerms(recon=recon, kl=kl, total=recon + w * kl, kl_per_dim=kl_dims.mean(0))
+
+
+def kl_warmup_weight(beta: float, step: int, warmup_steps: int) -> float:
+    """The KL weight at a step: rises linearly from 0 to beta over `warmup_steps`."""
+    if warmup_steps <= 0:
+        return beta
+    return beta * min(1.0, (step + 1) / warmup_steps)

@@ -1,0 +1,331 @@
+"""Training as a generator of immutable progress snapshots.
+
+    trainer = Trainer(faces, VAEConfig(latent_dim=16), TrainConfig(epochs=50))
+    for progress in trainer.steps():      # one optimiser step per snapshot
+        ...                               # stop iterating to pause or stop; call again to resume
+    save_model("face.pt", trainer.model_file("face"))
+
+Each `yield` is a point where the caller may pause (stop pulling) or stop (stop pulling and save).
+Everything random is drawn from generators seeded by (seed, epoch) for the data order and by
+(seed, step) for flips and the reparameterisation noise, so a run saved after any step and resumed
+from the file ends with the same weights as a run never interrupted (exactly, on the CPU).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Iterator
+
+import torch
+
+import studio
+from studio.engine.checkpoint import ModelFile
+from studio.engine.data import FaceSet
+from studio.engine.errors import StudioError
+from studio.engine.model import VAE, VAEConfig, kl_warmup_weight
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` picks cuda, then mps, then cpu; a named device that is not there is an error."""
+    if name not in DEVICES and not name.startswith("cuda:"):
+        raise StudioError(f"--device {name}: choose one of {', '.join(DEVICES)}")
+    mps = getattr(torch.backends, "mps", None)
+    has_mps = bool(mps and mps.is_available())
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if has_mps else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise StudioError(f"--device {name}: no CUDA GPU is available on this machine")
+    if name == "mps" and not has_mps:
+        raise StudioError("--device mps: Apple's Metal (MPS) is not available on this machine")
+    return torch.device(name)
+
+
+def device_label(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return device.type
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. epochs counts the whole run (a resumed run goes on to the same epoch);
+    max_seconds is a budget for one sitting. Either may be None; training stops at the first."""
+
+    epochs: int | None = 50
+    max_seconds: float | None = None
+    batch_size: int = 64
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "auto"
+    kl_warmup_steps: int = 200
+    flip: bool = True
+    amp: bool = True  # mixed precision on cuda (bfloat16 where supported, else float16)
+    max_map_faces: int = 20_000  # training mu kept in the model file for the map
+
+    def __post_init__(self):
+        if self.epochs is not None and self.epochs < 1:
+            raise StudioError(f"--epochs must be at least 1, not {self.epochs}")
+        if self.max_seconds is not None and self.max_seconds <= 0:
+            raise StudioError(f"--max-seconds must be positive, not {self.max_seconds}")
+        if self.batch_size < 1:
+            raise StudioError(f"--batch-size must be at least 1, not {self.batch_size}")
+        if not self.lr > 0:
+            raise StudioError(f"--lr must be positive, not {self.lr}")
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One snapshot, yielded after every optimiser step. Losses are per image, in nats."""
+
+    step: int
+    epoch: int                # completed epochs
+    batch: int                # batches done in the current epoch
+    batches_per_epoch: int
+    epochs: int | None        # the target, if any
+    recon: float
+    kl: float
+    total: float
+    kl_weight: float
+    images_per_s: float
+    elapsed_s: float          # this sitting
+    eta_s: float | None       # to the first stopping point, None if open-ended
+    fraction: float           # 0..1 towards the first stopping point
+    done: bool
+    device: str
+
+
+def _seed(*parts: int) -> int:
+    h = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(h, "little") & ((1 << 63) - 1)
+
+
+class Trainer:
+    """Trains a VAE on a FaceSet; resumable from a ModelFile that holds a train_state."""
+
+    def __init__(self, data: FaceSet, config: VAEConfig | None = None,
+                 train: TrainConfig | None = None, resume: ModelFile | None = None,
+                 name: str = "model"):
+        if len(data) == 0:
+            raise StudioError("no training images")
+        self.data = data
+        self.train_config = train or TrainConfig()
+        self.device = resolve_device(self.train_config.device)
+        self.name = name
+        if resume is not None:
+            if not resume.train_state:
+                raise StudioError(f"{resume.meta.get('path', 'model')}: holds no training state "
+                                  "to resume from")
+            config = resume.config
+        self.config = config or VAEConfig()
+        shape = tuple(data.images.shape[1:])
+        want = (self.config.channels, self.config.image_size, self.config.image_size)
+        if shape != want:
+            raise StudioError(f"data is {shape[0]} x {shape[1]} x {shape[2]}, the model expects "
+                              f"{want[0]} x {want[1]} x {want[2]}")
+        torch.manual_seed(_seed(self.train_config.seed, -1))
+        self.model = VAE(self.config).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.train_config.lr)
+        cuda = self.device.type == "cuda"
+        self.amp_dtype = None
+        if cuda and self.train_config.amp:
+            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.step = 0
+        self.epoch = 0
+        self.batch = 0
+        self.history: list[dict] = []
+        self.seconds_trained = 0.0
+        self.meta: dict = {}
+        self._epoch_sums = torch.zeros(3)
+        self._epoch_count = 0
+        self._images = data.images.to(self.device)
+        if resume is not None:
+            self._restore(resume)
+
+    # -- state ---------------------------------------------------------------------------------
+    def _restore(self, mf: ModelFile) -> None:
+        st = mf.train_state
+        self.model.load_state_dict(mf.state_dict)
+        self.optimizer.load_state_dict(st["optimizer"])
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.train_config.lr
+        if st.get("scaler"):
+            self.scaler.load_state_dict(st["scaler"])
+        self.step, self.epoch, self.batch = int(st["step"]), int(st["epoch"]), int(st["batch"])
+        self._epoch_sums = st.get("epoch_sums", torch.zeros(3)).clone()
+        self._epoch_count = int(st.get("epoch_count", 0))
+        self.history = [dict(h) for h in mf.history]
+        self.seconds_trained = float(mf.meta.get("seconds_trained", 0.0))
+        self.meta = {k: v for k, v in mf.meta.items() if k != "path"}
+        if st.get("images") != len(self.data):
+            log.warning("resuming on %d images; the saved run had %s", len(self.data), st.get("images"))
+
+    def train_state(self) -> dict:
+        return {
+            "step": self.step, "epoch": self.epoch, "batch": self.batch,
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
+            "epoch_sums": self._epoch_sums.clone(), "epoch_count": self._epoch_count,
+            "images": len(self.data),
+            "train_config": asdict(self.train_config),
+        }
+
+    @property
+    def batch_size(self) -> int:
+        return min(self.train_config.batch_size, len(self.data))
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def _perm(self, epoch: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(_seed(self.train_config.seed, 0, epoch))
+        return torch.randperm(len(self.data), generator=g)
+
+    # -- the loop --------------------------------------------------------------------------------
+    def steps(self) -> Iterator[TrainProgress]:
+        """Train, yielding a snapshot after every step, until the epoch target or time budget."""
+        tc = self.train_config
+        bs, bpe = self.batch_size, self.batches_per_epoch
+        start = time.perf_counter()
+        start_step = self.step
+        eps_gen = torch.Generator(device=self.device)
+        flip_gen = torch.Generator()
+        autocast = (torch.autocast(device_type="cuda", dtype=self.amp_dtype)
+                    if self.amp_dtype is not None else nullcontext())
+        perm_epoch, perm = -1, None
+        rate = None  # images per second, smoothed
+        last = start
+        while not self._finished(time.perf_counter() - start):
+            if perm_epoch != self.epoch:
+                perm, perm_epoch = self._perm(self.epoch).to(self.device), self.epoch
+            idx = perm[self.batch * bs:(self.batch + 1) * bs]
+            x = self._images[idx].float().div_(255.0)
+            if tc.flip:
+                flip_gen.manual_seed(_seed(tc.seed, 1, self.step))
+                mask = (torch.rand(x.shape[0], generator=flip_gen) < 0.5).to(self.device)
+                x = torch.where(mask[:, None, None, None], x.flip(-1), x)
+            eps_gen.manual_seed(_seed(tc.seed, 2, self.step))
+            kl_w = kl_warmup_weight(self.config.beta, self.step, tc.kl_warmup_steps)
+            self.model.train()
+            with autocast:
+                logits, mu, logvar = self.model(x, eps_gen)
+            terms = self.model.loss(x, logits, mu, logvar, kl_w)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(terms.total).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            vals = torch.stack([terms.recon.detach(), terms.kl.detach(), terms.total.detach()]).cpu()
+            self._epoch_sums += vals * len(idx)
+            self._epoch_count += len(idx)
+            self.step += 1
+            self.batch += 1
+            now = time.perf_counter()
+            dt = max(now - last, 1e-9)
+            last = now
+            inst = len(idx) / dt
+            rate = inst if rate is None else 0.9 * rate + 0.1 * inst
+            if self.batch >= bpe:
+                self._end_epoch(now - start)
+            elapsed = now - start
+            done = self._finished(elapsed)
+            eta, frac = self._eta(elapsed, self.step - start_step, bpe)
+            r, k, t = vals.tolist()
+            yield TrainProgress(
+                step=self.step, epoch=self.epoch, batch=self.batch, batches_per_epoch=bpe,
+                epochs=tc.epochs, recon=r, kl=k, total=t, kl_weight=kl_w, images_per_s=rate,
+                elapsed_s=elapsed, eta_s=0.0 if done else eta, fraction=1.0 if done else frac,
+                done=done, device=device_label(self.device))
+            if done:
+                break
+        self.seconds_trained += time.perf_counter() - start
+
+    def _finished(self, elapsed: float) -> bool:
+        tc = self.train_config
+        if tc.epochs is not None and self.epoch >= tc.epochs:
+            return True
+        return tc.max_seconds is not None and elapsed >= tc.max_seconds
+
+    def _eta(self, elapsed: float, steps_done: int, bpe: int) -> tuple[float | None, float]:
+        tc = self.train_config
+        etas, fracs = [], []
+        if tc.epochs is not None and steps_done > 0:
+            total = tc.epochs * bpe
+            left = max(0, total - (self.epoch * bpe + self.batch))
+            etas.append(left * elapsed / steps_done)
+            fracs.append(1 - left / total)
+        if tc.max_seconds is not None:
+            etas.append(max(0.0, tc.max_seconds - elapsed))
+            fracs.append(min(1.0, elapsed / tc.max_seconds))
+        if not etas:
+            return None, 0.0
+        i = min(range(len(etas)), key=lambda j: etas[j])
+        return etas[i], fracs[i]
+
+    def _end_epoch(self, elapsed: float) -> None:
+        means = (self._epoch_sums / max(1, self._epoch_count)).tolist()
+        self.history.append({"step": self.step, "epoch": self.epoch + 1, "recon": means[0],
+                             "kl": means[1], "total": means[2],
+                             "seconds": self.seconds_trained + elapsed})
+        self._epoch_sums = torch.zeros(3)
+        self._epoch_count = 0
+        self.epoch += 1
+        self.batch = 0
+
+    # -- results -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def training_mu(self) -> torch.Tensor:
+        """mu of the training faces (a fixed-seed sample of at most max_map_faces), unflipped."""
+        n = len(self.data)
+        cap = self.train_config.max_map_faces
+        if n > cap:
+            g = torch.Generator().manual_seed(_seed(self.train_config.seed, 3))
+            index = torch.randperm(n, generator=g)[:cap].sort().values
+        else:
+            index = torch.arange(n)
+        self.model.eval()
+        out = []
+        for chunk in index.split(512):
+            x = self._images[chunk.to(self.device)].float() / 255.0
+            out.append(self.model.encode(x)[0].float().cpu())
+        return torch.cat(out)
+
+    def model_file(self, name: str | None = None) -> ModelFile:
+        """A snapshot of the run for saving: weights, history, data description, training mu,
+        and the state to resume from."""
+        meta = dict(self.meta)
+        meta.update({
+            "name": name or self.name,
+            "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "studio_version": studio.__version__,
+            "device": device_label(self.device),
+            "seconds_trained": round(self.seconds_trained, 3),
+            "seed": self.train_config.seed,
+            "steps": self.step, "epochs": self.epoch,
+        })
+        state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+        return ModelFile(config=self.config, state_dict=state, history=tuple(self.history),
+                         dataset=dict(self.data.description), train_mu=self.training_mu(),
+                         train_state=_to_cpu(self.train_state()), meta=meta)
+
+
+def _to_cpu(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
