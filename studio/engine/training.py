@@ -26,7 +26,7 @@ import torch
 
 import studio
 from studio.engine.checkpoint import ModelFile
-from studio.engine.data import FaceSet
+from studio.engine.data import FaceSet, augment_batch
 from studio.engine.errors import StudioError
 from studio.engine.model import VAE, VAEConfig, kl_warmup_weight
 
@@ -70,7 +70,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     kl_warmup_steps: int = 200
-    flip: bool = True
+    flip: bool = True      # mirror half of each batch
+    jitter: float = 1.0    # small shifts, scales, turns and brightness changes (0 = none)
+    weight_decay: float = 0.0
     amp: bool = True  # mixed precision on cuda (bfloat16 where supported, else float16)
     max_map_faces: int = 20_000  # training mu kept in the model file for the map
 
@@ -136,7 +138,8 @@ class Trainer:
                               f"{want[0]} x {want[1]} x {want[2]}")
         torch.manual_seed(_seed(self.train_config.seed, -1))
         self.model = VAE(self.config).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.train_config.lr)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.train_config.lr,
+                                           weight_decay=self.train_config.weight_decay)
         cuda = self.device.type == "cuda"
         self.amp_dtype = None
         if cuda and self.train_config.amp:
@@ -202,7 +205,7 @@ class Trainer:
         start = time.perf_counter()
         start_step = self.step
         eps_gen = torch.Generator(device=self.device)
-        flip_gen = torch.Generator()
+        aug_gen = torch.Generator()
         autocast = (torch.autocast(device_type="cuda", dtype=self.amp_dtype)
                     if self.amp_dtype is not None else nullcontext())
         perm_epoch, perm = -1, None
@@ -213,10 +216,9 @@ class Trainer:
                 perm, perm_epoch = self._perm(self.epoch).to(self.device), self.epoch
             idx = perm[self.batch * bs:(self.batch + 1) * bs]
             x = self._images[idx].float().div_(255.0)
-            if tc.flip:
-                flip_gen.manual_seed(_seed(tc.seed, 1, self.step))
-                mask = (torch.rand(x.shape[0], generator=flip_gen) < 0.5).to(self.device)
-                x = torch.where(mask[:, None, None, None], x.flip(-1), x)
+            if tc.flip or tc.jitter > 0:
+                aug_gen.manual_seed(_seed(tc.seed, 1, self.step))
+                x = augment_batch(x, aug_gen, flip=tc.flip, jitter=tc.jitter)
             eps_gen.manual_seed(_seed(tc.seed, 2, self.step))
             kl_w = kl_warmup_weight(self.config.beta, self.step, tc.kl_warmup_steps)
             self.model.train()

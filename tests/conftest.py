@@ -1,0 +1,70 @@
+import os
+
+# Before anything can import Qt: no display on CI.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from studio.engine.data import FaceSet
+
+TINY = dict(image_size=16, channels=1, latent_dim=4, widths=(8, 16))
+
+
+@pytest.fixture
+def tiny_config():
+    from studio.engine.model import VAEConfig
+
+    return VAEConfig(**TINY)
+
+
+def make_faces(n=24, size=16, channels=1, seed=0) -> FaceSet:
+    """Synthetic 'faces': a bright ellipse of random size and brightness on a darker ground."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / (size - 1) * 2 - 1
+    out = []
+    for _ in range(n):
+        a, b = rng.uniform(0.4, 0.8, 2)
+        face = ((xx / a) ** 2 + (yy / b) ** 2 <= 1).astype(np.float64)
+        img = 0.2 + rng.uniform(0.3, 0.7) * face + rng.normal(0, 0.03, face.shape)
+        out.append(np.clip(img * 255, 0, 255).astype(np.uint8))
+    a = np.stack(out)[:, None]
+    if channels == 3:
+        a = np.repeat(a, 3, axis=1)
+    desc = {"name": "synthetic", "kind": "test", "images": n, "framing": "none"}
+    return FaceSet(torch.from_numpy(a), desc, tuple(f"s{i}" for i in range(n)))
+
+
+@pytest.fixture
+def tiny_faces():
+    return make_faces()
+
+
+@pytest.fixture
+def face_folder(tmp_path):
+    """A folder of 12 small grey 'face' PNGs in two sub-folders."""
+    faces = make_faces(12, size=20)
+    for i, im in enumerate(faces.images):
+        sub = tmp_path / "faces" / ("a" if i % 2 else "b")
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(im[0].numpy()).save(sub / f"f{i:02d}.png")
+    return tmp_path / "faces"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory):
+    """A tiny model trained on synthetic faces (enough that different z paint different faces),
+    saved once per session."""
+    from studio.engine.checkpoint import save_model
+    from studio.engine.model import VAEConfig
+    from studio.engine.training import TrainConfig, Trainer
+
+    tr = Trainer(make_faces(), VAEConfig(**TINY),
+                 TrainConfig(epochs=40, batch_size=8, lr=3e-3, device="cpu", seed=1), name="tiny")
+    for _ in tr.steps():
+        pass
+    path = tmp_path_factory.mktemp("models") / "tiny.pt"
+    save_model(path, tr.model_file())
+    return path

@@ -1,0 +1,121 @@
+import os
+import pickle
+
+import pytest
+import torch
+
+from studio.engine import checkpoint
+from studio.engine.checkpoint import ModelFile, load_model, load_model_file, save_model
+from studio.engine.errors import ModelFileError
+
+
+def test_round_trip_keeps_everything(tiny_model_path, tmp_path):
+    mf = load_model_file(tiny_model_path)
+    assert mf.name == "tiny"
+    assert mf.train_state and mf.train_state["step"] > 0
+    assert len(mf.history) == 40
+    copy = tmp_path / "copy.pt"
+    save_model(copy, mf)
+    again = load_model_file(copy)
+    assert again.config == mf.config
+    assert again.history == mf.history
+    assert again.dataset == mf.dataset
+    assert torch.equal(again.train_mu, mf.train_mu)
+    for k, v in mf.state_dict.items():
+        assert torch.equal(again.state_dict[k], v)
+    m1, m2 = mf.build(), again.build()
+    z = torch.randn(2, mf.config.latent_dim)
+    assert torch.equal(m1.decode(z), m2.decode(z))
+
+
+def test_a_crash_mid_save_leaves_the_old_file(tiny_model_path, tmp_path, monkeypatch):
+    target = tmp_path / "m.pt"
+    save_model(target, load_model_file(tiny_model_path))
+    before = target.read_bytes()
+
+    def boom(obj, f, *a, **k):
+        f.write(b"PK\x03\x04 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint.torch, "save", boom)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(target, load_model_file(tiny_model_path))
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary left behind
+
+
+class _RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("as_zip", [True, False])
+def test_a_pickle_that_runs_code_is_refused_and_not_run(tmp_path, as_zip):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    payload = {"format": "face-studio-model", "version": 1, "x": _RunsCode(marker)}
+    if as_zip:
+        torch.save(payload, evil)
+    else:
+        evil.write_bytes(pickle.dumps(payload))
+    with pytest.raises(ModelFileError, match="refused.*not plain data") as e:
+        load_model_file(evil)
+    assert str(evil) in str(e.value)
+    assert "\n" not in str(e.value)
+    assert not marker.exists()
+
+
+def test_truncated_file_gives_a_clear_error(tiny_model_path, tmp_path):
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(tiny_model_path.read_bytes()[:3000])
+    with pytest.raises(ModelFileError, match="truncated") as e:
+        load_model_file(cut)
+    assert str(cut) in str(e.value)
+
+
+@pytest.mark.parametrize("content,match", [
+    (b"", "empty"),
+    (b"hello, I am a text file\n", "not a Face Studio model"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not a Face Studio model"),
+])
+def test_foreign_files_are_refused(tmp_path, content, match):
+    p = tmp_path / "foreign.pt"
+    p.write_bytes(content)
+    with pytest.raises(ModelFileError, match=match):
+        load_model_file(p)
+
+
+def test_other_torch_files_are_not_models(tmp_path):
+    p = tmp_path / "weights.pt"
+    torch.save({"weight": torch.zeros(3)}, p)
+    with pytest.raises(ModelFileError, match="not a Face Studio model"):
+        load_model_file(p)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ModelFileError, match="no such file"):
+        load_model(tmp_path / "nope.pt")
+
+
+def test_shipped_models_are_found_and_open():
+    models = checkpoint.shipped_models()
+    names = {m.stem for m in models}
+    assert {"faces-2d", "faces-16d"} <= names
+    for m in models:
+        mf = load_model_file(m)
+        assert mf.train_mu is not None and mf.train_mu.shape[0] == 100
+        assert mf.dataset["kind"] == "builtin"
+    assert load_model_file(checkpoint.find_model("faces-2d")).config.latent_dim == 2
+
+
+def test_wheel_layout_is_searched_first(tmp_path, monkeypatch):
+    pkg = tmp_path / "site" / "studio"
+    (pkg / "engine").mkdir(parents=True)
+    (pkg / "_models").mkdir()
+    (pkg / "_models" / "faces-2d.pt").write_bytes(b"x")
+    monkeypatch.setattr(checkpoint, "__file__", str(pkg / "engine" / "checkpoint.py"))
+    assert checkpoint.models_dirs() == [pkg / "_models"]
+    assert checkpoint.find_model("faces-2d") == pkg / "_models" / "faces-2d.pt"

@@ -1,0 +1,33 @@
+import subprocess
+import sys
+
+BLOCK_QT = r"""
+import importlib.abc, sys
+
+class NoQt(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph"):
+            raise ImportError(f"{name} is blocked in this test")
+
+sys.meta_path.insert(0, NoQt())
+import pkgutil, importlib, studio.engine
+names = [m.name for m in pkgutil.walk_packages(studio.engine.__path__, "studio.engine.")]
+for n in names:
+    importlib.import_module(n)
+import studio.cli
+assert not [m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6", "pyqtgraph")]
+print(len(names))
+"""
+
+
+def test_engine_imports_with_qt_unimportable():
+    r = subprocess.run([sys.executable, "-c", BLOCK_QT], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    import studio.engine
+    assert int(r.stdout) >= len(studio.engine.MODULES)
+
+
+def test_the_blocker_really_blocks():
+    r = subprocess.run([sys.executable, "-c", BLOCK_QT.split("import pkgutil")[0] + "import PySide6"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "blocked" in r.stderr

@@ -1,0 +1,106 @@
+import dataclasses
+import itertools
+
+import pytest
+import torch
+
+from studio.engine.checkpoint import load_model_file, save_model
+from studio.engine.model import VAEConfig
+from studio.engine.training import TrainConfig, Trainer, TrainProgress, resolve_device
+from tests.conftest import TINY
+
+
+def _run(trainer, n=None):
+    it = trainer.steps()
+    snaps = list(it if n is None else itertools.islice(it, n))
+    it.close()
+    return snaps
+
+
+def test_snapshots_are_immutable_progress(tiny_faces):
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=2, batch_size=8, device="cpu"))
+    snaps = _run(tr)
+    assert len(snaps) == 2 * 3  # 24 images, batch 8: 3 steps an epoch
+    assert [s.step for s in snaps] == list(range(1, 7))
+    assert snaps[-1].done and snaps[-1].epoch == 2 and snaps[-1].fraction == 1.0
+    assert not snaps[0].done and 0 < snaps[0].fraction < 1
+    assert all(s.images_per_s > 0 for s in snaps)
+    assert snaps[0].eta_s is not None and snaps[0].eta_s >= 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snaps[0].step = 99
+    assert isinstance(snaps[0], TrainProgress)
+    assert len(tr.history) == 2 and tr.history[-1]["epoch"] == 2
+
+
+def test_pausing_is_just_not_pulling(tiny_faces):
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=2, batch_size=8, device="cpu"))
+    first = _run(tr, 2)
+    assert tr.step == 2
+    rest = _run(tr)  # resume in the same process
+    assert [s.step for s in first + rest] == list(range(1, 7))
+
+
+def test_time_budget_stops_training(tiny_faces):
+    tr = Trainer(tiny_faces, VAEConfig(**TINY),
+                 TrainConfig(epochs=None, max_seconds=0.5, batch_size=8, device="cpu"))
+    snaps = _run(tr)
+    assert snaps[-1].done
+    assert 0.5 <= snaps[-1].elapsed_s < 5
+
+
+def test_stop_and_resume_equals_uninterrupted(tiny_faces, tmp_path):
+    cfg = VAEConfig(**TINY)
+    tc = TrainConfig(epochs=3, batch_size=7, device="cpu", seed=5)  # 24/7: a ragged last batch
+    whole = Trainer(tiny_faces, cfg, tc)
+    _run(whole)
+
+    part = Trainer(tiny_faces, cfg, tc)
+    _run(part, 5)  # stop mid-epoch
+    path = tmp_path / "half.pt"
+    save_model(path, part.model_file())
+    resumed = Trainer(tiny_faces, train=tc, resume=load_model_file(path))
+    assert resumed.step == 5
+    _run(resumed)
+
+    assert resumed.step == whole.step
+    a, b = whole.model.state_dict(), resumed.model.state_dict()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert [h["total"] for h in resumed.history] == pytest.approx([h["total"] for h in whole.history])
+
+
+def test_training_lowers_the_loss(tiny_faces):
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=15, batch_size=8, lr=3e-3,
+                                                            device="cpu", kl_warmup_steps=0))
+    _run(tr)
+    assert tr.history[-1]["total"] < tr.history[0]["total"] - 50
+
+
+def test_model_file_holds_mu_of_every_training_face(tiny_faces):
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=1, batch_size=8, device="cpu"))
+    _run(tr)
+    mf = tr.model_file("x")
+    assert mf.train_mu.shape == (len(tiny_faces), TINY["latent_dim"])
+    assert mf.dataset["name"] == "synthetic"
+    assert mf.meta["name"] == "x" and mf.meta["steps"] == 3
+
+
+def test_map_faces_are_capped(tiny_faces):
+    tr = Trainer(tiny_faces, VAEConfig(**TINY),
+                 TrainConfig(epochs=1, batch_size=8, device="cpu", max_map_faces=10))
+    assert tr.training_mu().shape == (10, TINY["latent_dim"])
+
+
+def test_devices():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    from studio.engine.errors import StudioError
+    if not torch.cuda.is_available():
+        with pytest.raises(StudioError, match="no CUDA GPU"):
+            resolve_device("cuda")
+
+
+def test_wrong_image_shape_is_refused(tiny_faces):
+    from studio.engine.errors import StudioError
+    with pytest.raises(StudioError, match="expects"):
+        Trainer(tiny_faces, VAEConfig(**{**TINY, "image_size": 32}), TrainConfig(device="cpu"))
