@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 PROG = "face-studio"
+AUTOSAVE_S = 600.0  # long training runs save their progress this often
 
 
 class _Parser(argparse.ArgumentParser):
@@ -222,17 +224,23 @@ def cmd_train(a) -> int:
               f"{skipped}), {cfg.latent_dim} latent dims, {cfg.channels}x{cfg.image_size}x"
               f"{cfg.image_size}, on {training.device_label(device)}", file=sys.stderr)
     trainer = training.Trainer(faces, cfg, tc, resume=resume, name=a.name or out.stem)
-    interrupted = False
-    p = None
+    stop = []  # Ctrl-C asks to stop; the loop stops after the step in hand, and saves
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.append(True))
+    last_save = time.monotonic()
     try:
         for p in trainer.steps():
             if bar:
                 bar.update(p, force=p.done)
-    except KeyboardInterrupt:
-        interrupted = True
+            if stop:
+                break
+            if time.monotonic() - last_save > AUTOSAVE_S:  # a crash loses at most this much
+                checkpoint.save_model(out, trainer.model_file())
+                last_save = time.monotonic()
     finally:
+        signal.signal(signal.SIGINT, previous)
         if bar:
             bar.close()
+    interrupted = bool(stop)
     checkpoint.save_model(out, trainer.model_file())
     hist = trainer.history[-1] if trainer.history else None
     loss = f"; last epoch loss {hist['total']:.2f} (recon {hist['recon']:.2f}, kl {hist['kl']:.2f})" \

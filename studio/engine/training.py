@@ -136,8 +136,9 @@ class Trainer:
         if shape != want:
             raise StudioError(f"data is {shape[0]} x {shape[1]} x {shape[2]}, the model expects "
                               f"{want[0]} x {want[1]} x {want[2]}")
-        torch.manual_seed(_seed(self.train_config.seed, -1))
-        self.model = VAE(self.config).to(self.device)
+        with torch.random.fork_rng(devices=[]):  # seeded weights, global RNG left alone
+            torch.manual_seed(_seed(self.train_config.seed, -1))
+            self.model = VAE(self.config).to(self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.train_config.lr,
                                            weight_decay=self.train_config.weight_decay)
         cuda = self.device.type == "cuda"

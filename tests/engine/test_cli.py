@@ -160,3 +160,28 @@ def test_a_hostile_model_file_exits_2(tmp_path):
 def test_no_command_speaks_of_the_window():
     r = subprocess.run([sys.executable, "-m", "studio"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "window" in r.stdout
+
+
+def test_ctrl_c_stops_training_and_saves_a_resumable_file(face_folder, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "m.pt"
+    proc = subprocess.Popen([sys.executable, "-m", "studio", "train", str(face_folder), "--out",
+                             str(out), "--image-size", "16", "--latent-dim", "2",
+                             "--epochs", "100000", "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "epoch" not in line:  # training has started once the progress bar shows
+            line = proc.stderr.readline()
+            assert line, "training ended before it started"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out_text, err_text = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "--resume" in err_text and "Traceback" not in err_text
+    mf = load_model_file(out)
+    assert mf.train_state["step"] > 0 and mf.meta["epochs"] < 100000
