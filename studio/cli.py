@@ -330,9 +330,9 @@ def cmd_sample(a) -> int:
 
 
 def cmd_window(a) -> int:
-    print(f"{PROG}: the studio window is not built yet; the headless commands work now "
-          f"(see `{PROG} --help`).")
-    return 0
+    from studio.gui.app import run
+
+    return run(images=a.images)
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "encode": cmd_encode, "morph": cmd_morph,

@@ -1,0 +1,349 @@
+"""The engine as a service: one long-lived thread that owns the model and answers requests.
+
+Qt-free (the window adapts it in studio/gui/engine_thread.py). The caller submits immutable
+requests; each gets an id; results come back through the `emit` callback, on the engine's thread,
+as new numpy arrays. For interactive purposes (painting, morphing, hovering ...) only the newest
+pending request of each purpose is served: a request superseded before the engine reached it is
+dropped, as in napari's slicer and Orange3's ConcurrentWidgetMixin.
+
+Training runs on a thread of its own (`TrainingJob`), so that painting stays instant while it
+trains: every few seconds the job hands the engine a snapshot of the weights and the new mu of
+the training faces, and the engine paints with those from then on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from studio.engine.checkpoint import ModelFile, find_model, load_model_file, save_model
+from studio.engine.errors import StudioError
+from studio.engine.inference import FaceModel
+from studio.engine.latent import Projection
+
+log = logging.getLogger(__name__)
+
+INTERACTIVE = frozenset({"paint", "morph", "hover", "random", "variations", "slider"})
+
+
+# -- requests ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoadModel:
+    path: str
+    id: int = 0
+    purpose: str = "model"
+
+
+@dataclass(frozen=True)
+class UseModel:
+    """Take a model file already in memory (a training snapshot, a finished run)."""
+    file: ModelFile
+    id: int = 0
+    purpose: str = "model"
+
+
+@dataclass(frozen=True)
+class Decode:
+    z: np.ndarray  # (N, D)
+    purpose: str = "paint"
+    id: int = 0
+    tag: Any = None  # echoed back (for example the map point or morph t)
+
+
+@dataclass(frozen=True)
+class EncodePhotos:
+    paths: tuple[str, ...]
+    id: int = 0
+    purpose: str = "photos"
+    tag: Any = None
+
+
+@dataclass(frozen=True)
+class ExportMorph:
+    keyframes: np.ndarray  # (K, D)
+    path: str
+    method: str = "lerp"
+    frames: int = 24       # per segment
+    duration_ms: int = 80
+    scale: int = 4
+    id: int = 0
+    purpose: str = "export"
+
+
+@dataclass(frozen=True)
+class SaveModel:
+    path: str
+    id: int = 0
+    purpose: str = "save"
+
+
+# -- results -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    path: str | None
+    config: Any
+    train_mu: np.ndarray        # (N, D)
+    projection: Projection
+    dataset: dict
+    history: tuple
+    device: str                 # where the engine paints
+    accelerator: str            # where training on "auto" would run: the GPU's name, or cpu
+    snapshot: bool = False      # True for a mid-training update
+
+
+@dataclass(frozen=True)
+class Photo:
+    path: str
+    framed: np.ndarray          # uint8, as the model sees it
+    method: str                 # face / centre / none
+    note: str
+    mu: np.ndarray
+    sigma: np.ndarray
+    reconstruction: np.ndarray
+    kl_per_dim: np.ndarray
+
+
+@dataclass(frozen=True)
+class Result:
+    id: int
+    purpose: str
+    value: Any = None
+    error: str | None = None
+    tag: Any = None
+    seconds: float = 0.0
+
+
+class EngineService:
+    """The thread that owns the model. `emit(result)` is called on that thread."""
+
+    def __init__(self, emit: Callable[[Result], None], device: str = "cpu"):
+        self._emit = emit
+        self.device = device
+        self._ids = itertools.count(1)
+        self._cond = threading.Condition()
+        self._queue: list = []             # FIFO of non-interactive requests
+        self._latest: dict[str, Any] = {}  # purpose -> newest interactive request
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="face-studio-engine", daemon=True)
+        self.model: FaceModel | None = None
+
+    def start(self) -> "EngineService":
+        self._thread.start()
+        return self
+
+    def submit(self, request) -> int:
+        rid = next(self._ids)
+        request = replace(request, id=rid)
+        with self._cond:
+            if request.purpose in INTERACTIVE:
+                self._latest[request.purpose] = request  # the older one, if any, is dropped
+            else:
+                self._queue.append(request)
+            self._cond.notify()
+        return rid
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    # -- the loop -------------------------------------------------------------------------------
+    def _next(self):
+        with self._cond:
+            while not self._stopping and not self._queue and not self._latest:
+                self._cond.wait()
+            if self._stopping:
+                return None
+            if self._queue:
+                return self._queue.pop(0)
+            purpose = min(self._latest, key=lambda k: self._latest[k].id)
+            return self._latest.pop(purpose)
+
+    def _run(self) -> None:
+        torch.set_grad_enabled(False)
+        while True:
+            req = self._next()
+            if req is None:
+                return
+            t0 = time.perf_counter()
+            try:
+                value = self._handle(req)
+                res = Result(req.id, req.purpose, value, tag=getattr(req, "tag", None))
+            except StudioError as e:
+                res = Result(req.id, req.purpose, error=str(e), tag=getattr(req, "tag", None))
+            except Exception as e:  # a bug must not kill the engine: report it and go on
+                log.exception("engine request %s failed", req)
+                res = Result(req.id, req.purpose, error=f"{type(e).__name__}: {e}")
+            self._emit(replace(res, seconds=time.perf_counter() - t0))
+
+    def _handle(self, req):
+        if isinstance(req, LoadModel):
+            return self._use(load_model_file(find_model(req.path)), snapshot=False)
+        if isinstance(req, UseModel):
+            return self._use(req.file, snapshot=bool(req.file.meta.get("snapshot")))
+        if self.model is None:
+            raise StudioError("no model is open")
+        if isinstance(req, Decode):
+            return self.model.decode(np.atleast_2d(req.z))
+        if isinstance(req, EncodePhotos):
+            return self._encode(req.paths)
+        if isinstance(req, ExportMorph):
+            from studio.engine.export import save_morph
+            from studio.engine.latent import path
+
+            frames = self.model.decode(path(req.keyframes, req.frames, req.method))
+            save_morph(list(frames), req.path, duration_ms=req.duration_ms, scale=req.scale)
+            return req.path
+        if isinstance(req, SaveModel):
+            save_model(req.path, self.model.file)
+            return req.path
+        raise TypeError(f"unknown request {type(req).__name__}")
+
+    def _use(self, mf: ModelFile, snapshot: bool) -> ModelInfo:
+        if self.model is not None and snapshot and self.model.config == mf.config:
+            self.model.model.load_state_dict(mf.state_dict)  # a training snapshot: swap weights
+            self.model.file = mf
+        else:
+            self.model = FaceModel(mf.build(self.device), mf, self.device)
+        from studio.engine.training import device_label, resolve_device
+
+        fm = self.model
+        return ModelInfo(name=fm.name, path=mf.meta.get("path"), config=mf.config,
+                         train_mu=fm.training_mu(), projection=fm.projection(),
+                         dataset=dict(mf.dataset), history=tuple(mf.history),
+                         device=device_label(torch.device(self.device)),
+                         accelerator=device_label(resolve_device("auto")), snapshot=snapshot)
+
+    def _encode(self, paths) -> tuple[list[Photo], list[str]]:
+        photos, errors = [], []
+        for p in paths:
+            try:
+                framed = self.model.frame(p)
+            except StudioError as e:
+                errors.append(str(e))
+                continue
+            mu, sigma = self.model.encode_images([framed.image])
+            logvar = np.log(sigma[0] ** 2)
+            kl = 0.5 * (mu[0] ** 2 + sigma[0] ** 2 - 1 - logvar)
+            photos.append(Photo(str(p), framed.image, framed.method, framed.note, mu[0], sigma[0],
+                                self.model.decode(mu[0])[0], kl))
+        return photos, errors
+
+
+# -- training on a thread of its own ---------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainRequest:
+    data: str                         # "builtin" or a folder
+    latent_dim: int = 16
+    image_size: int = 32
+    channels: int = 1
+    epochs: int | None = 200
+    max_seconds: float | None = None
+    beta: float = 1.0
+    device: str = "auto"
+    seed: int = 0
+    name: str = "my model"
+    resume: ModelFile | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    kind: str                 # "loading", "progress", "snapshot", "finished", "failed"
+    progress: Any = None      # TrainProgress
+    file: ModelFile | None = None
+    message: str = ""
+
+
+class TrainingJob:
+    """Trains on a thread; pause, resume and stop take effect at the next step.
+    `emit(TrainEvent)` is called on the training thread."""
+
+    def __init__(self, request: TrainRequest, emit: Callable[[TrainEvent], None],
+                 snapshot_every_s: float = 2.0, progress_every_s: float = 0.1):
+        self.request = request
+        self._emit = emit
+        self.snapshot_every_s = snapshot_every_s
+        self.progress_every_s = progress_every_s
+        self._stop = threading.Event()
+        self._run_flag = threading.Event()
+        self._run_flag.set()
+        self._thread = threading.Thread(target=self._main, name="face-studio-training", daemon=True)
+        self.trainer = None
+
+    def start(self) -> "TrainingJob":
+        self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        self._run_flag.clear()
+
+    def resume(self) -> None:
+        self._run_flag.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._run_flag.is_set()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        self._stop.set()
+        self._run_flag.set()
+        if timeout is not None and self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _main(self) -> None:
+        from studio.engine import data as data_mod
+        from studio.engine.model import VAEConfig
+        from studio.engine.training import TrainConfig, Trainer
+
+        r = self.request
+        try:
+            self._emit(TrainEvent("loading", message=f"reading {r.data}"))
+            cfg = r.resume.config if r.resume else VAEConfig(
+                image_size=r.image_size, channels=r.channels, latent_dim=r.latent_dim, beta=r.beta)
+            faces = data_mod.load_dataset(r.data, cfg.image_size, cfg.channels)
+            tc = TrainConfig(epochs=r.epochs, max_seconds=r.max_seconds, device=r.device,
+                             seed=r.seed)
+            self.trainer = Trainer(faces, cfg, tc, resume=r.resume, name=r.name)
+            last_snap = last_prog = time.monotonic()
+            p = None
+            for p in self.trainer.steps():
+                now = time.monotonic()
+                if now - last_prog >= self.progress_every_s or p.done:
+                    self._emit(TrainEvent("progress", progress=p))
+                    last_prog = now
+                if now - last_snap >= self.snapshot_every_s and not p.done:
+                    mf = self.trainer.model_file()
+                    self._emit(TrainEvent("snapshot", progress=p,
+                                          file=replace(mf, meta={**mf.meta, "snapshot": True})))
+                    last_snap = time.monotonic()
+                if not self._run_flag.is_set():
+                    self._run_flag.wait()
+                if self._stop.is_set():
+                    break
+            self._emit(TrainEvent("finished", progress=p, file=self.trainer.model_file(),
+                                  message="stopped" if self._stop.is_set() else "done"))
+        except StudioError as e:
+            self._emit(TrainEvent("failed", message=str(e)))
+        except Exception as e:
+            log.exception("training failed")
+            self._emit(TrainEvent("failed", message=f"{type(e).__name__}: {e}"))

@@ -1,0 +1,1 @@
+"""The studio window: everything that imports Qt lives here (the engine never does)."""

@@ -1,0 +1,122 @@
+"""The Analyst: how the encoder describes the selected face.
+
+The face as the model sees it beside its reconstruction; mu +- sigma for every latent dimension,
+ordered by how much the model uses each dimension (the variance of the training faces' mu along
+it, the "active units" measure of Burda et al. 2016: an unused dimension keeps every face at the
+prior and shows no spread); exact values in a table (and on hover); and variations drawn from the
+face's posterior z = mu + sigma * eps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from studio.gui.imaging import to_pixmap
+
+N_VARIATIONS = 6
+
+
+def _image_label(tip: str, side: int) -> QLabel:
+    lab = QLabel()
+    lab.setFixedSize(side, side)
+    lab.setAlignment(Qt.AlignCenter)
+    lab.setStyleSheet("background: #202020;")
+    lab.setToolTip(tip)
+    return lab
+
+
+class AnalystRoom(QWidget):
+    variations_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.order: np.ndarray = np.zeros(0, dtype=int)
+        self.photo = None
+        self.input = _image_label("The photo as the model sees it: framed, resized, grey or colour",
+                                  128)
+        self.recon = _image_label("The reconstruction: the decoder's face at this photo's mu", 128)
+        self.title = QLabel("Open photos (Ctrl+O) to see how the model describes them")
+        self.title.setWordWrap(True)
+
+        self.chart = pg.PlotWidget(background="w")
+        self.chart.setToolTip("mu +- sigma per latent dimension, most used first")
+        self.chart.setMouseEnabled(x=False, y=False)
+        self.chart.getAxis("bottom").setLabel("latent dimension (most used first)")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#669bbc")
+        self.err = pg.ErrorBarItem(pen=pg.mkPen("#29335c", width=1.5))
+        self.chart.addItem(self.bars)
+        self.chart.addItem(self.err)
+        self.chart.scene().sigMouseMoved.connect(self._on_chart_hovered)
+
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["dim", "mu", "sigma", "KL (nats)"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setToolTip("Exact values per latent dimension")
+
+        self.var_button = QPushButton("Variations")
+        self.var_button.setToolTip("Faces drawn from this photo's posterior: z = mu + sigma * eps")
+        self.var_button.clicked.connect(self.variations_requested)
+        self.var_labels = [_image_label("A face from the posterior", 56) for _ in range(N_VARIATIONS)]
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("<b>Analyst</b>"))
+        lay.addWidget(self.title)
+        imgs = QGridLayout()
+        imgs.addWidget(QLabel("input"), 0, 0)
+        imgs.addWidget(QLabel("reconstruction"), 0, 1)
+        imgs.addWidget(self.input, 1, 0)
+        imgs.addWidget(self.recon, 1, 1)
+        lay.addLayout(imgs)
+        lay.addWidget(self.chart, 2)
+        lay.addWidget(self.table, 1)
+        var = QHBoxLayout()
+        var.addWidget(self.var_button)
+        for lab in self.var_labels:
+            var.addWidget(lab)
+        var.addStretch(1)
+        lay.addLayout(var)
+
+    def set_usage(self, train_mu: np.ndarray, latent_dim: int) -> None:
+        """Order dimensions by how much the training faces spread along them."""
+        usage = train_mu.var(0) if len(train_mu) > 1 else np.zeros(latent_dim)
+        self.order = np.argsort(-usage, kind="stable")
+
+    def show_photo(self, photo) -> None:
+        self.photo = photo
+        self.input.setPixmap(to_pixmap(photo.framed, 128))
+        self.recon.setPixmap(to_pixmap(photo.reconstruction, 128))
+        note = f" ({photo.note})" if photo.note else ""
+        self.title.setText(f"{photo.path}{note}")
+        order = self.order if len(self.order) == len(photo.mu) else np.arange(len(photo.mu))
+        mu, sigma, kl = photo.mu[order], photo.sigma[order], photo.kl_per_dim[order]
+        x = np.arange(len(mu))
+        self.bars.setOpts(x=x, height=mu, width=0.6)
+        self.err.setData(x=x, y=mu, top=sigma, bottom=sigma, beam=0.3)
+        ticks = [(i, f"z{d}") for i, d in enumerate(order)]
+        self.chart.getAxis("bottom").setTicks([ticks if len(ticks) <= 16 else ticks[::2]])
+        self.table.setRowCount(len(mu))
+        for r, d in enumerate(order):
+            for c, v in enumerate((f"z{d}", f"{photo.mu[d]:+.4f}", f"{photo.sigma[d]:.4f}",
+                                   f"{photo.kl_per_dim[d]:.3f}")):
+                self.table.setItem(r, c, QTableWidgetItem(v))
+        for lab in self.var_labels:
+            lab.clear()
+
+    def show_variations(self, images: np.ndarray) -> None:
+        for lab, im in zip(self.var_labels, images):
+            lab.setPixmap(to_pixmap(im, 56))
+
+    def _on_chart_hovered(self, pos) -> None:
+        if self.photo is None or not len(self.order):
+            return
+        p = self.chart.getViewBox().mapSceneToView(pos)
+        i = int(round(p.x()))
+        if 0 <= i < len(self.order):
+            d = self.order[i]
+            self.chart.setToolTip(f"z{d}: mu {self.photo.mu[d]:+.4f}, sigma {self.photo.sigma[d]:.4f}, "
+                                  f"KL {self.photo.kl_per_dim[d]:.3f} nats")

@@ -1,0 +1,187 @@
+"""The Blueprint Room: a 2-D map of the latent space, drawn with pyqtgraph.
+
+Every training face is a point at its projected mu; loaded photos are labelled markers with
+their sigma ellipse; the morph path is a line; the point being painted is a cross. A left click
+paints the face at exactly that point, and a left drag paints continuously; the right button
+pans, the wheel zooms. Hovering shows the face under the cursor in the corner.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from studio.engine.latent import Projection
+from studio.gui.imaging import to_pixmap
+
+PHOTO_COLOURS = ["#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56"]
+
+
+class _PaintViewBox(pg.ViewBox):
+    """Left button paints (click or drag); other buttons pan as usual."""
+
+    def __init__(self, on_paint):
+        super().__init__()
+        self._on_paint = on_paint
+        self.setMouseMode(pg.ViewBox.PanMode)
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == Qt.LeftButton:
+            ev.accept()
+            p = self.mapSceneToView(ev.scenePos())
+            self._on_paint(p.x(), p.y())
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev, axis=None):
+        if ev.button() == Qt.LeftButton:
+            ev.accept()
+            p = self.mapSceneToView(ev.scenePos())
+            self._on_paint(p.x(), p.y())
+        else:
+            super().mouseDragEvent(ev, axis)
+
+
+class BlueprintRoom(QWidget):
+    point_painted = Signal(float, float)   # map coordinates of a click or drag
+    point_hovered = Signal(float, float)
+    axes_changed = Signal(str)             # "pca" or "i,j"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.projection: Projection | None = None
+        self.view = _PaintViewBox(self._paint)
+        self.plot = pg.PlotWidget(viewBox=self.view, background="w")
+        self.plot.setToolTip("Left click or drag: paint the face at that point. "
+                             "Right drag: pan. Wheel: zoom.")
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(90, 90, 90, 140))
+        self.path = pg.PlotCurveItem(pen=pg.mkPen("#e4572e", width=2, style=Qt.DashLine))
+        self.cursor = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#d00000", width=3))
+        for item in (self.points, self.path, self.cursor):
+            self.plot.addItem(item)
+        self._photo_items: list = []
+        self.plot.scene().sigMouseMoved.connect(self._on_scene_moved)
+
+        self.axes = QComboBox()
+        self.axes.setToolTip("Which plane of the latent space the map shows")
+        self.axes.currentIndexChanged.connect(self._on_axes_changed)
+        self.hover = QLabel()
+        self.hover.setFixedSize(72, 72)
+        self.hover.setToolTip("The face under the cursor")
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<b>Blueprint Room</b>"))
+        top.addStretch(1)
+        top.addWidget(QLabel("Axes:"))
+        top.addWidget(self.axes)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.plot, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.caption, 1)
+        bottom.addWidget(self.hover)
+        lay.addLayout(bottom)
+
+    # -- what is drawn ---------------------------------------------------------------------------
+    def set_model(self, projection: Projection, train_mu: np.ndarray, latent_dim: int,
+                  keep_view: bool = False) -> None:
+        self.projection = projection
+        self.axes.blockSignals(True)
+        self.axes.clear()
+        if latent_dim == 2:
+            self.axes.addItem("latent z0, z1", "latent")
+        else:
+            self.axes.addItem("PCA plane through the anchor face", "pca")
+            for i in range(min(latent_dim, 8)):
+                for j in range(i + 1, min(latent_dim, 8)):
+                    self.axes.addItem(f"z{i}, z{j}", f"{i},{j}")
+        self.axes.blockSignals(False)
+        self.set_points(train_mu, keep_view)
+        self._describe()
+
+    def set_projection(self, projection: Projection, train_mu: np.ndarray) -> None:
+        self.projection = projection
+        self.set_points(train_mu, keep_view=False)
+        self._describe()
+
+    def set_points(self, train_mu: np.ndarray, keep_view: bool = True) -> None:
+        xy = self.projection.project(train_mu) if len(train_mu) else np.zeros((0, 2))
+        self.points.setData(pos=xy)
+        if not keep_view:
+            self.view.autoRange(padding=0.1)
+
+    def _describe(self) -> None:
+        p = self.projection
+        if p.kind == "latent":
+            self.caption.setText("The map is the 2-D latent space itself.")
+        elif p.kind == "pca":
+            self.caption.setText(f"A plane through the latent space: PCA of the training faces "
+                                 f"({p.explained[0]:.0%} and {p.explained[1]:.0%} of their spread).")
+        else:
+            self.caption.setText(f"Latent {p.kind}; the other dims are the anchor face's.")
+
+    def set_photos(self, photos, projection: Projection | None = None) -> None:
+        for item in self._photo_items:
+            self.plot.removeItem(item)
+        self._photo_items = []
+        proj = projection or self.projection
+        if proj is None:
+            return
+        for i, ph in enumerate(photos):
+            colour = PHOTO_COLOURS[i % len(PHOTO_COLOURS)]
+            x, y = proj.project(ph.mu)
+            ex, ey = _sigma_ellipse(proj, ph.sigma)
+            ell = pg.PlotCurveItem(x + ex, y + ey, pen=pg.mkPen(colour, width=1.5))
+            dot = pg.ScatterPlotItem([x], [y], size=11, brush=pg.mkBrush(colour), pen=pg.mkPen("w"))
+            label = pg.TextItem(f"{i + 1}", color=colour, anchor=(0, 1))
+            label.setPos(x, y)
+            for item in (ell, dot, label):
+                self.plot.addItem(item)
+                self._photo_items.append(item)
+
+    def set_path(self, xy: np.ndarray | None) -> None:
+        if xy is None or len(xy) < 2:
+            self.path.setData([], [])
+        else:
+            self.path.setData(xy[:, 0], xy[:, 1])
+
+    def set_cursor(self, x: float, y: float) -> None:
+        self.cursor.setData([x], [y])
+
+    def set_hover_image(self, image: np.ndarray) -> None:
+        self.hover.setPixmap(to_pixmap(image, 72))
+
+    def view_to_widget(self, x: float, y: float) -> QPointF:
+        """Where map point (x, y) lies in the plot widget's own pixels (for tests and tools)."""
+        scene = self.view.mapViewToScene(QPointF(x, y))
+        return self.plot.mapFromScene(scene)
+
+    # -- events ----------------------------------------------------------------------------------
+    def _paint(self, x: float, y: float) -> None:
+        self.set_cursor(x, y)
+        self.point_painted.emit(x, y)
+
+    def _on_scene_moved(self, pos) -> None:
+        if self.projection is None or not self.view.sceneBoundingRect().contains(pos):
+            return
+        p = self.view.mapSceneToView(pos)
+        self.point_hovered.emit(p.x(), p.y())
+
+    def _on_axes_changed(self, index: int) -> None:
+        data = self.axes.itemData(index)
+        if data:
+            self.axes_changed.emit(data)
+
+
+def _sigma_ellipse(proj: Projection, sigma: np.ndarray, n: int = 48):
+    """The 1-sigma ellipse of a diagonal Gaussian, projected onto the map plane."""
+    cov = (proj.axes * sigma ** 2) @ proj.axes.T
+    vals, vecs = np.linalg.eigh(cov)
+    t = np.linspace(0, 2 * np.pi, n)
+    circle = np.stack([np.cos(t), np.sin(t)])
+    pts = vecs @ (np.sqrt(np.maximum(vals, 0))[:, None] * circle)
+    return pts[0], pts[1]

@@ -1,0 +1,107 @@
+"""The Qt side of the engine: results and training events arrive as Qt signals.
+
+The engine's own threads call `_deliver` and `_train_event`; the signals they emit cross to the
+GUI thread as queued connections, so no widget is ever touched from a worker thread. Stale
+interactive results (older than the newest request of their purpose) are dropped here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.engine.service import (INTERACTIVE, Decode, EncodePhotos, EngineService, ExportMorph,
+                                   LoadModel,
+                                   Result, SaveModel, TrainEvent, TrainingJob, TrainRequest,
+                                   UseModel)
+
+log = logging.getLogger(__name__)
+
+
+class EngineThread(QObject):
+    """Owns the engine service and the training job; speaks in signals."""
+
+    model_loaded = Signal(object)      # ModelInfo
+    decoded = Signal(object)           # Result with value = uint8 images (N, S, S[, 3])
+    photos_encoded = Signal(object)    # Result with value = (photos, errors)
+    model_saved = Signal(str)
+    failed = Signal(str)               # a one-line message for the person
+    training_event = Signal(object)    # TrainEvent
+    _result_arrived = Signal(object)
+    _train_arrived = Signal(object)
+
+    def __init__(self, device: str = "cpu", parent=None):
+        super().__init__(parent)
+        self._newest: dict[str, int] = {}
+        self._result_arrived.connect(self._on_result)
+        self._train_arrived.connect(self._on_train_event)
+        self.service = EngineService(self._result_arrived.emit, device=device).start()
+        self.job: TrainingJob | None = None
+
+    # -- requests --------------------------------------------------------------------------------
+    def _submit(self, request) -> int:
+        rid = self.service.submit(request)
+        self._newest[request.purpose] = rid
+        return rid
+
+    def load_model(self, path: str) -> int:
+        return self._submit(LoadModel(str(path)))
+
+    def use_model(self, file) -> int:
+        return self._submit(UseModel(file))
+
+    def decode(self, z, purpose: str = "paint", tag=None) -> int:
+        return self._submit(Decode(z, purpose, tag=tag))
+
+    def encode_photos(self, paths, tag=None) -> int:
+        return self._submit(EncodePhotos(tuple(str(p) for p in paths), tag=tag))
+
+    def export_morph(self, keyframes, path: str, method: str = "lerp") -> int:
+        return self._submit(ExportMorph(keyframes, str(path), method))
+
+    def save_model(self, path: str) -> int:
+        return self._submit(SaveModel(str(path)))
+
+    # -- training --------------------------------------------------------------------------------
+    def start_training(self, request: TrainRequest) -> None:
+        if self.training:
+            raise RuntimeError("training is already running")
+        self.job = TrainingJob(request, self._train_arrived.emit).start()
+
+    @property
+    def training(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def shutdown(self, timeout: float = 2.0) -> bool:
+        """Stop training and the engine; True when every thread has ended."""
+        ok = True
+        if self.job is not None:
+            ok = self.job.stop(timeout=timeout) and ok
+        ok = self.service.stop(timeout=timeout) and ok
+        return ok
+
+    # -- results, on the GUI thread --------------------------------------------------------------
+    def _on_result(self, res: Result) -> None:
+        if res.purpose in INTERACTIVE and res.id < self._newest.get(res.purpose, 0):
+            return  # a newer request of the same kind is on its way: this one is stale
+        if res.error:
+            self.failed.emit(res.error)
+            return
+        if res.purpose == "model":
+            self.model_loaded.emit(res.value)
+        elif res.purpose == "photos":
+            self.photos_encoded.emit(res)
+        elif res.purpose in ("save", "export"):
+            self.model_saved.emit(res.value)
+        else:
+            self.decoded.emit(res)
+
+    def _on_train_event(self, ev: TrainEvent) -> None:
+        if ev.kind == "snapshot" and ev.file is not None:
+            self.use_model(ev.file)
+        elif ev.kind == "finished" and ev.file is not None:
+            self.use_model(ev.file)
+        elif ev.kind == "failed":
+            self.failed.emit(ev.message)
+        self.training_event.emit(ev)

@@ -1,0 +1,65 @@
+"""The strip of loaded faces: thumbnails; pick the face to analyse and the morph's A and B."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from studio.gui.imaging import to_pixmap
+
+
+class PhotoStrip(QWidget):
+    selected = Signal(int)
+    a_chosen = Signal(int)
+    b_chosen = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setViewMode(QListWidget.IconMode)
+        self.list.setFlow(QListWidget.LeftToRight)
+        self.list.setWrapping(False)
+        self.list.setIconSize(QSize(56, 56))
+        self.list.setFixedHeight(96)
+        self.list.setToolTip("Loaded faces: click one to analyse it; set A and B for the morph")
+        self.list.currentRowChanged.connect(self._on_row_changed)
+        self.set_a = QPushButton("Set as A")
+        self.set_a.setToolTip("Use the selected face as the start of the morph")
+        self.set_b = QPushButton("Set as B")
+        self.set_b.setToolTip("Use the selected face as the end of the morph")
+        self.set_a.clicked.connect(lambda: self._emit_choice(self.a_chosen))
+        self.set_b.clicked.connect(lambda: self._emit_choice(self.b_chosen))
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.set_a)
+        buttons.addWidget(self.set_b)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.list, 1)
+        lay.addLayout(buttons)
+
+    def add(self, number: int, name: str, image) -> None:
+        item = QListWidgetItem(QIcon(to_pixmap(image, 56)), f"{number} {name}")
+        item.setToolTip(name)
+        item.setTextAlignment(Qt.AlignHCenter)
+        self.list.addItem(item)
+
+    def clear(self) -> None:
+        self.list.clear()
+
+    def mark(self, a: int | None, b: int | None) -> None:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            base = item.text().split(" [")[0]
+            tag = " [A]" if i == a else " [B]" if i == b else ""
+            item.setText(base + tag)
+
+    def _on_row_changed(self, row: int) -> None:
+        if row >= 0:
+            self.selected.emit(row)
+
+    def _emit_choice(self, signal) -> None:
+        row = self.list.currentRow()
+        if row >= 0:
+            signal.emit(row)

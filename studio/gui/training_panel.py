@@ -1,0 +1,160 @@
+"""The training panel: what to train on and how; Start, Pause, Resume, Stop; progress and curves."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+import pyqtgraph as pg
+
+from studio.engine.service import TrainRequest
+
+
+def _fmt_eta(s: float | None) -> str:
+    if s is None:
+        return "--:--"
+    s = int(round(s))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class TrainingPanel(QWidget):
+    start_requested = Signal(object)   # TrainRequest
+    pause_requested = Signal()
+    resume_requested = Signal()
+    stop_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.data = QComboBox()
+        self.data.addItem("Built-in faces (100)", "builtin")
+        self.data.addItem("Folder...", None)
+        self.data.setToolTip("What to train on: the built-in faces or a folder of photos")
+        self.data.activated.connect(self._on_data_activated)
+        self.latent = QSpinBox()
+        self.latent.setRange(1, 512)
+        self.latent.setValue(16)
+        self.latent.setToolTip("Latent dimensions: 2 makes the map the latent space itself")
+        self.size = QSpinBox()
+        self.size.setRange(16, 128)
+        self.size.setValue(32)
+        self.size.setToolTip("Image side in pixels")
+        self.epochs = QSpinBox()
+        self.epochs.setRange(0, 100000)
+        self.epochs.setValue(300)
+        self.epochs.setSpecialValueText("no limit")
+        self.epochs.setToolTip("Epochs to train (0: no limit, use the time budget)")
+        self.budget = QSpinBox()
+        self.budget.setRange(0, 24 * 3600)
+        self.budget.setValue(0)
+        self.budget.setSuffix(" s")
+        self.budget.setSpecialValueText("no limit")
+        self.budget.setToolTip("Time budget in seconds (0: no limit)")
+        self.beta = QDoubleSpinBox()
+        self.beta.setRange(0.0, 20.0)
+        self.beta.setSingleStep(0.1)
+        self.beta.setValue(1.0)
+        self.beta.setToolTip("Weight of the KL term: larger is smoother, blurrier")
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda", "mps"])
+        self.device.setToolTip("Where to train: auto picks the GPU when there is one")
+
+        self.start = QPushButton("Start")
+        self.start.setToolTip("Train a new model with these settings")
+        self.pause = QPushButton("Pause")
+        self.pause.setToolTip("Pause or resume training")
+        self.stop = QPushButton("Stop")
+        self.stop.setToolTip("Stop training; the model so far stays open (Model > Save as...)")
+        self.start.clicked.connect(self._on_start_clicked)
+        self.pause.clicked.connect(self._on_pause_clicked)
+        self.stop.clicked.connect(self.stop_requested)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setToolTip("Progress towards the epoch target or the time budget")
+        self.status = QLabel("Not training")
+
+        self.curves = pg.PlotWidget(background="w")
+        self.curves.setToolTip("Loss per image in nats: reconstruction, KL and total")
+        self.curves.addLegend(offset=(-10, 10))
+        self.curves.setLabel("bottom", "step")
+        self.curve_items = {
+            "recon": self.curves.plot(pen=pg.mkPen("#29335c", width=1.5), name="reconstruction"),
+            "kl": self.curves.plot(pen=pg.mkPen("#e4572e", width=1.5), name="KL"),
+            "total": self.curves.plot(pen=pg.mkPen("#333333", width=1, style=Qt.DashLine), name="total"),
+        }
+        self.curve_data = {k: [] for k in self.curve_items}
+        self.curve_steps: list[int] = []
+
+        form = QFormLayout()
+        form.addRow("Data", self.data)
+        form.addRow("Latent dims", self.latent)
+        form.addRow("Image size", self.size)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Time budget", self.budget)
+        form.addRow("Beta", self.beta)
+        form.addRow("Device", self.device)
+        buttons = QHBoxLayout()
+        for b in (self.start, self.pause, self.stop):
+            buttons.addWidget(b)
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addLayout(buttons)
+        left.addWidget(self.progress)
+        left.addWidget(self.status)
+        left.addStretch(1)
+        lay = QHBoxLayout(self)
+        lay.addLayout(left)
+        lay.addWidget(self.curves, 1)
+        self.set_running(False)
+
+    def _on_data_activated(self, index: int) -> None:
+        if self.data.itemData(index) is None:
+            folder = QFileDialog.getExistingDirectory(self, "Train on a folder of photos")
+            if folder:
+                self.data.insertItem(1, folder, folder)
+                self.data.setCurrentIndex(1)
+            else:
+                self.data.setCurrentIndex(0)
+
+    def request(self) -> TrainRequest:
+        return TrainRequest(
+            data=self.data.currentData() or "builtin", latent_dim=self.latent.value(),
+            image_size=self.size.value(), epochs=self.epochs.value() or None,
+            max_seconds=float(self.budget.value()) or None, beta=self.beta.value(),
+            device=self.device.currentText())
+
+    def _on_start_clicked(self) -> None:
+        req = self.request()
+        if req.epochs is None and req.max_seconds is None:
+            req = TrainRequest(**{**req.__dict__, "epochs": 300})
+        for k in self.curve_data:
+            self.curve_data[k].clear()
+        self.curve_steps.clear()
+        self.start_requested.emit(req)
+
+    def _on_pause_clicked(self) -> None:
+        if self.pause.text() == "Pause":
+            self.pause.setText("Resume")
+            self.pause_requested.emit()
+        else:
+            self.pause.setText("Pause")
+            self.resume_requested.emit()
+
+    def set_running(self, running: bool) -> None:
+        self.start.setEnabled(not running)
+        self.pause.setEnabled(running)
+        self.stop.setEnabled(running)
+        self.pause.setText("Pause")
+
+    def show_progress(self, p) -> None:
+        self.progress.setValue(int(p.fraction * 1000))
+        ep = f"epoch {p.epoch}" + (f"/{p.epochs}" if p.epochs else "")
+        self.status.setText(f"{ep}, step {p.step}: loss {p.total:.1f} (recon {p.recon:.1f}, "
+                            f"KL {p.kl:.1f}), {p.images_per_s:.0f} img/s, ETA {_fmt_eta(p.eta_s)}")
+        self.curve_steps.append(p.step)
+        for k in self.curve_items:
+            self.curve_data[k].append(getattr(p, k))
+            self.curve_items[k].setData(self.curve_steps, self.curve_data[k])
+
+    def show_message(self, text: str) -> None:
+        self.status.setText(text)
