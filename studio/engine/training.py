@@ -73,7 +73,6 @@ class TrainConfig:
     flip: bool = True      # mirror half of each batch
     jitter: float = 1.0    # small shifts, scales, turns and brightness changes (0 = none)
     weight_decay: float = 0.0
-    lr_schedule: str = "constant"  # or "cosine": down to lr / 20 at the first stopping point
     amp: bool = True  # mixed precision on cuda (bfloat16 where supported, else float16)
     max_map_faces: int = 20_000  # training mu kept in the model file for the map
 
@@ -223,11 +222,6 @@ class Trainer:
                 x = augment_batch(x, aug_gen, flip=tc.flip, jitter=tc.jitter)
             eps_gen.manual_seed(_seed(tc.seed, 2, self.step))
             kl_w = kl_warmup_weight(self.config.beta, self.step, tc.kl_warmup_steps)
-            if tc.lr_schedule == "cosine":
-                frac = self._progress(time.perf_counter() - start, bpe)
-                lr = tc.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
-                for group in self.optimizer.param_groups:
-                    group["lr"] = lr
             self.model.train()
             with autocast:
                 logits, mu, logvar = self.model(x, eps_gen)
@@ -266,16 +260,6 @@ class Trainer:
         if tc.epochs is not None and self.epoch >= tc.epochs:
             return True
         return tc.max_seconds is not None and elapsed >= tc.max_seconds
-
-    def _progress(self, elapsed: float, bpe: int) -> float:
-        """How far the run is towards its first stopping point, 0..1."""
-        tc = self.train_config
-        fracs = [0.0]
-        if tc.epochs is not None:
-            fracs.append((self.epoch * bpe + self.batch) / (tc.epochs * bpe))
-        if tc.max_seconds is not None:
-            fracs.append(elapsed / tc.max_seconds)
-        return min(1.0, max(fracs))
 
     def _eta(self, elapsed: float, steps_done: int, bpe: int) -> tuple[float | None, float]:
         tc = self.train_config

@@ -57,6 +57,7 @@ class AnalystRoom(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setToolTip("Exact values per latent dimension")
+        self.table.setMaximumHeight(170)
 
         self.var_button = QPushButton("Variations")
         self.var_button.setToolTip("Faces drawn from this photo's posterior: z = mu + sigma * eps")
@@ -72,7 +73,7 @@ class AnalystRoom(QWidget):
         imgs.addWidget(self.input, 1, 0)
         imgs.addWidget(self.recon, 1, 1)
         lay.addLayout(imgs)
-        lay.addWidget(self.chart, 2)
+        lay.addWidget(self.chart, 3)
         lay.addWidget(self.table, 1)
         var = QHBoxLayout()
         var.addWidget(self.var_button)

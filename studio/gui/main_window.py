@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName("training")
         dock.setWidget(self.training)
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
-        self.resizeDocks([dock], [230], Qt.Vertical)
+        self._sized = False
         self.training_dock = dock
         self.device_label = QLabel("Device: -")
         self.model_label = QLabel("Model: loading...")
@@ -374,6 +374,12 @@ class MainWindow(QMainWindow):
                           f"<b>Face Studio</b><br>Model: {self.info.name if self.info else '-'}"
                           f"<br>Trained on: {ds.get('name', '?')} ({ds.get('images', '?')} images)"
                           f"<br>{ds.get('source', '')}")
+
+    def showEvent(self, ev):  # noqa: N802 (Qt)
+        super().showEvent(ev)
+        if not self._sized:  # the rooms get the height; the training dock a strip below
+            self._sized = True
+            self.resizeDocks([self.training_dock], [250], Qt.Vertical)
 
     def closeEvent(self, ev):  # noqa: N802 (Qt)
         self.painter.stop()

@@ -1,0 +1,1 @@
+"""Tools for developers: a real X display (Xvfb) for tests and screenshots."""

@@ -1,0 +1,57 @@
+"""Take the README's screenshot of the real window under Xvfb.
+
+    python -m studio.devtools.screenshot [--out resources/screenshot.png]
+
+Opens the studio with two built-in faces loaded, clicks the map, moves the morph and saves what
+the screen shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def main(argv=None) -> int:
+    from PIL import Image
+    from skimage import data as sk
+
+    from studio.devtools import xvfb
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="resources/screenshot.png")
+    a = ap.parse_args(argv)
+    if not xvfb.available():
+        raise SystemExit("needs Xvfb, xdotool and xwd (apt-get install xvfb xdotool x11-apps)")
+    with tempfile.TemporaryDirectory() as tmp, xvfb.display(1400, 900) as disp:
+        photos = []
+        astro = Path(tmp) / "astronaut.jpg"
+        Image.fromarray(sk.astronaut()).save(astro)
+        photos.append(str(astro))
+        face = Path(tmp) / "lfw-42.png"
+        Image.fromarray((sk.lfw_subset()[42] * 255).astype(np.uint8)).save(face)
+        photos.append(str(face))
+        app = xvfb.launch(disp, *photos)
+        try:
+            wid, geo = xvfb.find_window(disp, "Face Studio - ")
+            time.sleep(2.0)
+            x, y = geo["X"] + geo["WIDTH"] // 2 - 40, geo["Y"] + int(geo["HEIGHT"] * 0.33)
+            xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
+            time.sleep(1.0)
+            shot = xvfb.screenshot(disp)
+            g = geo
+            xvfb.save_png(shot[g["Y"]:g["Y"] + g["HEIGHT"], g["X"]:g["X"] + g["WIDTH"]], a.out)
+            xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")
+            app.wait(10)
+        finally:
+            app.kill()
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+import threading
+import time
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    """Fail any test that leaves a thread of its own running (engine, training, timers' threads)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 3.0
+    while True:
+        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not extra or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not extra, f"threads left running: {[t.name for t in extra]}"
+
+
+@pytest.fixture
+def window(qtbot):
+    from studio.gui.engine_thread import EngineThread
+    from studio.gui.main_window import MainWindow
+
+    engine = EngineThread()
+    win = MainWindow(engine)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.info is not None, timeout=15000)
+    yield win
+    win.close()
+    assert not win.engine.service.running
+    assert not win.painter._timer.isActive()
+
+
+@pytest.fixture
+def two_photos(tmp_path):
+    import numpy as np
+    from PIL import Image
+    from skimage import data as sk
+
+    paths = []
+    for i in (3, 42):
+        p = tmp_path / f"face{i}.png"
+        Image.fromarray((sk.lfw_subset()[i] * 255).astype(np.uint8)).save(p)
+        paths.append(str(p))
+    return paths

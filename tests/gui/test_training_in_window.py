@@ -1,0 +1,80 @@
+"""Training from the panel: progress, a map that moves, Stop, and closing mid-run."""
+
+import threading
+
+import numpy as np
+
+from studio.engine.service import TrainRequest
+
+
+def _small(window, **kw):
+    panel = window.training
+    panel.latent.setValue(kw.get("latent", 16))
+    panel.size.setValue(32)
+    panel.epochs.setValue(kw.get("epochs", 300))
+    panel.device.setCurrentText("cpu")
+
+
+def test_training_reports_progress_moves_the_map_and_stops(window, qtbot):
+    _small(window)
+    before = np.array(window.blueprint.points.getData()).T.copy()
+    events = []
+    window.engine.training_event.connect(lambda ev: events.append(ev.kind))
+    with qtbot.waitSignal(window.engine.training_event, timeout=20000,
+                          check_params_cb=lambda ev: ev.kind == "progress"):
+        window.training.start.click()
+    assert not window.training.start.isEnabled() and window.training.stop.isEnabled()
+    # a snapshot reaches the engine: the map redraws with the new mu (the model is new, so
+    # the faces start near the origin and spread out)
+    with qtbot.waitSignal(window.engine.model_loaded, timeout=20000,
+                          check_params_cb=lambda info: info.snapshot):
+        pass
+    qtbot.wait(50)
+    after = np.array(window.blueprint.points.getData()).T
+    assert after.shape == before.shape and np.abs(after - before).mean() > 0.05
+    assert window.training.progress.value() > 0
+    assert "img/s" in window.training.status.text() and "ETA" in window.training.status.text()
+    with qtbot.waitSignal(window.engine.training_event, timeout=5000,
+                          check_params_cb=lambda ev: ev.kind == "finished"):
+        window.training.stop.click()
+    assert window.training.start.isEnabled()
+    assert "progress" in events and "finished" in events
+    qtbot.waitUntil(lambda: not window.engine.training, timeout=2000)
+
+
+def test_pause_holds_the_step_count(window, qtbot):
+    _small(window)
+    window.training.start.click()
+    qtbot.waitUntil(lambda: window.engine.job is not None and window.engine.job.trainer is not None
+                    and window.engine.job.trainer.step > 3, timeout=20000)
+    window.training.pause.click()
+    qtbot.wait(300)
+    held = window.engine.job.trainer.step
+    qtbot.wait(500)
+    assert window.engine.job.trainer.step <= held + 1
+    window.training.pause.click()  # resume
+    qtbot.waitUntil(lambda: window.engine.job.trainer.step > held + 3, timeout=10000)
+    window.training.stop.click()
+    qtbot.waitUntil(lambda: not window.engine.training, timeout=3000)
+
+
+def test_closing_during_training_stops_every_thread_within_2s(qtbot, tmp_path):
+    import time
+
+    from studio.gui.engine_thread import EngineThread
+    from studio.gui.main_window import MainWindow
+
+    engine = EngineThread()
+    win = MainWindow(engine)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.info is not None, timeout=15000)
+    engine.start_training(TrainRequest(data="builtin", latent_dim=4, epochs=100000, device="cpu"))
+    qtbot.waitUntil(lambda: engine.job.trainer is not None and engine.job.trainer.step > 2,
+                    timeout=20000)
+    t0 = time.monotonic()
+    win.close()
+    assert time.monotonic() - t0 < 2.0
+    assert not engine.training and not engine.service.running
+    assert not [t for t in threading.enumerate() if t.name.startswith("face-studio")]
+    assert list(tmp_path.iterdir()) == []  # nothing was written

@@ -1,0 +1,108 @@
+"""The studio window, offscreen: what a person sees after each gesture."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from studio.engine.inference import FaceModel
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The shipped default model, opened outside the app, to check what the window paints."""
+    return FaceModel.open("faces-16d")
+
+
+def _paint_result(window, qtbot, action, kind):
+    with qtbot.waitSignal(window.engine.decoded, timeout=10000,
+                          check_params_cb=lambda r: r.purpose == "paint" and r.tag[0] == kind):
+        action()
+    qtbot.waitUntil(lambda: window.painter.image is not None)
+    return window.painter.image
+
+
+def test_window_opens_with_the_default_model_and_the_faces_on_the_map(window):
+    assert window.windowTitle() == "Face Studio - Faces 16-D"
+    for room in (window.analyst, window.blueprint, window.painter):
+        assert room.isVisible() and room.width() > 100
+    assert len(window.blueprint.points.data) == 100
+    assert "Device:" in window.device_label.text()
+    assert "built-in faces" in window.model_label.text()
+
+
+def test_a_click_on_the_map_paints_the_face_under_the_click(window, qtbot, reference):
+    plot = window.blueprint.plot
+    pos = QPoint(plot.viewport().width() // 3, plot.viewport().height() // 3)
+    scene = plot.mapToScene(pos)
+    p = window.blueprint.view.mapSceneToView(scene)
+    image = _paint_result(window, qtbot,
+                          lambda: qtbot.mouseClick(plot.viewport(), Qt.LeftButton, pos=pos), "map")
+    expected = reference.decode(window.projection.unproject(np.array([p.x(), p.y()])))[0]
+    assert np.abs(image.astype(int) - expected).max() <= 1
+    # a click elsewhere paints a different face
+    pos2 = QPoint(plot.viewport().width() * 3 // 4, plot.viewport().height() * 3 // 4)
+    image2 = _paint_result(window, qtbot,
+                           lambda: qtbot.mouseClick(plot.viewport(), Qt.LeftButton, pos=pos2), "map")
+    assert np.abs(image2.astype(int) - image).mean() > 2
+
+
+def test_morph_runs_from_a_to_b_without_jumps(window, qtbot, two_photos, reference):
+    with qtbot.waitSignal(window.engine.photos_encoded, timeout=10000):
+        window.open_images(two_photos)
+    assert len(window.photos) == 2 and (window.a, window.b) == (0, 1)
+    assert window.strip.list.count() == 2
+
+    slider = window.painter.slider
+
+    def at(v):
+        def move():
+            if slider.value() == v:  # setValue of the same value emits nothing
+                window.painter.morph_moved.emit(v / 1000)
+            else:
+                slider.setValue(v)
+        return _paint_result(window, qtbot, move, "morph")
+
+    frames = [at(v) for v in range(0, 1001, 50)]
+    rec = [reference.reconstruct([reference.frame(p).image])[0] for p in two_photos]
+    assert np.abs(frames[0].astype(int) - rec[0]).max() <= 1
+    assert np.abs(frames[-1].astype(int) - rec[1]).max() <= 1
+    steps = [np.abs(b.astype(int) - a).mean() for a, b in zip(frames, frames[1:])]
+    total = np.abs(frames[-1].astype(int) - frames[0]).mean()
+    # 20 equal steps in z: a smooth decoder spreads the change over them; a jump would put a
+    # large share of the whole A-to-B change into one step. Allow three times the even share.
+    assert max(steps) <= 3 * total / len(steps) + 1
+    assert sum(s > 0 for s in steps) >= 15  # and the face really moves all along
+
+
+def test_the_analyst_shows_mu_and_sigma_of_the_selected_face(window, qtbot, two_photos, reference):
+    with qtbot.waitSignal(window.engine.photos_encoded, timeout=10000):
+        window.open_images(two_photos[:1])
+    enc = reference.encode_photo(two_photos[0])
+    table = window.analyst.table
+    assert table.rowCount() == 16
+    shown = {table.item(r, 0).text(): (float(table.item(r, 1).text()), float(table.item(r, 2).text()))
+             for r in range(16)}
+    for d in range(16):
+        mu, sigma = shown[f"z{d}"]
+        assert mu == pytest.approx(enc.mu[d], abs=1e-3) and sigma == pytest.approx(enc.sigma[d], abs=1e-3)
+    with qtbot.waitSignal(window.engine.decoded, timeout=10000,
+                          check_params_cb=lambda r: r.purpose == "variations"):
+        window.analyst.var_button.click()
+    assert all(lab.pixmap() is not None and not lab.pixmap().isNull()
+               for lab in window.analyst.var_labels)
+
+
+def test_a_corrupt_file_shows_a_message_and_the_app_carries_on(window, qtbot, tmp_path, two_photos):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    window.open_images([str(bad), two_photos[0]])
+    qtbot.waitUntil(lambda: any("broken.jpg" in m for m in window.messages), timeout=10000)
+    qtbot.waitUntil(lambda: len(window.photos) == 1, timeout=10000)
+    image = _paint_result(window, qtbot, lambda: window._on_map_painted(0.0, 0.0), "map")
+    assert image is not None
+
+
+def test_random_faces_differ(window, qtbot):
+    a = _paint_result(window, qtbot, window.painter.random.click, "random")
+    b = _paint_result(window, qtbot, window.painter.random.click, "random")
+    assert np.abs(a.astype(int) - b).mean() > 1
