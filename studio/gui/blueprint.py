@@ -20,20 +20,13 @@ PHOTO_COLOURS = ["#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56
 
 
 class _PaintViewBox(pg.ViewBox):
-    """Left button paints (click or drag); other buttons pan as usual."""
+    """A left drag paints continuously; other buttons pan as usual. (Clicks are taken from the
+    scene's sigMouseClicked, which fires whichever item is under the cursor.)"""
 
     def __init__(self, on_paint):
         super().__init__()
         self._on_paint = on_paint
         self.setMouseMode(pg.ViewBox.PanMode)
-
-    def mouseClickEvent(self, ev):
-        if ev.button() == Qt.LeftButton:
-            ev.accept()
-            p = self.mapSceneToView(ev.scenePos())
-            self._on_paint(p.x(), p.y())
-        else:
-            super().mouseClickEvent(ev)
 
     def mouseDragEvent(self, ev, axis=None):
         if ev.button() == Qt.LeftButton:
@@ -61,9 +54,10 @@ class BlueprintRoom(QWidget):
         self.path = pg.PlotCurveItem(pen=pg.mkPen("#e4572e", width=2, style=Qt.DashLine))
         self.cursor = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#d00000", width=3))
         for item in (self.points, self.path, self.cursor):
-            self.plot.addItem(item)
+            self._passive(item)
         self._photo_items: list = []
         self.plot.scene().sigMouseMoved.connect(self._on_scene_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
         self.axes = QComboBox()
         self.axes.setToolTip("Which plane of the latent space the map shows")
@@ -87,6 +81,12 @@ class BlueprintRoom(QWidget):
         lay.addLayout(bottom)
 
     # -- what is drawn ---------------------------------------------------------------------------
+    def _passive(self, item) -> None:
+        """Add an item that never takes the mouse: a click on a dot paints, like anywhere else."""
+        item.setAcceptedMouseButtons(Qt.NoButton)
+        item.setAcceptHoverEvents(False)
+        self.plot.addItem(item)
+
     def set_model(self, projection: Projection, train_mu: np.ndarray, latent_dim: int,
                   keep_view: bool = False) -> None:
         self.projection = projection
@@ -140,7 +140,7 @@ class BlueprintRoom(QWidget):
             label = pg.TextItem(f"{i + 1}", color=colour, anchor=(0, 1))
             label.setPos(x, y)
             for item in (ell, dot, label):
-                self.plot.addItem(item)
+                self._passive(item)
                 self._photo_items.append(item)
 
     def set_path(self, xy: np.ndarray | None) -> None:
@@ -164,6 +164,13 @@ class BlueprintRoom(QWidget):
     def _paint(self, x: float, y: float) -> None:
         self.set_cursor(x, y)
         self.point_painted.emit(x, y)
+
+    def _on_scene_clicked(self, ev) -> None:
+        if ev.button() != Qt.LeftButton or not self.view.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        ev.accept()
+        p = self.view.mapSceneToView(ev.scenePos())
+        self._paint(p.x(), p.y())
 
     def _on_scene_moved(self, pos) -> None:
         if self.projection is None or not self.view.sceneBoundingRect().contains(pos):

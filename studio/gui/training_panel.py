@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 import pyqtgraph as pg
@@ -72,8 +72,10 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setToolTip("Progress towards the epoch target or the time budget")
         self.status = QLabel("Not training")
+        self.status.setWordWrap(True)
 
         self.curves = pg.PlotWidget(background="w")
+        self.curves.setMinimumHeight(120)
         self.curves.setToolTip("Loss per image in nats: reconstruction, KL and total")
         self.curves.addLegend(offset=(-10, 10))
         self.curves.setLabel("bottom", "step")
@@ -85,21 +87,22 @@ class TrainingPanel(QWidget):
         self.curve_data = {k: [] for k in self.curve_items}
         self.curve_steps: list[int] = []
 
-        form = QFormLayout()
-        form.addRow("Data", self.data)
-        form.addRow("Latent dims", self.latent)
-        form.addRow("Image size", self.size)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Time budget", self.budget)
-        form.addRow("Beta", self.beta)
-        form.addRow("Device", self.device)
+        form = QGridLayout()  # two columns of settings, so the dock stays short
+        form.addWidget(QLabel("Data"), 0, 0)
+        form.addWidget(self.data, 0, 1, 1, 3)
+        for i, (label, w) in enumerate((("Latent dims", self.latent), ("Image size", self.size),
+                                        ("Epochs", self.epochs), ("Time budget", self.budget),
+                                        ("Beta", self.beta), ("Device", self.device))):
+            r, c = 1 + i // 2, (i % 2) * 2
+            form.addWidget(QLabel(label), r, c)
+            form.addWidget(w, r, c + 1)
         buttons = QHBoxLayout()
         for b in (self.start, self.pause, self.stop):
             buttons.addWidget(b)
+        buttons.addWidget(self.progress, 1)
         left = QVBoxLayout()
         left.addLayout(form)
         left.addLayout(buttons)
-        left.addWidget(self.progress)
         left.addWidget(self.status)
         left.addStretch(1)
         lay = QHBoxLayout(self)

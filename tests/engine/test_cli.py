@@ -157,9 +157,14 @@ def test_a_hostile_model_file_exits_2(tmp_path):
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "s.png").exists()
 
 
-def test_no_command_speaks_of_the_window():
-    r = subprocess.run([sys.executable, "-m", "studio"], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0 and "window" in r.stdout
+def test_no_command_opens_the_window_with_the_photos_given(monkeypatch):
+    import studio.gui.app
+
+    opened = []
+    monkeypatch.setattr(studio.gui.app, "run", lambda images=(): opened.append(list(images)) or 0)
+    assert cli.main([]) == 0
+    assert cli.main(["a.jpg", "b.png"]) == 0
+    assert opened == [[], ["a.jpg", "b.png"]]
 
 
 def test_ctrl_c_stops_training_and_saves_a_resumable_file(face_folder, tmp_path):

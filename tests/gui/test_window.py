@@ -13,6 +13,13 @@ def reference():
     return FaceModel.open("faces-16d")
 
 
+def _click(qtbot, widget, pos):
+    """A press and a release: QTest's mouseClick can be taken for half of a double click when
+    another click happened recently (in an earlier test), which pyqtgraph then ignores."""
+    qtbot.mousePress(widget, Qt.LeftButton, pos=pos)
+    qtbot.mouseRelease(widget, Qt.LeftButton, pos=pos)
+
+
 def _paint_result(window, qtbot, action, kind):
     with qtbot.waitSignal(window.engine.decoded, timeout=10000,
                           check_params_cb=lambda r: r.purpose == "paint" and r.tag[0] == kind):
@@ -36,14 +43,27 @@ def test_a_click_on_the_map_paints_the_face_under_the_click(window, qtbot, refer
     scene = plot.mapToScene(pos)
     p = window.blueprint.view.mapSceneToView(scene)
     image = _paint_result(window, qtbot,
-                          lambda: qtbot.mouseClick(plot.viewport(), Qt.LeftButton, pos=pos), "map")
+                          lambda: _click(qtbot, plot.viewport(), pos), "map")
     expected = reference.decode(window.projection.unproject(np.array([p.x(), p.y()])))[0]
     assert np.abs(image.astype(int) - expected).max() <= 1
     # a click elsewhere paints a different face
     pos2 = QPoint(plot.viewport().width() * 3 // 4, plot.viewport().height() * 3 // 4)
     image2 = _paint_result(window, qtbot,
-                           lambda: qtbot.mouseClick(plot.viewport(), Qt.LeftButton, pos=pos2), "map")
+                           lambda: _click(qtbot, plot.viewport(), pos2), "map")
     assert np.abs(image2.astype(int) - image).mean() > 2
+
+
+def test_a_click_right_on_a_dot_paints_too(window, qtbot, reference):
+    """The dots of the training faces must not swallow the click."""
+    xy = window.projection.project(reference.training_mu()[7])
+    pos = window.blueprint.view_to_widget(*xy)
+    assert window.blueprint.points.pointsAt(window.blueprint.view.mapSceneToView(
+        window.blueprint.plot.mapToScene(pos)))  # there is a dot under the cursor
+    plot = window.blueprint.plot
+    image = _paint_result(window, qtbot, lambda: _click(qtbot, plot.viewport(), pos), "map")
+    expected = reference.decode(window.projection.unproject(xy))[0]
+    # the click lands within a pixel of the dot's centre: nearly the same face
+    assert np.abs(image.astype(int) - expected).mean() < 2
 
 
 def test_morph_runs_from_a_to_b_without_jumps(window, qtbot, two_photos, reference):
@@ -106,3 +126,16 @@ def test_random_faces_differ(window, qtbot):
     a = _paint_result(window, qtbot, window.painter.random.click, "random")
     b = _paint_result(window, qtbot, window.painter.random.click, "random")
     assert np.abs(a.astype(int) - b).mean() > 1
+
+
+def test_photos_given_at_launch_are_loaded(qtbot, two_photos):
+    from studio.gui.engine_thread import EngineThread
+    from studio.gui.main_window import MainWindow
+
+    win = MainWindow(EngineThread(), images=two_photos)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: len(win.photos) == 2, timeout=15000)
+    assert [p.path for p in win.photos] == two_photos
+    assert win.strip.list.count() == 2 and "face3.png" in win.painter.ab_label.text()
+    win.close()
