@@ -305,6 +305,14 @@ class Trainer:
             out.append(self.model.encode(x)[0].float().cpu())
         return torch.cat(out)
 
+    def snapshot(self) -> ModelFile:
+        """A light copy for showing progress: the weights and the training mu, without the
+        optimiser state and history a saved file carries. Marked meta["snapshot"]."""
+        state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+        return ModelFile(config=self.config, state_dict=state, dataset=dict(self.data.description),
+                         train_mu=self.training_mu(),
+                         meta={"name": self.name, "snapshot": True, "steps": self.step})
+
     def model_file(self, name: str | None = None) -> ModelFile:
         """A snapshot of the run for saving: weights, history, data description, training mu,
         and the state to resume from."""

@@ -1,13 +1,17 @@
 """The Qt side of the engine: results and training events arrive as Qt signals.
 
-The engine's own threads call `_deliver` and `_train_event`; the signals they emit cross to the
-GUI thread as queued connections, so no widget is ever touched from a worker thread. Stale
-interactive results (older than the newest request of their purpose) are dropped here.
+The engine's own threads put what they have into an inbox (a thread-safe queue) and emit `_woken`,
+a signal with no arguments, which crosses to the GUI thread as a queued connection; there the
+inbox is drained and each item re-emitted as a typed signal. No Python object is marshalled by Qt
+across threads (PySide 6.12 was seen to crash with a refcount error doing that under load), and
+no widget is ever touched from a worker thread. Stale interactive results (older than the newest
+request of their purpose) are dropped here.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 
 from PySide6.QtCore import QObject, Signal
 
@@ -28,15 +32,14 @@ class EngineThread(QObject):
     model_saved = Signal(str)
     failed = Signal(str)               # a one-line message for the person
     training_event = Signal(object)    # TrainEvent
-    _result_arrived = Signal(object)
-    _train_arrived = Signal(object)
+    _woken = Signal()
 
     def __init__(self, device: str = "cpu", parent=None):
         super().__init__(parent)
         self._newest: dict[str, int] = {}
-        self._result_arrived.connect(self._on_result)
-        self._train_arrived.connect(self._on_train_event)
-        self.service = EngineService(self._result_arrived.emit, device=device).start()
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._woken.connect(self._on_woken)
+        self.service = EngineService(self._post_result, device=device).start()
         self.job: TrainingJob | None = None
 
     # -- requests --------------------------------------------------------------------------------
@@ -67,7 +70,7 @@ class EngineThread(QObject):
     def start_training(self, request: TrainRequest) -> None:
         if self.training:
             raise RuntimeError("training is already running")
-        self.job = TrainingJob(request, self._train_arrived.emit).start()
+        self.job = TrainingJob(request, self._post_train_event).start()
 
     @property
     def training(self) -> bool:
@@ -81,7 +84,24 @@ class EngineThread(QObject):
         ok = self.service.stop(timeout=timeout) and ok
         return ok
 
+    # -- from the worker threads -----------------------------------------------------------------
+    def _post_result(self, res: Result) -> None:
+        self._inbox.put((self._on_result, res))
+        self._woken.emit()
+
+    def _post_train_event(self, ev: TrainEvent) -> None:
+        self._inbox.put((self._on_train_event, ev))
+        self._woken.emit()
+
     # -- results, on the GUI thread --------------------------------------------------------------
+    def _on_woken(self) -> None:
+        while True:
+            try:
+                handler, item = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            handler(item)
+
     def _on_result(self, res: Result) -> None:
         if res.purpose in INTERACTIVE and res.id < self._newest.get(res.purpose, 0):
             return  # a newer request of the same kind is on its way: this one is stale
