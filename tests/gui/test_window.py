@@ -139,3 +139,40 @@ def test_photos_given_at_launch_are_loaded(qtbot, two_photos):
     assert [p.path for p in win.photos] == two_photos
     assert win.strip.list.count() == 2 and "face3.png" in win.painter.ab_label.text()
     win.close()
+
+
+def test_every_control_explains_itself(window):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox
+
+    controls = [w for kind in (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox)
+                for w in window.findChildren(kind) if w.isVisible()]
+    controls = [w for w in controls if not isinstance(w.parent(), QAbstractSpinBox)
+                and type(w).__name__ != "QScrollBar" and w.objectName() != "qt_dockwidget_closebutton"
+                and w.objectName() != "qt_dockwidget_floatbutton"]
+    assert len(controls) > 15
+    missing = [f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}" for w in controls
+               if not w.toolTip()]
+    assert not missing, missing
+
+
+def test_model_save_as_and_open_round_trip(window, qtbot, tmp_path):
+    from studio.engine.checkpoint import load_model_file
+
+    path = tmp_path / "copy.pt"
+    with qtbot.waitSignal(window.engine.model_saved, timeout=10000):
+        window.engine.save_model(str(path))
+    assert load_model_file(path).config.latent_dim == 16
+    with qtbot.waitSignal(window.engine.model_loaded, timeout=10000):
+        window.engine.load_model(str(path))
+    assert window.windowTitle() == "Face Studio - Faces 16-D"
+
+
+def test_dropping_files_loads_them(window, qtbot, two_photos):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(p) for p in two_photos])
+    ev = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(ev)
+    qtbot.waitUntil(lambda: len(window.photos) == 2, timeout=10000)
