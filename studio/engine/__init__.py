@@ -6,4 +6,4 @@ The submodules are imported on use; importing this package itself loads nothing 
 """
 
 MODULES = ("errors", "model", "data", "faces", "checkpoint", "training", "latent", "export",
-           "inference", "evaluate")
+           "inference", "evaluate", "service")

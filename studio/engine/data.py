@@ -234,12 +234,3 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator, flip: bool = True
     bias = (r[:, 5] * 0.1 * jitter).to(x.device, x.dtype)[:, None, None, None]
     mean = out.mean(dim=(1, 2, 3), keepdim=True)
     return ((out - mean) * gain + mean + bias).clamp_(0, 1)
-
-
-def hflip_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Mirror a random half of a batch (N, C, S, S) left to right."""
-    flip = torch.rand(x.shape[0], generator=generator) < 0.5
-    if flip.any():
-        x = x.clone()
-        x[flip] = x[flip].flip(-1)
-    return x

@@ -109,12 +109,22 @@ def test_corrupt_image_names_the_file(tmp_path):
     assert str(bad) in str(e.value) and "\n" not in str(e.value)
 
 
-def test_hflip_mirrors_about_half():
-    x = torch.arange(16.0).view(1, 1, 1, 16).repeat(200, 1, 1, 1)
-    y = data.hflip_batch(x, torch.Generator().manual_seed(0))
-    flipped = (y[:, 0, 0, 0] == 15).sum().item()
-    assert 70 < flipped < 130
-    assert torch.equal(y[y[:, 0, 0, 0] == 15][0], x[0].flip(-1))
+def test_mirror_only_augmentation_flips_about_half():
+    x = torch.arange(16.0).view(1, 1, 1, 16).repeat(200, 1, 1, 1) / 15
+    y = data.augment_batch(x, torch.Generator().manual_seed(0), flip=True, jitter=0)
+    flipped = y[:, 0, 0, 0] == 1
+    assert 70 < flipped.sum().item() < 130
+    assert torch.equal(y[flipped][0], x[0].flip(-1)) and torch.equal(y[~flipped][0], x[0])
+
+
+def test_jitter_changes_faces_a_little_and_reproducibly(tiny_faces):
+    x = tiny_faces.as_float()
+    a = data.augment_batch(x, torch.Generator().manual_seed(3), flip=False, jitter=1.0)
+    b = data.augment_batch(x, torch.Generator().manual_seed(3), flip=False, jitter=1.0)
+    assert torch.equal(a, b)
+    assert a.min() >= 0 and a.max() <= 1
+    change = (a - x).abs().mean(dim=(1, 2, 3))
+    assert (change > 0.005).all() and change.mean() < 0.1  # every face moved, none beyond recognition
 
 
 def test_uint8_tensor_round_trip():
