@@ -176,3 +176,34 @@ def test_dropping_files_loads_them(window, qtbot, two_photos):
     ev = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     window.dropEvent(ev)
     qtbot.waitUntil(lambda: len(window.photos) == 2, timeout=10000)
+
+
+def test_dragging_on_the_map_paints_all_the_way(window, qtbot):
+    plot = window.blueprint.plot
+    vp = plot.viewport()
+    painted = []
+    window.blueprint.point_painted.connect(lambda x, y: painted.append((x, y)))
+    start = QPoint(vp.width() // 4, vp.height() // 2)
+    qtbot.mousePress(vp, Qt.LeftButton, pos=start)
+    for i in range(1, 11):
+        qtbot.mouseMove(vp, QPoint(start.x() + i * vp.width() // 20, start.y()))
+        qtbot.wait(5)
+    qtbot.mouseRelease(vp, Qt.LeftButton, pos=QPoint(start.x() + vp.width() // 2, start.y()))
+    assert len(painted) >= 5
+    xs = [p[0] for p in painted]
+    assert xs == sorted(xs) and xs[-1] - xs[0] > 0  # it followed the drag left to right
+    qtbot.waitUntil(lambda: window.painter.image is not None, timeout=10000)
+
+
+def test_shortcuts_r_and_space(window, qtbot):
+    from PySide6.QtTest import QTest
+
+    window.activateWindow()
+    with qtbot.waitSignal(window.engine.decoded, timeout=10000,
+                          check_params_cb=lambda r: r.tag and r.tag[0] == "random"):
+        QTest.keyClick(window, Qt.Key_R)
+    assert not window.painter.play.isChecked()
+    QTest.keyClick(window, Qt.Key_Space)
+    assert window.painter.play.isChecked() and window.painter._timer.isActive()
+    QTest.keyClick(window, Qt.Key_Space)
+    assert not window.painter._timer.isActive()
