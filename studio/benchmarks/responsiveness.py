@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     ticker.stop()
     steps = engine.job.trainer.step
     win.close()
-    if engine.training or engine.service.running:
+    if engine.running:
         print("warning: engine threads still running after the window closed")
 
     def p(v, q):

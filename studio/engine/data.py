@@ -20,10 +20,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from studio.engine import faces
 from studio.engine.errors import DataError, ImageError
+from studio.engine.files import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 BUILTIN = "builtin"
 BUILTIN_FACES = 100  # lfw_subset()[:100] are faces; the other 100 are not, and are never used
 DETECT_READ_SIDE = 1024  # JPEGs are decoded at reduced scale down to about this (fast, enough)

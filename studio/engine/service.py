@@ -17,8 +17,8 @@ import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 import torch
@@ -26,101 +26,11 @@ import torch
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file, save_model
 from studio.engine.errors import StudioError
 from studio.engine.inference import FaceModel
-from studio.engine.latent import Projection
+from studio.engine.requests import (INTERACTIVE, Decode, EncodePhotos, ExportMorph, LoadModel,
+                                    ModelInfo, Photo, Result, SaveModel, TrainEvent, TrainRequest,
+                                    UseModel)
 
 log = logging.getLogger(__name__)
-
-INTERACTIVE = frozenset({"paint", "morph", "hover", "random", "variations", "slider"})
-
-
-# -- requests ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LoadModel:
-    path: str
-    id: int = 0
-    purpose: str = "model"
-
-
-@dataclass(frozen=True)
-class UseModel:
-    """Take a model file already in memory (a training snapshot, a finished run). Requests
-    to paint are served before it: they are what a person is waiting for."""
-    file: ModelFile
-    id: int = 0
-    purpose: str = "model"
-
-
-@dataclass(frozen=True)
-class Decode:
-    z: np.ndarray  # (N, D)
-    purpose: str = "paint"
-    id: int = 0
-    tag: Any = None  # echoed back (for example the map point or morph t)
-
-
-@dataclass(frozen=True)
-class EncodePhotos:
-    paths: tuple[str, ...]
-    id: int = 0
-    purpose: str = "photos"
-    tag: Any = None
-
-
-@dataclass(frozen=True)
-class ExportMorph:
-    keyframes: np.ndarray  # (K, D)
-    path: str
-    method: str = "lerp"
-    frames: int = 24       # per segment
-    duration_ms: int = 80
-    scale: int = 4
-    id: int = 0
-    purpose: str = "export"
-
-
-@dataclass(frozen=True)
-class SaveModel:
-    path: str
-    id: int = 0
-    purpose: str = "save"
-
-
-# -- results -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    path: str | None
-    config: Any
-    train_mu: np.ndarray        # (N, D)
-    projection: Projection
-    dataset: dict
-    history: tuple
-    device: str                 # where the engine paints
-    accelerator: str            # where training on "auto" would run: the GPU's name, or cpu
-    snapshot: bool = False      # True for a mid-training update
-
-
-@dataclass(frozen=True)
-class Photo:
-    path: str
-    framed: np.ndarray          # uint8, as the model sees it
-    method: str                 # face / centre / none
-    note: str
-    mu: np.ndarray
-    sigma: np.ndarray
-    reconstruction: np.ndarray
-    kl_per_dim: np.ndarray
-
-
-@dataclass(frozen=True)
-class Result:
-    id: int
-    purpose: str
-    value: Any = None
-    error: str | None = None
-    tag: Any = None
-    seconds: float = 0.0
-
 
 class EngineService:
     """The thread that owns the model. `emit(result)` is called on that thread."""
@@ -141,7 +51,8 @@ class EngineService:
         return self
 
     def submit(self, request) -> int:
-        rid = next(self._ids)
+        """Queue a request; it keeps an id it already has (given by the caller), else gets one."""
+        rid = request.id or next(self._ids)
         request = replace(request, id=rid)
         with self._cond:
             if request.purpose in INTERACTIVE:
@@ -257,29 +168,6 @@ _DEFAULT_THREADS = torch.get_num_threads()  # read on import, before any thread 
 
 def _default_threads() -> int:
     return _DEFAULT_THREADS
-
-
-@dataclass(frozen=True)
-class TrainRequest:
-    data: str                         # "builtin" or a folder
-    latent_dim: int = 16
-    image_size: int = 32
-    channels: int = 1
-    epochs: int | None = 200
-    max_seconds: float | None = None
-    beta: float = 1.0
-    device: str = "auto"
-    seed: int = 0
-    name: str = "my model"
-    resume: ModelFile | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class TrainEvent:
-    kind: str                 # "loading", "progress", "snapshot", "finished", "failed"
-    progress: Any = None      # TrainProgress
-    file: ModelFile | None = None
-    message: str = ""
 
 
 class TrainingJob:

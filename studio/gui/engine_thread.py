@@ -6,19 +6,23 @@ inbox is drained and each item re-emitted as a typed signal. No Python object is
 across threads (PySide 6.12 was seen to crash with a refcount error doing that under load), and
 no widget is ever touched from a worker thread. Stale interactive results (older than the newest
 request of their purpose) are dropped here.
+
+The engine starts on a thread of its own, which imports torch (about 2 s): the window is shown
+first, and requests made before the engine is up wait in a list and go to it in order.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
+import threading
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.engine.service import (INTERACTIVE, Decode, EncodePhotos, EngineService, ExportMorph,
-                                   LoadModel,
-                                   Result, SaveModel, TrainEvent, TrainingJob, TrainRequest,
-                                   UseModel)
+from studio.engine.requests import (INTERACTIVE, Decode, EncodePhotos, ExportMorph, LoadModel,
+                                    Result, SaveModel, TrainEvent, TrainRequest, UseModel)
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +40,46 @@ class EngineThread(QObject):
 
     def __init__(self, device: str = "cpu", parent=None):
         super().__init__(parent)
+        self.device = device
         self._newest: dict[str, int] = {}
+        self._ids = itertools.count(1)
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._woken.connect(self._on_woken)
-        self.service = EngineService(self._post_result, device=device).start()
-        self.job: TrainingJob | None = None
+        self._lock = threading.Lock()
+        self._early: list = []  # requests made before the engine was up
+        self._shutting_down = False
+        self.service = None
+        self.job = None
+        self._boot = threading.Thread(target=self._start_engine, name="face-studio-boot",
+                                      daemon=True)
+        self._boot.start()
+
+    def _start_engine(self) -> None:
+        from studio.engine.service import EngineService  # imports torch: the slow part
+
+        service = EngineService(self._post_result, device=self.device).start()
+        with self._lock:
+            self.service = service
+            early, self._early = self._early, []
+        for request in early:
+            service.submit(request)
+        if self._shutting_down:
+            service.stop(timeout=2.0)
+
+    @property
+    def ready(self) -> bool:
+        return self.service is not None
 
     # -- requests --------------------------------------------------------------------------------
     def _submit(self, request) -> int:
-        rid = self.service.submit(request)
-        self._newest[request.purpose] = rid
-        return rid
+        request = replace(request, id=next(self._ids))
+        self._newest[request.purpose] = request.id
+        with self._lock:
+            if self.service is None:
+                self._early.append(request)
+                return request.id
+        self.service.submit(request)
+        return request.id
 
     def load_model(self, path: str) -> int:
         return self._submit(LoadModel(str(path)))
@@ -68,6 +101,8 @@ class EngineThread(QObject):
 
     # -- training --------------------------------------------------------------------------------
     def start_training(self, request: TrainRequest) -> None:
+        from studio.engine.service import TrainingJob
+
         if self.training:
             raise RuntimeError("training is already running")
         self.job = TrainingJob(request, self._post_train_event).start()
@@ -76,13 +111,24 @@ class EngineThread(QObject):
     def training(self) -> bool:
         return self.job is not None and self.job.running
 
+    @property
+    def running(self) -> bool:
+        """Whether any thread of the engine is still alive."""
+        return (self._boot.is_alive() or self.training
+                or (self.service is not None and self.service.running))
+
     def shutdown(self, timeout: float = 2.0) -> bool:
         """Stop training and the engine; True when every thread has ended."""
+        self._shutting_down = True
         ok = True
         if self.job is not None:
             ok = self.job.stop(timeout=timeout) and ok
-        ok = self.service.stop(timeout=timeout) and ok
-        return ok
+        self._boot.join(timeout)
+        with self._lock:
+            service = self.service
+        if service is not None:
+            ok = service.stop(timeout=timeout) and ok
+        return ok and not self.running
 
     # -- from the worker threads -----------------------------------------------------------------
     def _post_result(self, res: Result) -> None:
@@ -118,9 +164,7 @@ class EngineThread(QObject):
             self.decoded.emit(res)
 
     def _on_train_event(self, ev: TrainEvent) -> None:
-        if ev.kind == "snapshot" and ev.file is not None:
-            self.use_model(ev.file)
-        elif ev.kind == "finished" and ev.file is not None:
+        if ev.kind in ("snapshot", "finished") and ev.file is not None:
             self.use_model(ev.file)
         elif ev.kind == "failed":
             self.failed.emit(ev.message)

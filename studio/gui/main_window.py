@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
                                QSplitter, QVBoxLayout, QWidget)
 
 from studio.engine import latent
-from studio.engine.data import IMAGE_SUFFIXES
+from studio.engine.files import IMAGE_SUFFIXES
 from studio.engine.latent import Projection
 from studio.gui.analyst import N_VARIATIONS, AnalystRoom
 from studio.gui.blueprint import BlueprintRoom
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_menus(self) -> None:
-        from studio.engine.checkpoint import shipped_models
+        from studio.engine.files import shipped_models
 
         f = self.menuBar().addMenu("&File")
         self._action(f, "Open images...", self._on_open_images, "Ctrl+O", "Load photos to analyse")

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGridLayo
 
 import pyqtgraph as pg
 
-from studio.engine.service import TrainRequest
+from studio.engine.requests import TrainRequest
 
 
 def _fmt_eta(s: float | None) -> str:

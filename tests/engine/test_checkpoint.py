@@ -116,6 +116,8 @@ def test_wheel_layout_is_searched_first(tmp_path, monkeypatch):
     (pkg / "engine").mkdir(parents=True)
     (pkg / "_models").mkdir()
     (pkg / "_models" / "faces-2d.pt").write_bytes(b"x")
-    monkeypatch.setattr(checkpoint, "__file__", str(pkg / "engine" / "checkpoint.py"))
-    assert checkpoint.models_dirs() == [pkg / "_models"]
-    assert checkpoint.find_model("faces-2d") == pkg / "_models" / "faces-2d.pt"
+    from studio.engine import files
+
+    monkeypatch.setattr(files, "__file__", str(pkg / "engine" / "files.py"))
+    assert files.models_dirs() == [pkg / "_models"]
+    assert files.find_model("faces-2d") == pkg / "_models" / "faces-2d.pt"

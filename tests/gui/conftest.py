@@ -30,7 +30,7 @@ def window(qtbot):
     qtbot.waitUntil(lambda: win.info is not None, timeout=15000)
     yield win
     win.close()
-    assert not win.engine.service.running
+    assert not win.engine.running
     assert not win.painter._timer.isActive()
 
 

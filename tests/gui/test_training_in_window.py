@@ -75,6 +75,6 @@ def test_closing_during_training_stops_every_thread_within_2s(qtbot, tmp_path):
     t0 = time.monotonic()
     win.close()
     assert time.monotonic() - t0 < 2.0
-    assert not engine.training and not engine.service.running
+    assert not engine.running
     assert not [t for t in threading.enumerate() if t.name.startswith("face-studio")]
     assert list(tmp_path.iterdir()) == []  # nothing was written
