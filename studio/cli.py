@@ -6,6 +6,7 @@
     face-studio encode MODEL IMAGE... [--json]
     face-studio morph MODEL A B [C ...] --frames N --out FILE.gif|FILE.png [--path lerp|slerp]
     face-studio sample MODEL --n N --out FILE.png [--temperature T] [--seed N]
+    face-studio bench [--json] [--device auto|cpu|cuda]
 
 Success exits 0. A bad argument or a bad input file exits 2 with one line naming the problem.
 """
@@ -344,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     from studio.engine.errors import StudioError
 
+    if argv and argv[0] == "bench":  # a benchmark with its own options
+        from studio.benchmarks.bench import main as bench_main
+
+        return bench_main(argv[1:])
     if argv and (argv[0] in COMMANDS or argv[0].startswith("-")):
         args = build_parser().parse_args(argv)
         handler = COMMANDS[args.command] if args.command else cmd_window

@@ -45,6 +45,7 @@ class EngineService:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="face-studio-engine", daemon=True)
         self.model: FaceModel | None = None
+        self._frames: dict = {}  # framed photos by (path, mtime, size, image size, channels)
 
     def start(self) -> "EngineService":
         self._thread.start()
@@ -146,11 +147,31 @@ class EngineService:
                          device=device_label(torch.device(self.device)),
                          accelerator=device_label(resolve_device("auto")), snapshot=snapshot)
 
+    def _frame(self, path):
+        """Frame a photo, remembering the result: photos are encoded again whenever the model
+        changes (every snapshot while training), and finding the face is the costly part."""
+        import os
+
+        cfg = self.model.config
+        try:
+            st = os.stat(path)
+            key = (os.path.abspath(path), st.st_mtime_ns, st.st_size, cfg.image_size, cfg.channels)
+        except OSError:
+            key = None
+        framed = self._frames.get(key) if key else None
+        if framed is None:
+            framed = self.model.frame(path)
+            if key:
+                if len(self._frames) > 256:
+                    self._frames.clear()
+                self._frames[key] = framed
+        return framed
+
     def _encode(self, paths) -> tuple[list[Photo], list[str]]:
         photos, errors = [], []
         for p in paths:
             try:
-                framed = self.model.frame(p)
+                framed = self._frame(p)
             except StudioError as e:
                 errors.append(str(e))
                 continue
@@ -175,7 +196,7 @@ class TrainingJob:
     `emit(TrainEvent)` is called on the training thread."""
 
     def __init__(self, request: TrainRequest, emit: Callable[[TrainEvent], None],
-                 snapshot_every_s: float = 2.0, progress_every_s: float = 0.1):
+                 snapshot_every_s: float = 2.0, progress_every_s: float = 0.25):
         self.request = request
         self._emit = emit
         self.snapshot_every_s = snapshot_every_s

@@ -79,6 +79,9 @@ class TrainingPanel(QWidget):
         self.curves.setToolTip("Loss per image in nats: reconstruction, KL and total")
         self.curves.addLegend(offset=(-10, 10))
         self.curves.setLabel("bottom", "step")
+        # long runs: draw what fits the view, thinned to the screen's resolution
+        self.curves.setClipToView(True)
+        self.curves.setDownsampling(auto=True, mode="peak")
         self.curve_items = {
             "recon": self.curves.plot(pen=pg.mkPen("#29335c", width=1.5), name="reconstruction"),
             "kl": self.curves.plot(pen=pg.mkPen("#e4572e", width=1.5), name="KL"),
