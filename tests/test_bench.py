@@ -1,0 +1,27 @@
+"""`face-studio bench` runs end to end and reports every figure (a smoke run: no timing is judged
+here; the figures themselves go in the README and the notes)."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+KEYS = {"device", "model", "decode_ms_p50", "decode_ms_p95", "encode_photo_ms",
+        "paint_ms_p95_idle", "paint_ms_p95_training", "morph_fps", "train_images_per_s",
+        "reference_images_per_s", "train_vs_reference_ratio", "train_images_per_s_in_app",
+        "train_in_app_ratio", "event_loop_max_stall_ms", "map_repaint_ms_100k", "startup_s",
+        "peak_rss_mb"}
+
+
+def test_bench_quick_reports_every_figure():
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-m", "studio", "bench", "--quick", "--json",
+                        "--device", "cpu"], capture_output=True, text=True, timeout=240, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert KEYS <= set(out), KEYS - set(out)
+    assert out["device"] == "cpu" and out["model"] == "faces-16d"
+    for k in KEYS - {"device", "model"}:
+        assert isinstance(out[k], float) and math.isfinite(out[k]) and out[k] >= 0, (k, out[k])
+    assert out["encode_photo_framing"] == "face"  # the 12-megapixel photo's face was found
