@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from studio.engine.latent import Projection
 from studio.gui.imaging import to_pixmap
 
+MAX_DRAWN = 20_000  # more faces than this are drawn as a density image until zoomed in
 PHOTO_COLOURS = ["#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56"]
 
 
@@ -53,8 +54,13 @@ class BlueprintRoom(QWidget):
         self.points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(90, 90, 90, 140))
         self.path = pg.PlotCurveItem(pen=pg.mkPen("#e4572e", width=2, style=Qt.DashLine))
         self.cursor = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#d00000", width=3))
-        for item in (self.points, self.path, self.cursor):
+        self.density = pg.ImageItem()
+        self.density.hide()
+        for item in (self.density, self.points, self.path, self.cursor):
             self._passive(item)
+        self._xy = np.zeros((0, 2))
+        self._shown = None
+        self.view.sigRangeChanged.connect(self._on_view_changed)
         self._photo_items: list = []
         self.plot.scene().sigMouseMoved.connect(self._on_scene_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -110,9 +116,50 @@ class BlueprintRoom(QWidget):
 
     def set_points(self, train_mu: np.ndarray, keep_view: bool = True) -> None:
         xy = self.projection.project(train_mu) if len(train_mu) else np.zeros((0, 2))
-        self.points.setData(pos=xy)
+        self._xy = xy
+        self._shown = None
+        if len(xy) <= MAX_DRAWN:
+            self.density.hide()
+            self.points.setData(pos=xy)
+        else:
+            self._rasterise(xy)
         if not keep_view:
-            self.view.autoRange(padding=0.1)
+            if len(xy):
+                lo, hi = xy.min(0), xy.max(0)
+                self.view.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.1)
+        self._on_view_changed()
+
+    def _rasterise(self, xy: np.ndarray, bins: int = 384) -> None:
+        """Densely packed faces as one image (how many faces fall in each cell), computed once:
+        panning and zooming then repaint one image instead of 100,000 symbols."""
+        lo, hi = xy.min(0), xy.max(0)
+        span = np.maximum(hi - lo, 1e-9)
+        counts, _, _ = np.histogram2d(xy[:, 0], xy[:, 1], bins=bins,
+                                      range=[[lo[0], hi[0]], [lo[1], hi[1]]])
+        alpha = np.clip(np.sqrt(counts / max(1.0, np.percentile(counts[counts > 0], 99))), 0, 1)
+        rgba = np.zeros((bins, bins, 4), np.uint8)
+        rgba[..., :3] = 90
+        rgba[..., 3] = (alpha * 220).astype(np.uint8)
+        self.density.setImage(rgba, autoLevels=False)
+        self.density.setRect(lo[0], lo[1], span[0], span[1])
+        self.density.show()
+
+    def _on_view_changed(self, *_) -> None:
+        """With a raster shown, zooming in far enough brings back the individual faces."""
+        xy = self._xy
+        if len(xy) <= MAX_DRAWN:
+            return
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        inside = np.flatnonzero((xy[:, 0] >= x0) & (xy[:, 0] <= x1)
+                                & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))
+        if len(inside) <= MAX_DRAWN // 4:
+            self.points.setData(pos=xy[inside])
+            self.density.hide()
+            self._shown = "points"
+        elif self._shown != "raster":
+            self.points.setData(pos=np.zeros((0, 2)))
+            self.density.show()
+            self._shown = "raster"
 
     def _describe(self) -> None:
         p = self.projection
