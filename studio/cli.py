@@ -66,7 +66,9 @@ def _non_negative_float(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, usage=f"{PROG} [IMAGE ...] | {PROG} COMMAND ...",
                 description="Face Studio: explore faces with a Variational Autoencoder. "
-                "With no command, opens the window (with the photos given, if any).")
+                "With no command, opens the window (with the photos given, if any).",
+                epilog=f"Also: {PROG} bench [--json] [--device auto|cpu|cuda] measures the "
+                "studio's speed and prints the figures.")
     from studio import __version__
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", prog=PROG)
