@@ -182,6 +182,13 @@ def _check_out(path: str, suffixes: tuple[str, ...]) -> Path:
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise StudioError(f"{out}: folder {parent} does not exist")
+    try:  # find out now, not after an hour of training, that the folder takes no files
+        import tempfile
+
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as e:
+        raise StudioError(f"{out}: cannot write in {parent} ({e.strerror or e})") from None
     return out
 
 

@@ -92,6 +92,10 @@ def save_model(path: str | Path, mf: ModelFile) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:  # a read-only folder, a full disk: the old file is untouched
+        tmp.unlink(missing_ok=True)
+        raise ModelFileError(path, f"could not be written ({e.strerror or e}); "
+                                   "the previous file, if any, is unchanged") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -142,6 +146,8 @@ def load_model_file(path: str | Path) -> ModelFile:
         state = raw["state_dict"]
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise ValueError("weights are not a set of tensors")
+        if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
+            raise ValueError("its weights hold NaN or infinite values")
         mu = raw.get("train_mu")
         if mu is not None and (mu.ndim != 2 or mu.shape[1] != config.latent_dim):
             raise ValueError(f"training mu has shape {tuple(mu.shape)}, "

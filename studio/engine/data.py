@@ -55,6 +55,8 @@ def read_image(path: str | Path, max_side: int | None = DETECT_READ_SIDE) -> np.
                                "(png, jpg, bmp, webp or tiff)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(path, "image too large to open safely") from None
+    except PermissionError:
+        raise ImageError(path, "cannot be read: permission denied") from None
     except (OSError, ValueError, SyntaxError) as e:
         raise ImageError(path, f"damaged or truncated image ({e})") from None
 

@@ -38,8 +38,9 @@ def test_a_crash_mid_save_leaves_the_old_file(tiny_model_path, tmp_path, monkeyp
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoint.torch, "save", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ModelFileError, match="could not be written.*unchanged") as e:
         save_model(target, load_model_file(tiny_model_path))
+    assert "disk full" in str(e.value) and str(target) in str(e.value)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary left behind
 
@@ -121,3 +122,35 @@ def test_wheel_layout_is_searched_first(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "__file__", str(pkg / "engine" / "files.py"))
     assert files.models_dirs() == [pkg / "_models"]
     assert files.find_model("faces-2d") == pkg / "_models" / "faces-2d.pt"
+
+
+def test_weights_with_nan_are_refused(tiny_model_path, tmp_path):
+    mf = load_model_file(tiny_model_path)
+    bad = dict(mf.state_dict)
+    k = next(iter(bad))
+    bad[k] = bad[k].clone()
+    bad[k].view(-1)[0] = float("nan")
+    p = tmp_path / "nan.pt"
+    save_model(p, ModelFile(mf.config, bad, meta={"name": "nan"}))
+    with pytest.raises(ModelFileError, match="NaN"):
+        load_model_file(p)
+
+
+def test_a_file_of_another_architecture_says_so(tiny_model_path, tmp_path):
+    from studio.engine.model import VAEConfig
+
+    mf = load_model_file(tiny_model_path)
+    other = ModelFile(VAEConfig(image_size=16, latent_dim=4, widths=(4, 8)), mf.state_dict)
+    p = tmp_path / "other.pt"
+    save_model(p, other)
+    with pytest.raises(ModelFileError, match="do not fit"):
+        load_model_file(p).build()
+
+
+def test_a_future_version_says_so(tiny_model_path, tmp_path):
+    raw = torch.load(tiny_model_path, weights_only=True)
+    raw["version"] = 99
+    p = tmp_path / "future.pt"
+    torch.save(raw, p)
+    with pytest.raises(ModelFileError, match="version 99"):
+        load_model_file(p)
