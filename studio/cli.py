@@ -165,6 +165,11 @@ class ProgressBar:
             self.stream.write(line + "\n")
         self.stream.flush()
 
+    def note(self, text: str) -> None:
+        """A line of its own above the bar."""
+        self.stream.write(("\r\x1b[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
     def close(self) -> None:
         if self.tty:
             self.stream.write("\n")
@@ -237,21 +242,28 @@ def cmd_train(a) -> int:
     stop = []  # Ctrl-C asks to stop; the loop stops after the step in hand, and saves
     previous = signal.signal(signal.SIGINT, lambda *_: stop.append(True))
     last_save = time.monotonic()
+    diverged = None
     try:
         for p in trainer.steps():
             if bar:
                 bar.update(p, force=p.done)
             if stop:
                 break
+            if p.message and bar:
+                bar.note(p.message)
             if time.monotonic() - last_save > AUTOSAVE_S:  # a crash loses at most this much
                 checkpoint.save_model(out, trainer.model_file())
                 last_save = time.monotonic()
+    except training.TrainingDiverged as e:
+        diverged = e
     finally:
         signal.signal(signal.SIGINT, previous)
         if bar:
             bar.close()
     interrupted = bool(stop)
     checkpoint.save_model(out, trainer.model_file())
+    if diverged is not None:
+        raise StudioError(f"{diverged}; the last good model is saved in {out}")
     hist = trainer.history[-1] if trainer.history else None
     loss = f"; last epoch loss {hist['total']:.2f} (recon {hist['recon']:.2f}, kl {hist['kl']:.2f})" \
         if hist else ""

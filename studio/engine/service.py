@@ -265,7 +265,9 @@ class TrainingJob:
             self._emit(TrainEvent("finished", progress=p, file=self.trainer.model_file(),
                                   message="stopped" if self._stop.is_set() else "done"))
         except StudioError as e:
-            self._emit(TrainEvent("failed", message=str(e)))
+            # a run that diverged still holds its last good weights: the window keeps them
+            kept = self.trainer.model_file() if self.trainer is not None and self.trainer.step else None
+            self._emit(TrainEvent("failed", file=kept, message=str(e)))
         except Exception as e:
             log.exception("training failed")
             self._emit(TrainEvent("failed", message=f"{type(e).__name__}: {e}"))

@@ -13,6 +13,7 @@ from the file ends with the same weights as a run never interrupted (exactly, on
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import math
@@ -106,6 +107,16 @@ class TrainProgress:
     fraction: float           # 0..1 towards the first stopping point
     done: bool
     device: str
+    message: str = ""         # something the person should know (a rollback, a smaller batch)
+
+
+class TrainingDiverged(StudioError):
+    """The loss was not finite several times in a row (rolling back and halving the learning
+    rate did not get past it); the trainer holds the last good weights."""
+
+
+GOOD_EVERY = 25     # steps between copies of the last good state (what a NaN rolls back to)
+MAX_BAD_IN_ROW = 3  # non-finite losses in a row before training stops
 
 
 def _seed(*parts: int) -> int:
@@ -155,6 +166,13 @@ class Trainer:
         self._epoch_sums = torch.zeros(3)
         self._epoch_count = 0
         self._images = data.images.to(self.device)
+        self._batch_size = self.train_config.batch_size
+        self._good: dict | None = None
+        self._bad_in_row = 0
+        self._bad_step = -1  # the last step whose loss was not finite
+        self._message = ""
+        # a test hook: fault_hook(step) returns None, "nan" (the loss becomes NaN) or "oom"
+        self.fault_hook = None
         if resume is not None:
             self._restore(resume)
 
@@ -188,7 +206,7 @@ class Trainer:
 
     @property
     def batch_size(self) -> int:
-        return min(self.train_config.batch_size, len(self.data))
+        return min(self._batch_size, len(self.data))
 
     @property
     def batches_per_epoch(self) -> int:
@@ -202,7 +220,6 @@ class Trainer:
     def steps(self) -> Iterator[TrainProgress]:
         """Train, yielding a snapshot after every step, until the epoch target or time budget."""
         tc = self.train_config
-        bs, bpe = self.batch_size, self.batches_per_epoch
         start = time.perf_counter()
         start_step = self.step
         eps_gen = torch.Generator(device=self.device)
@@ -213,6 +230,9 @@ class Trainer:
         rate = None  # images per second, smoothed
         last = start
         while not self._finished(time.perf_counter() - start):
+            bs, bpe = self.batch_size, self.batches_per_epoch
+            if self._good is None or (self.step % GOOD_EVERY == 0 and self._good["step"] != self.step):
+                self._keep_good()
             if perm_epoch != self.epoch:
                 perm, perm_epoch = self._perm(self.epoch).to(self.device), self.epoch
             idx = perm[self.batch * bs:(self.batch + 1) * bs]
@@ -223,9 +243,25 @@ class Trainer:
             eps_gen.manual_seed(_seed(tc.seed, 2, self.step))
             kl_w = kl_warmup_weight(self.config.beta, self.step, tc.kl_warmup_steps)
             self.model.train()
-            with autocast:
-                logits, mu, logvar = self.model(x, eps_gen)
-            terms = self.model.loss(x, logits, mu, logvar, kl_w)
+            fault = self.fault_hook(self.step) if self.fault_hook else None
+            try:
+                if fault == "oom":
+                    raise torch.OutOfMemoryError("injected by a test")
+                with autocast:
+                    logits, mu, logvar = self.model(x, eps_gen)
+                terms = self.model.loss(x, logits, mu, logvar, kl_w)
+            except torch.OutOfMemoryError:
+                self._out_of_memory()
+                autocast = nullcontext() if self.device.type == "cpu" else autocast
+                eps_gen = torch.Generator(device=self.device)
+                perm_epoch = -1
+                continue
+            if fault == "nan" or not bool(torch.isfinite(terms.total)):
+                self._roll_back()  # raises TrainingDiverged after MAX_BAD_IN_ROW in a row
+                perm_epoch = -1
+                continue
+            if self.step > self._bad_step:  # past the step that failed: the trouble is over
+                self._bad_in_row = 0
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(terms.total).backward()
             self.scaler.step(self.optimizer)
@@ -250,10 +286,64 @@ class Trainer:
                 step=self.step, epoch=self.epoch, batch=self.batch, batches_per_epoch=bpe,
                 epochs=tc.epochs, recon=r, kl=k, total=t, kl_weight=kl_w, images_per_s=rate,
                 elapsed_s=elapsed, eta_s=0.0 if done else eta, fraction=1.0 if done else frac,
-                done=done, device=device_label(self.device))
+                done=done, device=device_label(self.device), message=self._message)
+            self._message = ""
             if done:
                 break
         self.seconds_trained += time.perf_counter() - start
+
+    # -- faults ----------------------------------------------------------------------------------
+    def _keep_good(self) -> None:
+        """Remember the state to roll back to if the loss stops being finite."""
+        self._good = {
+            "step": self.step, "epoch": self.epoch, "batch": self.batch,
+            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "epoch_sums": self._epoch_sums.clone(), "epoch_count": self._epoch_count,
+        }
+
+    def _roll_back(self) -> None:
+        bad_step = self._bad_step = self.step
+        self._bad_in_row += 1
+        g = self._good
+        self.model.load_state_dict(g["model"])
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        self.optimizer.load_state_dict(copy.deepcopy(g["optimizer"]))
+        self.step, self.epoch, self.batch = g["step"], g["epoch"], g["batch"]
+        self._epoch_sums, self._epoch_count = g["epoch_sums"].clone(), g["epoch_count"]
+        if self._bad_in_row >= MAX_BAD_IN_ROW:
+            raise TrainingDiverged(
+                f"the loss was not finite {self._bad_in_row} times in a row (last at step "
+                f"{bad_step}); stopped with the last good weights, from step {self.step}")
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr * 0.5
+        self._message = (f"the loss was not finite at step {bad_step}: rolled back to step "
+                         f"{self.step} and halved the learning rate to "
+                         f"{self.optimizer.param_groups[0]['lr']:.2e}")
+        log.warning(self._message)
+
+    def _out_of_memory(self) -> None:
+        """Out of (GPU) memory: half the batch; at a batch of 8 or less, go on on the CPU."""
+        old = self.batch_size
+        if self.device.type != "cpu" and old <= 8:
+            self.device = torch.device("cpu")
+            self.model.to(self.device)
+            for state in self.optimizer.state.values():
+                for k, v in state.items():
+                    if isinstance(v, torch.Tensor):
+                        state[k] = v.to(self.device)
+            self._images = self._images.to(self.device)
+            self.amp_dtype = None
+            self.scaler = torch.amp.GradScaler("cuda", enabled=False)
+            self._message = "out of GPU memory even at a batch of 8: going on on the CPU"
+        else:
+            self._batch_size = max(1, old // 2)
+            self.batch = (self.batch * old) // self.batch_size  # the same place in the epoch
+            self._message = (f"out of memory at a batch of {old}: going on with "
+                             f"{self.batch_size}")
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        log.warning(self._message)
 
     def _finished(self, elapsed: float) -> bool:
         tc = self.train_config

@@ -164,7 +164,7 @@ class EngineThread(QObject):
             self.decoded.emit(res)
 
     def _on_train_event(self, ev: TrainEvent) -> None:
-        if ev.kind in ("snapshot", "finished") and ev.file is not None:
+        if ev.kind in ("snapshot", "finished", "failed") and ev.file is not None:
             self.use_model(ev.file)
         elif ev.kind == "failed":
             self.failed.emit(ev.message)

@@ -89,6 +89,7 @@ class TrainingPanel(QWidget):
         }
         self.curve_data = {k: [] for k in self.curve_items}
         self.curve_steps: list[int] = []
+        self.last_message = ""
 
         form = QGridLayout()  # two columns of settings, so the dock stays short
         form.addWidget(QLabel("Data"), 0, 0)
@@ -153,10 +154,13 @@ class TrainingPanel(QWidget):
         self.pause.setText("Pause")
 
     def show_progress(self, p) -> None:
+        if p.message:
+            self.last_message = p.message
         self.progress.setValue(int(p.fraction * 1000))
         ep = f"epoch {p.epoch}" + (f"/{p.epochs}" if p.epochs else "")
         self.status.setText(f"{ep}, step {p.step}: loss {p.total:.1f} (recon {p.recon:.1f}, "
-                            f"KL {p.kl:.1f}), {p.images_per_s:.0f} img/s, ETA {_fmt_eta(p.eta_s)}")
+                            f"KL {p.kl:.1f}), {p.images_per_s:.0f} img/s, ETA {_fmt_eta(p.eta_s)}"
+                            + (f"\n{self.last_message}" if self.last_message else ""))
         self.curve_steps.append(p.step)
         for k in self.curve_items:
             self.curve_data[k].append(getattr(p, k))

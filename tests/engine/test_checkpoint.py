@@ -154,3 +154,36 @@ def test_a_future_version_says_so(tiny_model_path, tmp_path):
     torch.save(raw, p)
     with pytest.raises(ModelFileError, match="version 99"):
         load_model_file(p)
+
+
+def test_kill_9_in_the_middle_of_saving_leaves_a_file_that_opens(tmp_path):
+    """A process saves the shipped 16-D model over and over; it is killed with SIGKILL at
+    random moments. Every time, the file on disk opens: the old one or the new one, never half."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "m.pt"
+    script = (
+        "import sys\n"
+        "from studio.engine.checkpoint import load_model_file, save_model\n"
+        "mf = load_model_file(sys.argv[2])\n"
+        "save_model(sys.argv[1], mf)\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    save_model(sys.argv[1], mf)\n")
+    from studio.engine.files import find_model
+
+    src = str(find_model("faces-16d"))
+    rnd = random.Random(0)
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, "-c", script, str(target), src],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(rnd.uniform(0.05, 0.4))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        mf = load_model_file(target)
+        assert mf.config.latent_dim == 16 and mf.train_mu.shape == (100, 16)

@@ -104,3 +104,67 @@ def test_wrong_image_shape_is_refused(tiny_faces):
     from studio.engine.errors import StudioError
     with pytest.raises(StudioError, match="expects"):
         Trainer(tiny_faces, VAEConfig(**{**TINY, "image_size": 32}), TrainConfig(device="cpu"))
+
+
+def test_a_nan_loss_rolls_back_halves_the_lr_and_goes_on(tiny_faces):
+    from studio.engine.training import GOOD_EVERY
+
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=20, batch_size=8, device="cpu"))
+    tr.fault_hook = lambda step: "nan" if step == GOOD_EVERY + 5 and not hits else None
+    hits = []
+    snaps = []
+    for p in tr.steps():
+        snaps.append(p)
+        if p.message:
+            hits.append(p)
+    assert len(hits) == 1
+    assert f"not finite at step {GOOD_EVERY + 5}" in hits[0].message
+    assert f"rolled back to step {GOOD_EVERY}" in hits[0].message
+    assert tr.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 / 2)
+    assert snaps[-1].done and tr.epoch == 20
+    assert all(torch.isfinite(v).all() for v in tr.model.state_dict().values())
+
+
+def test_three_nans_in_a_row_stop_with_the_last_good_weights(tiny_faces, tmp_path):
+    from studio.engine.training import TrainingDiverged
+
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=20, batch_size=8, device="cpu"))
+    _run(tr, 30)
+    good = {k: v.clone() for k, v in tr._good["model"].items()}
+    tr.fault_hook = lambda step: "nan"
+    with pytest.raises(TrainingDiverged, match="3 times in a row"):
+        _run(tr)
+    for k, v in tr.model.state_dict().items():
+        assert torch.equal(v, good[k]), k
+    path = tmp_path / "kept.pt"
+    save_model(path, tr.model_file())  # the last good model can be kept
+    assert load_model_file(path).train_state["step"] == tr.step
+
+
+def test_out_of_memory_halves_the_batch(tiny_faces):
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=3, batch_size=8, device="cpu"))
+    tr.fault_hook = lambda step: "oom" if step == 2 and tr.batch_size == 8 else None
+    snaps = _run(tr)
+    assert any("going on with 4" in p.message for p in snaps)
+    assert tr.batch_size == 4 and snaps[-1].done and tr.epoch == 3
+
+
+def test_the_command_line_keeps_the_last_good_model_when_training_diverges(face_folder, tmp_path,
+                                                                           monkeypatch, capsys):
+    from studio import cli
+    from studio.engine import training
+
+    real_init = training.Trainer.__init__
+
+    def init(self, *a, **k):
+        real_init(self, *a, **k)
+        self.fault_hook = lambda step: "nan" if step >= 4 else None
+    monkeypatch.setattr(training.Trainer, "__init__", init)
+    out = tmp_path / "m.pt"
+    rc = cli.main(["train", str(face_folder), "--out", str(out), "--image-size", "16",
+                   "--latent-dim", "2", "--epochs", "50", "--batch-size", "4", "--device", "cpu",
+                   "--quiet"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "not finite 3 times in a row" in err and str(out) in err
+    assert load_model_file(out).train_state["step"] == 0  # the last good state: before step 4
