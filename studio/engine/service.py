@@ -244,7 +244,17 @@ class TrainingJob:
             self._emit(TrainEvent("loading", message=f"reading {r.data}"))
             cfg = r.resume.config if r.resume else VAEConfig(
                 image_size=r.image_size, channels=r.channels, latent_dim=r.latent_dim, beta=r.beta)
-            faces = data_mod.load_dataset(r.data, cfg.image_size, cfg.channels)
+            last = [0.0]
+
+            def reading(i, n):  # the first pass over a folder: say how far it has got
+                now = time.monotonic()
+                if i == n or now - last[0] >= self.progress_every_s:
+                    last[0] = now
+                    self._emit(TrainEvent("loading", message=f"reading and framing images {i}/{n}"))
+                if self._stop.is_set():
+                    raise StudioError("stopped while reading the images")
+
+            faces = data_mod.load_dataset(r.data, cfg.image_size, cfg.channels, progress=reading)
             tc = TrainConfig(epochs=r.epochs, max_seconds=r.max_seconds, device=r.device,
                              seed=r.seed)
             self.trainer = Trainer(faces, cfg, tc, resume=r.resume, name=r.name)

@@ -78,3 +78,33 @@ def test_closing_during_training_stops_every_thread_within_2s(qtbot, tmp_path):
     assert not engine.running
     assert not [t for t in threading.enumerate() if t.name.startswith("face-studio")]
     assert list(tmp_path.iterdir()) == []  # nothing was written
+
+
+def test_training_on_a_folder_shows_reading_progress(window, qtbot, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(400):
+        Image.fromarray((rng.random((24, 24)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    messages = []
+    window.engine.training_event.connect(
+        lambda ev: ev.kind == "loading" and messages.append(ev.message))
+    window.engine.start_training(TrainRequest(data=str(folder), latent_dim=2, image_size=16,
+                                              epochs=1, device="cpu"))
+    with qtbot.waitSignal(window.engine.training_event, timeout=60000,
+                          check_params_cb=lambda ev: ev.kind == "finished"):
+        pass
+    counts = [int(m.split()[-1].split("/")[0]) for m in messages if "/" in m]
+    assert counts and counts[-1] == 400 and counts == sorted(counts)
+
+
+def test_a_bad_model_file_keeps_the_current_model(window, qtbot, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    before = window.info
+    window.engine.load_model(str(bad))
+    qtbot.waitUntil(lambda: any("bad.pt" in m for m in window.messages), timeout=10000)
+    assert window.info is before and window.windowTitle() == "Face Studio - Faces 16-D"
+    assert window.engine.service.model.name == "Faces 16-D"
