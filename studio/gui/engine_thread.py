@@ -165,7 +165,7 @@ class EngineThread(QObject):
 
     def _on_train_event(self, ev: TrainEvent) -> None:
         if ev.kind in ("snapshot", "finished", "failed") and ev.file is not None:
-            self.use_model(ev.file)
-        elif ev.kind == "failed":
+            self.use_model(ev.file)  # a failed run that had trained keeps its last good weights
+        if ev.kind == "failed":
             self.failed.emit(ev.message)
         self.training_event.emit(ev)

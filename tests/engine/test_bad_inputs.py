@@ -138,3 +138,16 @@ def test_no_face_says_so_and_uses_a_centre_crop(tmp_path, tiny_model_path, capsy
     Image.fromarray(np.full((200, 300, 3), 120, np.uint8)).save(p)
     assert cli.main(["encode", str(tiny_model_path), str(p), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["framing"] == "centre"
+
+
+def test_a_file_the_user_may_not_read_even_as_root(tmp_path, monkeypatch):
+    """Root reads every file, so the refusal is simulated where the OS would raise it."""
+    p = tmp_path / "secret.png"
+    Image.fromarray(_face_rgb()).save(p)
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(Image, "open", denied)
+    with pytest.raises(ImageError, match="permission denied") as e:
+        data.read_image(p)
+    assert str(p) in str(e.value)

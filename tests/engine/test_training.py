@@ -168,3 +168,14 @@ def test_the_command_line_keeps_the_last_good_model_when_training_diverges(face_
     err = capsys.readouterr().err
     assert "not finite 3 times in a row" in err and str(out) in err
     assert load_model_file(out).train_state["step"] == 0  # the last good state: before step 4
+
+
+def test_out_of_gpu_memory_at_a_small_batch_goes_on_on_the_cpu(tiny_faces):
+    """The decision, without a GPU: a trainer that believes it is on cuda, at a batch of 8."""
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=2, batch_size=8, device="cpu"))
+    tr.device = torch.device("cuda")  # what it would be on a GPU machine
+    tr._out_of_memory()
+    assert tr.device.type == "cpu" and tr.batch_size == 8
+    assert "going on on the CPU" in tr._message
+    snaps = _run(tr)
+    assert snaps[-1].done and snaps[-1].device == "cpu"

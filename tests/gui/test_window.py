@@ -207,3 +207,36 @@ def test_shortcuts_r_and_space(window, qtbot):
     assert window.painter.play.isChecked() and window.painter._timer.isActive()
     QTest.keyClick(window, Qt.Key_Space)
     assert not window.painter._timer.isActive()
+
+
+def test_bad_inputs_in_the_window_each_get_a_message(window, qtbot, tmp_path):
+    from tests.engine.test_bad_inputs import ACCEPTED, REFUSED, make
+
+    bad = [str(make(k, tmp_path)) for k in sorted(REFUSED)]
+    good = [str(make(k, tmp_path)) for k in ("cmyk", "gif", "one")]
+    window.open_images(bad + good)
+    qtbot.waitUntil(lambda: len(window.photos) == len(good), timeout=20000)
+    for path in bad:
+        assert sum(path in m for m in window.messages) == 1, path
+    assert [p.path for p in window.photos] == good
+
+
+def test_training_that_diverges_in_the_window_keeps_the_last_good_model(window, qtbot,
+                                                                          monkeypatch):
+    from studio.engine import training
+    from studio.engine.requests import TrainRequest
+
+    real_init = training.Trainer.__init__
+
+    def init(self, *a, **k):
+        real_init(self, *a, **k)
+        self.fault_hook = lambda step: "nan" if step >= 30 else None
+    monkeypatch.setattr(training.Trainer, "__init__", init)
+    window.engine.start_training(TrainRequest(data="builtin", latent_dim=2, epochs=1000,
+                                              device="cpu", name="diverging"))
+    with qtbot.waitSignal(window.engine.model_loaded, timeout=60000,
+                          check_params_cb=lambda info: info.name == "diverging"
+                          and not info.snapshot):
+        pass
+    assert any("not finite 3 times in a row" in m for m in window.messages)
+    assert window.info.config.latent_dim == 2 and not window.engine.training
