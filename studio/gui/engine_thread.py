@@ -65,6 +65,13 @@ class EngineThread(QObject):
             service.submit(request)
         if self._shutting_down:
             service.stop(timeout=2.0)
+            return
+        # The first optimiser torch builds imports much more of torch (about a second, and
+        # unmarshalling its bytecode holds the GIL: 150-190 ms stalls of the window were measured
+        # when that happened on the training thread). Done here, while the window is new.
+        import torch
+
+        torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
 
     @property
     def ready(self) -> bool:
