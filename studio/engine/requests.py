@@ -13,7 +13,8 @@ import numpy as np
 
 from studio.engine.latent import Projection
 
-INTERACTIVE = frozenset({"paint", "morph", "hover", "random", "variations", "slider"})
+# purposes where only the newest request counts: painting (map, morph, random), hovering, variations
+INTERACTIVE = frozenset({"paint", "hover", "variations"})
 
 
 # -- requests ----------------------------------------------------------------------------------
