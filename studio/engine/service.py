@@ -41,7 +41,7 @@ class EngineService:
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
         self._queue: list = []             # FIFO of non-interactive requests
-        self._latest: dict[str, Any] = {}  # purpose -> newest interactive request
+        self._latest: dict[str, object] = {}  # purpose -> newest interactive request
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="face-studio-engine", daemon=True)
         self.model: FaceModel | None = None

@@ -94,7 +94,7 @@ class AnalystRoom(QWidget):
         note = f" ({photo.note})" if photo.note else ""
         self.title.setText(f"{photo.path}{note}")
         order = self.order if len(self.order) == len(photo.mu) else np.arange(len(photo.mu))
-        mu, sigma, kl = photo.mu[order], photo.sigma[order], photo.kl_per_dim[order]
+        mu, sigma = photo.mu[order], photo.sigma[order]
         x = np.arange(len(mu))
         self.bars.setOpts(x=x, height=mu, width=0.6)
         self.err.setData(x=x, y=mu, top=sigma, bottom=sigma, beam=0.3)

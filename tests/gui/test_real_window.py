@@ -3,7 +3,6 @@
 Skips only where Xvfb, xdotool or xwd are missing; .ci/run installs them, so in CI it runs.
 """
 
-import subprocess
 import time
 
 import numpy as np

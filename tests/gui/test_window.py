@@ -210,7 +210,7 @@ def test_shortcuts_r_and_space(window, qtbot):
 
 
 def test_bad_inputs_in_the_window_each_get_a_message(window, qtbot, tmp_path):
-    from tests.engine.test_bad_inputs import ACCEPTED, REFUSED, make
+    from tests.engine.test_bad_inputs import REFUSED, make
 
     bad = [str(make(k, tmp_path)) for k in sorted(REFUSED)]
     good = [str(make(k, tmp_path)) for k in ("cmyk", "gif", "one")]
