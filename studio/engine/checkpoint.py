@@ -17,12 +17,11 @@ which unpickles only tensors and plain containers and refuses anything else with
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import pickle
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -59,9 +58,6 @@ class ModelFile:
             raise ModelFileError(self.meta.get("path", "model"),
                                  f"weights do not fit the config ({str(e).splitlines()[0]})") from None
         return model.to(device).eval()
-
-    def without_train_state(self) -> "ModelFile":
-        return replace(self, train_state=None)
 
 
 def _payload(mf: ModelFile) -> dict:
@@ -165,14 +161,6 @@ def load_model_file(path: str | Path) -> ModelFile:
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VAE, ModelFile]:
     mf = load_model_file(path)
     return mf.build(device), mf
-
-
-def sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # the models that ship with Face Studio: found by studio.engine.files (no torch needed there)

@@ -104,12 +104,6 @@ class FaceSet:
     def as_float(self) -> torch.Tensor:
         return self.images.float() / 255.0
 
-    def subset(self, index, label: str) -> "FaceSet":
-        index = torch.as_tensor(index, dtype=torch.long)
-        names = tuple(self.names[i] for i in index.tolist()) if self.names else ()
-        desc = dict(self.description, images=len(index), subset=label)
-        return FaceSet(self.images[index].clone(), desc, names)
-
 
 def _stack(frames: list[np.ndarray], channels: int) -> torch.Tensor:
     a = np.stack(frames)
