@@ -93,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="find and crop faces (face), take images as they are (none), or decide")
     t.add_argument("--name", help="the model's name (defaults to the file name)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--stream", action="store_true",
+                   help="read the folder in DataLoader workers as training goes instead of all "
+                        "up front (the default above 20,000 images)")
+    t.add_argument("--cache", metavar="DIR",
+                   help="keep framed faces in DIR (a uint8 memory map) so that later epochs "
+                        "skip decoding; implies --stream")
+    t.add_argument("--workers", type=int, metavar="N",
+                   help="DataLoader workers decoding a streamed folder (cores - 1, at most 8)")
 
     e = sub.add_parser("eval", help="reconstruction and ELBO figures of a model on data")
     e.add_argument("model", metavar="MODEL")
@@ -199,10 +207,22 @@ def _check_out(path: str, suffixes: tuple[str, ...]) -> Path:
 
 # -- commands --------------------------------------------------------------------------------------
 def cmd_train(a) -> int:
-    from studio.engine import checkpoint, data, model, training
+    from studio.engine import distributed
+
+    world = distributed.world_from_env()
+    if not world.distributed:
+        return _train(a, world)
+    try:  # under torchrun: every process trains, rank 0 alone prints and writes the file
+        return _train(a, world)
+    finally:
+        distributed.stop()
+
+
+def _train(a, world) -> int:
+    from studio.engine import checkpoint, data, distributed, model, stream, training
     from studio.engine.errors import StudioError
 
-    out = _check_out(a.out, (".pt",))
+    out = _check_out(a.out, (".pt",)) if world.main else Path(a.out)
     resume = checkpoint.load_model_file(a.resume) if a.resume else None
     if resume is not None:
         cfg = resume.config
@@ -221,49 +241,87 @@ def cmd_train(a) -> int:
         except ValueError as e:
             raise StudioError(f"bad model settings: {e}") from None
     epochs = a.epochs if a.epochs is not None else (None if a.max_seconds else 50)
+    if a.workers is not None and a.workers < 0:
+        raise StudioError(f"--workers must be 0 or more, not {a.workers}")
+    world, device = distributed.start(training.resolve_device(a.device))
     tc = training.TrainConfig(epochs=epochs, max_seconds=a.max_seconds, batch_size=a.batch_size,
-                              lr=a.lr, seed=a.seed, device=a.device)
-    device = training.resolve_device(a.device)
-    bar = None if a.quiet else ProgressBar()
+                              lr=a.lr, seed=a.seed, device=str(device))
+    bar = None if a.quiet or not world.main else ProgressBar()
 
     def reading(i, n):
         if bar and (i == n or i % 50 == 0):
             bar.stream.write(f"\rreading and framing images {i}/{n}" + ("\n" if i == n else ""))
             bar.stream.flush()
 
-    faces = data.load_dataset(a.data, cfg.image_size, cfg.channels, a.framing, reading)
+    streamed = a.data != data.BUILTIN and (a.stream or a.cache or (
+        Path(a.data).is_dir() and len(data.list_images(a.data)) > stream.STREAM_ABOVE))
+    if streamed:
+        workers = stream.default_workers() if a.workers is None else a.workers
+        # the machine's first process makes the cache, the others open it once it is there
+        if world.local_main:
+            faces = stream.FolderFaces(a.data, cfg.image_size, cfg.channels, a.framing, a.cache)
+        distributed.barrier(world)
+        if not world.local_main:
+            faces = stream.FolderFaces(a.data, cfg.image_size, cfg.channels, a.framing, a.cache,
+                                       create_cache=False)
+    else:
+        workers = 0
+        faces = data.load_dataset(a.data, cfg.image_size, cfg.channels, a.framing, reading)
     desc = faces.description
-    if not a.quiet:
+    if bar:
         skipped = f", {desc['skipped']} unreadable skipped" if desc.get("skipped") else ""
+        how = ""
+        if streamed:
+            cached = faces.cached()
+            how = (f"; streamed by {workers} workers" +
+                   (f", cache {a.cache} ({cached}/{len(faces)} framed)" if a.cache else ", no cache"))
+        procs = f" x {world.world} processes" if world.distributed else ""
         print(f"training on {len(faces)} images of {desc['name']} (framing {desc['framing']}"
-              f"{skipped}), {cfg.latent_dim} latent dims, {cfg.channels}x{cfg.image_size}x"
-              f"{cfg.image_size}, on {training.device_label(device)}", file=sys.stderr)
-    trainer = training.Trainer(faces, cfg, tc, resume=resume, name=a.name or out.stem)
-    stop = []  # Ctrl-C asks to stop; the loop stops after the step in hand, and saves
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.append(True))
+              f"{skipped}{how}), {cfg.latent_dim} latent dims, {cfg.channels}x{cfg.image_size}x"
+              f"{cfg.image_size}, on {training.device_label(device)}{procs}", file=sys.stderr)
+    trainer = training.Trainer(faces, cfg, tc, resume=resume, name=a.name or out.stem,
+                               world=world, workers=workers)
+    # Ctrl-C (or torchrun passing on a SIGTERM) asks to stop: the step in hand ends, every
+    # process agrees to stop there, and the model is saved
+    stop = []
+
+    def ask_stop(*_):
+        stop.append(True)
+        trainer.request_stop()
+
+    signals = (signal.SIGINT, signal.SIGTERM) if world.distributed else (signal.SIGINT,)
+    previous = {sig: signal.signal(sig, ask_stop) for sig in signals}
     last_save = time.monotonic()
     diverged = None
     try:
         for p in trainer.steps():
             if bar:
                 bar.update(p, force=p.done)
-            if stop:
-                break
             if p.message and bar:
                 bar.note(p.message)
-            if time.monotonic() - last_save > AUTOSAVE_S:  # a crash loses at most this much
+            if world.main and time.monotonic() - last_save > AUTOSAVE_S:  # a crash loses at most this much
                 checkpoint.save_model(out, trainer.model_file())
                 last_save = time.monotonic()
     except training.TrainingDiverged as e:
         diverged = e
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if bar:
             bar.close()
     interrupted = bool(stop)
+    if world.distributed:  # every process must end with the same weights; say so, or fail
+        digests = distributed.gather_strings(world, distributed.weights_digest(trainer.model))
+        if len(set(digests)) != 1:
+            raise StudioError(f"the {world.world} processes ended with different weights "
+                              f"({', '.join(digests)}); the model was not saved")
+    if not world.main:
+        return 130 if interrupted else (EXIT_BAD_INPUT if diverged else 0)
     checkpoint.save_model(out, trainer.model_file())
     if diverged is not None:
         raise StudioError(f"{diverged}; the last good model is saved in {out}")
+    if world.distributed:
+        print(f"weights identical on all {world.world} processes ({digests[0]})", file=sys.stderr)
     hist = trainer.history[-1] if trainer.history else None
     loss = f"; last epoch loss {hist['total']:.2f} (recon {hist['recon']:.2f}, kl {hist['kl']:.2f})" \
         if hist else ""

@@ -101,6 +101,10 @@ class FaceSet:
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
+    @property
+    def sample_shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])
+
     def as_float(self) -> torch.Tensor:
         return self.images.float() / 255.0
 

@@ -24,10 +24,13 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
 
 import studio
 from studio.engine.checkpoint import ModelFile
 from studio.engine.data import FaceSet, augment_batch
+from studio.engine.distributed import SINGLE, EpochSampler, World, all_sum
 from studio.engine.errors import StudioError
 from studio.engine.model import VAE, VAEConfig, kl_warmup_weight
 
@@ -125,24 +128,32 @@ def _seed(*parts: int) -> int:
 
 
 class Trainer:
-    """Trains a VAE on a FaceSet; resumable from a ModelFile that holds a train_state."""
+    """Trains a VAE on a FaceSet (held in memory) or a FolderFaces (streamed through DataLoader
+    workers); resumable from a ModelFile that holds a train_state.
 
-    def __init__(self, data: FaceSet, config: VAEConfig | None = None,
+    In a world of several processes (torchrun; see distributed.py) each process trains its share
+    of every batch under DistributedDataParallel: batch_size is the global batch, split evenly,
+    so a run means the same on one process or eight, and a file saved by one resumes on another.
+    """
+
+    def __init__(self, data, config: VAEConfig | None = None,
                  train: TrainConfig | None = None, resume: ModelFile | None = None,
-                 name: str = "model"):
+                 name: str = "model", world: World = SINGLE, workers: int = 0):
         if len(data) == 0:
             raise StudioError("no training images")
         self.data = data
         self.train_config = train or TrainConfig()
         self.device = resolve_device(self.train_config.device)
         self.name = name
+        self.world = world
+        self.workers = workers
         if resume is not None:
             if not resume.train_state:
                 raise StudioError(f"{resume.meta.get('path', 'model')}: holds no training state "
                                   "to resume from")
             config = resume.config
         self.config = config or VAEConfig()
-        shape = tuple(data.images.shape[1:])
+        shape = tuple(data.sample_shape)
         want = (self.config.channels, self.config.image_size, self.config.image_size)
         if shape != want:
             raise StudioError(f"data is {shape[0]} x {shape[1]} x {shape[2]}, the model expects "
@@ -165,8 +176,14 @@ class Trainer:
         self.meta: dict = {}
         self._epoch_sums = torch.zeros(3)
         self._epoch_count = 0
-        self._images = data.images.to(self.device)
+        # in memory: one uint8 tensor on the device; streamed: read by DataLoader workers
+        self._images = data.images.to(self.device) if isinstance(data, FaceSet) else None
+        self._unreadable: set[int] = set()
+        self._sampler = EpochSampler(len(data), world,
+                                     lambda epoch: _seed(self.train_config.seed, 0, epoch))
         self._batch_size = self.train_config.batch_size
+        self._stop_requested = False
+        self._agreed_stop = False
         self._good: dict | None = None
         self._bad_in_row = 0
         self._bad_step = -1  # the last step whose loss was not finite
@@ -175,6 +192,10 @@ class Trainer:
         self.fault_hook = None
         if resume is not None:
             self._restore(resume)
+        self._net = self.model
+        if world.distributed:  # after restoring: DDP starts every process from rank 0's weights
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._net = DistributedDataParallel(self.model, device_ids=ids)
 
     # -- state ---------------------------------------------------------------------------------
     def _restore(self, mf: ModelFile) -> None:
@@ -206,15 +227,47 @@ class Trainer:
 
     @property
     def batch_size(self) -> int:
+        """The global batch (all processes together)."""
         return min(self._batch_size, len(self.data))
 
     @property
-    def batches_per_epoch(self) -> int:
-        return math.ceil(len(self.data) / self.batch_size)
+    def rank_batch(self) -> int:
+        """This process's share of the batch."""
+        return math.ceil(self.batch_size / self.world.world)
 
-    def _perm(self, epoch: int) -> torch.Tensor:
-        g = torch.Generator().manual_seed(_seed(self.train_config.seed, 0, epoch))
-        return torch.randperm(len(self.data), generator=g)
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(self._sampler.num_samples / self.rank_batch)
+
+    def request_stop(self) -> None:
+        """Stop after the step in hand (every process agrees on which step that is)."""
+        self._stop_requested = True
+
+    def _seed_for(self, kind: int) -> int:
+        parts = (self.train_config.seed, kind, self.step)
+        return _seed(*parts) if not self.world.distributed else _seed(*parts, self.world.rank)
+
+    def _batches(self) -> Iterator[tuple[torch.Tensor, int]]:
+        """The rest of this epoch's batches for this process, from batch self.batch on:
+        (float images on the device, how many are real images)."""
+        self._sampler.set_epoch(self.epoch)
+        chunks = self._sampler.order().split(self.rank_batch)[self.batch:]
+        if self._images is not None:
+            for c in chunks:
+                yield self._images[c.to(self.device)].float().div_(255.0), len(c)
+            return
+        cuda = self.device.type == "cuda"
+        loader = DataLoader(self.data, batch_sampler=[c.tolist() for c in chunks],
+                            num_workers=self.workers, pin_memory=cuda)
+        for c, (imgs, ok) in zip(chunks, loader):
+            if not bool(ok.all()):
+                self._unreadable.update(c[~ok].tolist())
+                self.data.description["skipped"] = len(self._unreadable)
+                imgs = imgs[ok]
+            n = len(imgs)
+            if n == 0:  # nothing readable in this batch: a step that changes nothing
+                imgs = torch.zeros((1, *self.data.sample_shape), dtype=torch.uint8)
+            yield imgs.to(self.device, non_blocking=cuda).float().div_(255.0), n
 
     # -- the loop --------------------------------------------------------------------------------
     def steps(self) -> Iterator[TrainProgress]:
@@ -226,21 +279,21 @@ class Trainer:
         aug_gen = torch.Generator()
         autocast = (torch.autocast(device_type="cuda", dtype=self.amp_dtype)
                     if self.amp_dtype is not None else nullcontext())
-        perm_epoch, perm = -1, None
+        batches = None  # this epoch's batches from self.batch on; remade after a rollback
         rate = None  # images per second, smoothed
         last = start
+        self._agreed_stop = False
         while not self._finished(time.perf_counter() - start):
-            bs, bpe = self.batch_size, self.batches_per_epoch
+            bpe = self.batches_per_epoch
             if self._good is None or (self.step % GOOD_EVERY == 0 and self._good["step"] != self.step):
                 self._keep_good()
-            if perm_epoch != self.epoch:
-                perm, perm_epoch = self._perm(self.epoch).to(self.device), self.epoch
-            idx = perm[self.batch * bs:(self.batch + 1) * bs]
-            x = self._images[idx].float().div_(255.0)
+            if batches is None:
+                batches = self._batches()
+            x, n = next(batches)
             if tc.flip or tc.jitter > 0:
-                aug_gen.manual_seed(_seed(tc.seed, 1, self.step))
+                aug_gen.manual_seed(self._seed_for(1))
                 x = augment_batch(x, aug_gen, flip=tc.flip, jitter=tc.jitter)
-            eps_gen.manual_seed(_seed(tc.seed, 2, self.step))
+            eps_gen.manual_seed(self._seed_for(2))
             kl_w = kl_warmup_weight(self.config.beta, self.step, tc.kl_warmup_steps)
             self.model.train()
             fault = self.fault_hook(self.step) if self.fault_hook else None
@@ -248,48 +301,61 @@ class Trainer:
                 if fault == "oom":
                     raise torch.OutOfMemoryError("injected by a test")
                 with autocast:
-                    logits, mu, logvar = self.model(x, eps_gen)
+                    logits, mu, logvar = self._net(x, eps_gen)
                 terms = self.model.loss(x, logits, mu, logvar, kl_w)
             except torch.OutOfMemoryError:
                 self._out_of_memory()
                 autocast = nullcontext() if self.device.type == "cpu" else autocast
                 eps_gen = torch.Generator(device=self.device)
-                perm_epoch = -1
+                batches = None
                 continue
-            if fault == "nan" or not bool(torch.isfinite(terms.total)):
+            # one small exchange per step: the loss terms summed over the processes (what the
+            # person sees), the image count, and whether any process wants to stop here
+            wants_stop = self._stop_requested or (
+                self.world.distributed and self._time_up(time.perf_counter() - start))
+            head = torch.stack([terms.recon.detach(), terms.kl.detach(), terms.total.detach()])
+            stats = torch.cat([head.float() * n, torch.tensor(
+                [float(n), float(wants_stop)], device=head.device)])
+            stats = all_sum(self.world, stats).cpu()
+            if fault == "nan" or not bool(torch.isfinite(stats[2])):
                 self._roll_back()  # raises TrainingDiverged after MAX_BAD_IN_ROW in a row
-                perm_epoch = -1
+                batches = None
                 continue
             if self.step > self._bad_step:  # past the step that failed: the trouble is over
                 self._bad_in_row = 0
             self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(terms.total).backward()
+            self.scaler.scale(terms.total if n else terms.total * 0.0).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
-            vals = torch.stack([terms.recon.detach(), terms.kl.detach(), terms.total.detach()]).cpu()
-            self._epoch_sums += vals * len(idx)
-            self._epoch_count += len(idx)
+            count = int(stats[3])
+            self._epoch_sums += stats[:3]
+            self._epoch_count += count
+            self._agreed_stop = bool(stats[4] > 0)
             self.step += 1
             self.batch += 1
             now = time.perf_counter()
             dt = max(now - last, 1e-9)
             last = now
-            inst = len(idx) / dt
+            inst = count / dt
             rate = inst if rate is None else 0.9 * rate + 0.1 * inst
             if self.batch >= bpe:
                 self._end_epoch(now - start)
+                batches = None
             elapsed = now - start
-            done = self._finished(elapsed)
+            reached = self._target_reached(elapsed)
+            done = reached or self._agreed_stop
             eta, frac = self._eta(elapsed, self.step - start_step, bpe)
-            r, k, t = vals.tolist()
+            r, k, t = (stats[:3] / max(1, count)).tolist()
             yield TrainProgress(
                 step=self.step, epoch=self.epoch, batch=self.batch, batches_per_epoch=bpe,
                 epochs=tc.epochs, recon=r, kl=k, total=t, kl_weight=kl_w, images_per_s=rate,
-                elapsed_s=elapsed, eta_s=0.0 if done else eta, fraction=1.0 if done else frac,
+                elapsed_s=elapsed, eta_s=0.0 if reached else eta,
+                fraction=1.0 if reached else frac,
                 done=done, device=device_label(self.device), message=self._message)
             self._message = ""
             if done:
                 break
+        self._stop_requested = False
         self.seconds_trained += time.perf_counter() - start
 
     # -- faults ----------------------------------------------------------------------------------
@@ -325,6 +391,10 @@ class Trainer:
     def _out_of_memory(self) -> None:
         """Out of (GPU) memory: half the batch; at a batch of 8 or less, go on on the CPU."""
         old = self.batch_size
+        if self.world.distributed:  # the processes would no longer agree on the batch
+            raise StudioError(f"out of GPU memory on process {self.world.rank} at a batch of "
+                              f"{old} ({self.rank_batch} per process): start again with a "
+                              "smaller --batch-size")
         if self.device.type != "cpu" and old <= 8:
             self.device = torch.device("cpu")
             self.model.to(self.device)
@@ -332,7 +402,8 @@ class Trainer:
                 for k, v in state.items():
                     if isinstance(v, torch.Tensor):
                         state[k] = v.to(self.device)
-            self._images = self._images.to(self.device)
+            if self._images is not None:
+                self._images = self._images.to(self.device)
             self.amp_dtype = None
             self.scaler = torch.amp.GradScaler("cuda", enabled=False)
             self._message = "out of GPU memory even at a batch of 8: going on on the CPU"
@@ -345,11 +416,18 @@ class Trainer:
             torch.cuda.empty_cache()
         log.warning(self._message)
 
-    def _finished(self, elapsed: float) -> bool:
+    def _time_up(self, elapsed: float) -> bool:
+        return self.train_config.max_seconds is not None and elapsed >= self.train_config.max_seconds
+
+    def _target_reached(self, elapsed: float) -> bool:
         tc = self.train_config
         if tc.epochs is not None and self.epoch >= tc.epochs:
             return True
-        return tc.max_seconds is not None and elapsed >= tc.max_seconds
+        # several processes stop on time only when they agree (a step's exchange carries it)
+        return not self.world.distributed and self._time_up(elapsed)
+
+    def _finished(self, elapsed: float) -> bool:
+        return self._target_reached(elapsed) or self._agreed_stop
 
     def _eta(self, elapsed: float, steps_done: int, bpe: int) -> tuple[float | None, float]:
         tc = self.train_config
@@ -390,9 +468,19 @@ class Trainer:
             index = torch.arange(n)
         self.model.eval()
         out = []
-        for chunk in index.split(512):
-            x = self._images[chunk.to(self.device)].float() / 255.0
-            out.append(self.model.encode(x)[0].float().cpu())
+        if self._images is not None:
+            for chunk in index.split(512):
+                x = self._images[chunk.to(self.device)].float() / 255.0
+                out.append(self.model.encode(x)[0].float().cpu())
+        else:
+            loader = DataLoader(self.data, batch_sampler=[c.tolist() for c in index.split(512)],
+                                num_workers=self.workers)
+            for imgs, ok in loader:
+                if bool(ok.any()):
+                    x = imgs[ok].to(self.device).float() / 255.0
+                    out.append(self.model.encode(x)[0].float().cpu())
+        if not out:
+            return torch.zeros(0, self.config.latent_dim)
         return torch.cat(out)
 
     def snapshot(self) -> ModelFile:
