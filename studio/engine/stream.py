@@ -1,0 +1,146 @@
+"""Folders too big to hold in memory: images are read and framed in DataLoader workers as
+training asks for them, and (optionally) kept in a cache of framed faces on disk, a uint8
+memory-mapped array, so that every epoch after the first skips decoding.
+
+A cache is a folder holding `faces.npy` (N x C x S x S uint8), `state.npy` (one byte per image:
+0 not yet framed, 1 framed, 2 unreadable) and `index.json` (what it is a cache of). A cache made
+for another file list, size, channel count or framing is started afresh. 200,000 grey 32 px
+faces take 205 MB on disk and only the pages in use in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from studio.engine import faces
+from studio.engine.data import choose_framing, list_images, read_image
+from studio.engine.errors import DataError, ImageError, StudioError
+from studio.engine.files import IMAGE_SUFFIXES
+
+log = logging.getLogger(__name__)
+
+STREAM_ABOVE = 20_000  # folders with more images than this stream instead of loading up front
+FORMAT = 1
+
+
+class FolderFaces(Dataset):
+    """An image folder as a Dataset: item i is (framed uint8 image C x S x S, readable)."""
+
+    def __init__(self, folder: str | Path, size: int = 32, channels: int = 1,
+                 framing: str = "auto", cache: str | Path | None = None,
+                 create_cache: bool = True):
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise DataError(f"{folder}: no such folder" if not folder.exists()
+                            else f"{folder}: not a folder")
+        self.folder = folder
+        self.paths = list_images(folder)
+        if not self.paths:
+            raise DataError(f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+        self.size, self.channels = size, channels
+        self.method = choose_framing(self.paths, framing)
+        self.names = tuple(str(p.relative_to(folder)) for p in self.paths)
+        self.cache = Path(cache) if cache else None
+        self._images = self._state = None  # opened lazily, in each worker
+        if self.cache is not None:
+            self._prepare_cache(create_cache)
+        self.description = {
+            "name": folder.name, "kind": "folder", "source": str(folder.resolve()),
+            "images": len(self.paths), "framing": self.method, "streamed": True,
+            "cache": str(self.cache) if self.cache else None,
+            "image_size": size, "channels": channels}
+
+    # -- the cache ---------------------------------------------------------------------------
+    def _key(self) -> dict:
+        h = hashlib.sha256("\n".join(self.names).encode()).hexdigest()
+        return {"format": FORMAT, "folder": str(self.folder.resolve()), "images": len(self.paths),
+                "files_sha256": h, "image_size": self.size, "channels": self.channels,
+                "framing": self.method}
+
+    def _prepare_cache(self, create: bool) -> None:
+        index = self.cache / "index.json"
+        key = self._key()
+        try:
+            same = json.loads(index.read_text()) == key
+        except (OSError, ValueError):
+            same = False
+        if same or not create:
+            if not same:
+                raise StudioError(f"{self.cache}: cache not ready (made by another process?)")
+            return
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            index.unlink(missing_ok=True)  # a half-made cache is never taken for a good one
+            shape = (len(self.paths), self.channels, self.size, self.size)
+            np.lib.format.open_memmap(self.cache / "faces.npy", "w+", np.uint8, shape).flush()
+            np.lib.format.open_memmap(self.cache / "state.npy", "w+", np.uint8,
+                                      (len(self.paths),)).flush()
+            tmp = index.with_suffix(".tmp")
+            tmp.write_text(json.dumps(key, indent=1))
+            os.replace(tmp, index)
+        except OSError as e:
+            raise StudioError(f"{self.cache}: cannot make the cache there "
+                              f"({e.strerror or e})") from None
+
+    def _open(self) -> None:
+        self._images = np.load(self.cache / "faces.npy", mmap_mode="r+")
+        self._state = np.load(self.cache / "state.npy", mmap_mode="r+")
+
+    def cached(self) -> int:
+        """How many images the cache holds (framed or known unreadable)."""
+        if self.cache is None:
+            return 0
+        if self._state is None:
+            self._open()
+        return int(np.count_nonzero(self._state))
+
+    def __getstate__(self):  # workers open their own maps
+        d = dict(self.__dict__)
+        d["_images"] = d["_state"] = None
+        return d
+
+    # -- items -------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @property
+    def sample_shape(self) -> tuple[int, int, int]:
+        return (self.channels, self.size, self.size)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, bool]:
+        if self.cache is not None:
+            if self._state is None:
+                self._open()
+            st = self._state[i]
+            if st == 1:
+                return torch.from_numpy(np.array(self._images[i])), True
+            if st == 2:
+                return torch.zeros(self.sample_shape, dtype=torch.uint8), False
+        try:
+            img = faces.frame(read_image(self.paths[i]), self.size, self.channels,
+                              self.method).image
+        except ImageError as e:
+            log.warning("skipped %s", e)
+            if self.cache is not None:
+                self._state[i] = 2
+            return torch.zeros(self.sample_shape, dtype=torch.uint8), False
+        a = img[None] if self.channels == 1 else img.transpose(2, 0, 1)
+        a = np.array(a, dtype=np.uint8, order="C")  # a writable copy
+        if self.cache is not None:
+            self._images[i] = a
+            self._state[i] = 1  # written after the pixels: a reader never sees half a face
+        return torch.from_numpy(a), True
+
+
+def default_workers() -> int:
+    """DataLoader workers for decoding: one core is left for the training loop."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, n - 1))
