@@ -119,13 +119,27 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("faces", nargs="+", metavar="IMAGE", help="two or more photos: A B [C ...]")
     m.add_argument("--frames", type=_positive_int, required=True, metavar="N",
                    help="frames per segment")
-    m.add_argument("--out", required=True, metavar="FILE", help=".gif or .png")
+    m.add_argument("--out", required=True, metavar="FILE",
+                   help=".gif, .mp4 (H.264) or .png (a strip; a contact sheet with --sheet)")
     m.add_argument("--path", default="lerp", choices=("lerp", "slerp"))
+    m.add_argument("--easing", default="linear", choices=("linear", "ease-in-out"),
+                   help="ease-in-out lingers on each face")
+    m.add_argument("--loop", action="store_true", help="go on from the last face back to the first")
+    m.add_argument("--sheet", action="store_true", help="a .png as a numbered contact sheet")
     m.add_argument("--duration", type=_positive_int, default=80, metavar="MS",
                    help="GIF frame duration in ms (80)")
     m.add_argument("--scale", type=_positive_int, default=4, metavar="K",
                    help="enlarge each frame K times (4)")
     m.add_argument("--framing", default="auto", choices=("auto", "face", "none"))
+
+    f = sub.add_parser("manifold", help="an N x N grid of faces across the map, as in the AEVB "
+                                        "paper's figure")
+    f.add_argument("model", metavar="MODEL")
+    f.add_argument("--n", type=_positive_int, required=True, metavar="N", help="faces per side")
+    f.add_argument("--out", required=True, metavar="FILE", help=".png")
+    f.add_argument("--scale", type=_positive_int, default=2, metavar="K")
+    f.add_argument("--tail", type=_positive_float, default=0.05, metavar="Q",
+                   help="the region runs from the Q to the 1-Q quantile along each axis (0.05)")
 
     s = sub.add_parser("sample", help="a grid of new faces from the prior")
     s.add_argument("model", metavar="MODEL")
@@ -388,12 +402,34 @@ def cmd_morph(a) -> int:
 
     if len(a.faces) < 2:
         raise StudioError("morph needs at least two images (A B [C ...])")
-    out = _check_out(a.out, (".gif", ".png"))
+    out = _check_out(a.out, export.MORPH_SUFFIXES)
+    if a.sheet and out.suffix.lower() != ".png":
+        raise StudioError(f"{out}: --sheet writes a .png")
     fm = FaceModel.open(a.model)
     keys = [e.mu for e in _encode_all(fm, a.faces, a.framing)]
-    frames = fm.decode(latent.path(keys, a.frames, a.path))
-    export.save_morph(list(frames), out, duration_ms=a.duration, scale=a.scale)
+    frames = fm.decode(latent.path(keys, a.frames, a.path, a.easing, a.loop))
+    export.save_morph(list(frames), out, duration_ms=a.duration, scale=a.scale, sheet=a.sheet)
     print(f"wrote {out}: {len(frames)} frames")
+    return 0
+
+
+def cmd_manifold(a) -> int:
+    from studio.engine import export
+    from studio.engine.errors import StudioError
+    from studio.engine.inference import FaceModel
+
+    out = _check_out(a.out, (".png",))
+    if not a.tail < 0.5:
+        raise StudioError(f"--tail must be below 0.5, not {a.tail}")
+    if a.n > 64:
+        raise StudioError(f"--n {a.n}: at most 64 faces per side")
+    fm = FaceModel.open(a.model)
+    proj, xr, yr = fm.manifold_region(a.tail)
+    export.save_png(fm.manifold(a.n, proj, xr, yr), out, scale=a.scale)
+    plane = "its latent plane" if fm.latent_dim == 2 else \
+        f"the PCA plane through the mean of its {len(fm.training_mu())} training faces"
+    print(f"wrote {out}: {a.n} x {a.n} faces across {plane}, x {xr[0]:+.2f}..{xr[1]:+.2f}, "
+          f"y {yr[0]:+.2f}..{yr[1]:+.2f}")
     return 0
 
 
@@ -416,7 +452,7 @@ def cmd_window(a) -> int:
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "encode": cmd_encode, "morph": cmd_morph,
-            "sample": cmd_sample}
+            "sample": cmd_sample, "manifold": cmd_manifold}
 
 
 def main(argv: list[str] | None = None) -> int:

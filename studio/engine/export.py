@@ -1,7 +1,9 @@
-"""Writing faces to files: PNG images, strips and grids, animated GIFs.
+"""Writing faces to files: PNG images, strips, grids and contact sheets, animated GIFs and
+H.264 MP4 videos (through imageio-ffmpeg, which ships its own ffmpeg: no system ffmpeg needed).
 
-Every writer is atomic: it writes beside the target and renames over it, so a failed export
-never leaves a half-written file under the chosen name.
+Every writer is atomic: it writes beside the target and renames over it, so a failed or
+cancelled export never leaves a half-written file under the chosen name. Long writers take
+`progress(done, total)`, which may raise Cancelled to stop them.
 """
 
 from __future__ import annotations
@@ -10,14 +12,24 @@ import math
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
 
 from studio.engine.errors import StudioError
 
-FORMATS = {".png": "PNG", ".gif": "GIF"}
+MORPH_SUFFIXES = (".gif", ".mp4", ".png")
+Progress = Callable[[int, int], None] | None
+
+
+class Cancelled(StudioError):
+    """The person cancelled an export; nothing was written under the chosen name."""
+
+
+def _tick(progress: Progress, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
 
 
 @contextmanager
@@ -27,10 +39,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise StudioError(f"{path}: folder {parent} does not exist")
-    tmp = parent / f".{path.name}.{os.getpid()}.tmp"
+    tmp = parent / f".{path.stem}.{os.getpid()}.tmp{path.suffix}"  # the suffix, for ffmpeg
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as e:
+        raise StudioError(f"{path}: could not be written ({e.strerror or e})") from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -79,16 +93,37 @@ def save_strip(frames: Sequence[np.ndarray], path: str | Path, scale: int = 1) -
     return save_png(grid(frames, cols=len(frames)), path, scale)
 
 
+def contact_sheet(frames: Sequence[np.ndarray], cols: int | None = None, scale: int = 2,
+                  label: bool = True) -> np.ndarray:
+    """Every frame on one page, numbered from 1 in its corner, as a printed contact sheet."""
+    from PIL import ImageDraw
+
+    tiles = []
+    for i, f in enumerate(frames):
+        im = _image(f, scale)
+        if label:
+            im = im.convert("RGB")
+            d = ImageDraw.Draw(im)
+            text = str(i + 1)
+            box = d.textbbox((2, 1), text)
+            d.rectangle((box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1), fill=(0, 0, 0))
+            d.text((2, 1), text, fill=(255, 255, 0))
+        tiles.append(np.asarray(im))
+    return grid(tiles, cols, pad=4)
+
+
 def save_gif(frames: Sequence[np.ndarray], path: str | Path, duration_ms: int = 80,
-             loop: bool = True, scale: int = 1) -> Path:
+             loop: bool = True, scale: int = 1, progress: Progress = None) -> Path:
     """An animated GIF of the frames (uint8 grey or RGB), looping forever by default."""
     path = Path(path)
     _check_suffix(path, (".gif",))
     if not frames:
         raise ValueError("no frames to write")
-    ims = [_image(f, scale) for f in frames]
-    if ims[0].mode == "RGB":
-        ims = [im.quantize(256, method=Image.Quantize.MEDIANCUT) for im in ims]
+    ims = []
+    for i, f in enumerate(frames):
+        im = _image(f, scale)
+        ims.append(im.quantize(256, method=Image.Quantize.MEDIANCUT) if im.mode == "RGB" else im)
+        _tick(progress, i + 1, len(frames) + 1)
     with atomic_path(path) as tmp:
         kw = {"loop": 0} if loop else {}
         ims[0].save(tmp, format="GIF", save_all=True, append_images=ims[1:],
@@ -96,11 +131,49 @@ def save_gif(frames: Sequence[np.ndarray], path: str | Path, duration_ms: int = 
     return path
 
 
-def save_morph(frames: Sequence[np.ndarray], path: str | Path, duration_ms: int = 80,
-               scale: int = 1) -> Path:
-    """A morph as a GIF or a PNG strip, by the file's suffix."""
+def save_mp4(frames: Sequence[np.ndarray], path: str | Path, fps: float = 25.0, scale: int = 4,
+             progress: Progress = None) -> Path:
+    """An H.264 MP4 (yuv420p, plays everywhere) of the frames, `fps` frames per second. The
+    side is scaled by `scale` and rounded up to a multiple of 16, as H.264 players want."""
+    import imageio_ffmpeg
+
     path = Path(path)
-    suffix = _check_suffix(path, (".gif", ".png"))
+    _check_suffix(path, (".mp4",))
+    if not frames:
+        raise ValueError("no frames to write")
+    h, w = frames[0].shape[:2]
+    side_w = -(-w * scale // 16) * 16
+    side_h = -(-h * scale // 16) * 16
+    with atomic_path(path) as tmp:
+        writer = imageio_ffmpeg.write_frames(
+            str(tmp), (side_w, side_h), fps=fps, codec="libx264", pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p", quality=8, macro_block_size=1, ffmpeg_log_level="error")
+        writer.send(None)  # start ffmpeg
+        try:
+            for i, f in enumerate(frames):
+                im = Image.fromarray(np.ascontiguousarray(f)).convert("RGB")
+                im = im.resize((side_w, side_h), Image.BICUBIC)
+                writer.send(np.ascontiguousarray(np.asarray(im)))
+                _tick(progress, i + 1, len(frames) + 1)
+        finally:
+            writer.close()
+    return path
+
+
+def save_morph(frames: Sequence[np.ndarray], path: str | Path, duration_ms: int = 80,
+               scale: int = 1, sheet: bool = False, progress: Progress = None) -> Path:
+    """A morph by the file's suffix: an animated GIF, an MP4 video (1000 / duration_ms frames
+    per second), or a PNG: a strip, or a numbered contact sheet with `sheet`."""
+    path = Path(path)
+    suffix = _check_suffix(path, MORPH_SUFFIXES)
     if suffix == ".gif":
-        return save_gif(frames, path, duration_ms=duration_ms, scale=scale)
-    return save_strip(frames, path, scale=scale)
+        out = save_gif(frames, path, duration_ms=duration_ms, scale=scale, progress=progress)
+    elif suffix == ".mp4":
+        out = save_mp4(frames, path, fps=1000.0 / duration_ms, scale=max(scale, 1),
+                       progress=progress)
+    elif sheet:
+        out = save_png(contact_sheet(frames, scale=max(scale, 1)), path)
+    else:
+        out = save_strip(frames, path, scale=scale)
+    _tick(progress, 1, 1)
+    return out

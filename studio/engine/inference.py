@@ -16,7 +16,7 @@ import torch
 from studio.engine import data as data_mod
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file
 from studio.engine.faces import Framed
-from studio.engine.latent import Projection
+from studio.engine.latent import Projection, gaussian_extent, manifold_grid
 from studio.engine.model import VAE
 
 
@@ -88,3 +88,26 @@ class FaceModel:
     def reconstruct(self, images: list[np.ndarray]) -> np.ndarray:
         mu, _ = self.encode_images(images)
         return self.decode(mu)
+
+    def manifold_region(self, tail: float = 0.05):
+        """The map plane and region of a manifold image: for a 2-D model the latent plane
+        itself, from the 5% to the 95% quantile of the prior as in Kingma and Welling's figure;
+        for more dims the PCA plane through the training faces' mean, over the same quantiles
+        of their spread along each axis."""
+        proj = self.projection()
+        mu = self.training_mu()
+        if self.latent_dim == 2 or len(mu) < 2:
+            sx = sy = 1.0
+        else:
+            sx, sy = proj.project(mu).std(0)
+        return proj, gaussian_extent(float(sx), tail), gaussian_extent(float(sy), tail)
+
+    def manifold(self, n: int, projection: Projection | None = None, x_range=None, y_range=None,
+                 anchor: np.ndarray | None = None) -> np.ndarray:
+        """An n x n grid of faces decoded across a map region, touching, as one uint8 image."""
+        from studio.engine.export import grid
+
+        if projection is None or x_range is None or y_range is None:
+            projection, x_range, y_range = self.manifold_region()
+        faces = self.decode(manifold_grid(projection, n, x_range, y_range, anchor))
+        return grid(list(faces), cols=n, pad=0)

@@ -39,35 +39,61 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float | np.ndarray) -> np.ndarray:
     return direction * radius
 
 
-def path(keyframes: np.ndarray, frames_per_segment: int, method: str = "lerp") -> np.ndarray:
-    """z along keyframes k0 -> k1 -> ... : `frames_per_segment` frames per segment, the first
-    frame exactly k0 and the last exactly the last keyframe. Returns (F, D) with
-    F = frames_per_segment * (K - 1) + 1 for K >= 2 keyframes."""
+EASINGS = ("linear", "ease-in-out")
+
+
+def ease(t: np.ndarray | float, easing: str = "linear") -> np.ndarray:
+    """Map t in [0, 1] to [0, 1]: linear, or ease-in-out (the smoothstep 3t^2 - 2t^3: starts
+    and ends at rest, so a morph lingers on each keyframe)."""
+    t = np.clip(np.asarray(t, dtype=np.float64), 0.0, 1.0)
+    if easing == "linear":
+        return t
+    if easing == "ease-in-out":
+        return t * t * (3.0 - 2.0 * t)
+    raise ValueError(f"easing must be one of {', '.join(EASINGS)}, not {easing!r}")
+
+
+def _keys(keyframes: np.ndarray, method: str, loop: bool) -> np.ndarray:
     keys = np.asarray(keyframes, dtype=np.float64)
     if keys.ndim != 2 or keys.shape[0] < 1:
         raise ValueError("keyframes must be an array (K, D) with K >= 1")
     if method not in PATHS:
         raise ValueError(f"path must be one of {', '.join(PATHS)}, not {method!r}")
+    if loop and keys.shape[0] > 1:
+        keys = np.concatenate([keys, keys[:1]])
+    return keys
+
+
+def path(keyframes: np.ndarray, frames_per_segment: int, method: str = "lerp",
+         easing: str = "linear", loop: bool = False) -> np.ndarray:
+    """z along keyframes k0 -> k1 -> ... : `frames_per_segment` frames per segment, the first
+    frame exactly k0. Open: the last frame is exactly the last keyframe, F = n (K - 1) + 1
+    frames. Looped: the path goes on back to k0 and stops a frame short of it, so that the
+    animation repeats without a doubled frame, F = n K."""
     if frames_per_segment < 1:
         raise ValueError("frames per segment must be at least 1")
+    keys = _keys(keyframes, method, loop)
     if keys.shape[0] == 1:
         return keys.copy()
     f = lerp if method == "lerp" else slerp
-    t = np.arange(frames_per_segment) / frames_per_segment
+    t = ease(np.arange(frames_per_segment) / frames_per_segment, easing)
     parts = [f(a, b, t) for a, b in zip(keys[:-1], keys[1:])]
-    parts.append(keys[-1:])
+    if not loop:
+        parts.append(keys[-1:])
     return np.concatenate(parts)
 
 
-def at(keyframes: np.ndarray, t: float, method: str = "lerp") -> np.ndarray:
-    """The point at t in [0, 1] along the whole keyframe path (segments of equal length in t)."""
-    keys = np.asarray(keyframes, dtype=np.float64)
+def at(keyframes: np.ndarray, t: float, method: str = "lerp", easing: str = "linear",
+       loop: bool = False) -> np.ndarray:
+    """The point at t in [0, 1] along the whole keyframe path (segments of equal length in t;
+    looped, t = 1 is back at the first keyframe)."""
+    keys = _keys(keyframes, method, loop)
     if keys.shape[0] == 1:
         return keys[0].copy()
     s = float(np.clip(t, 0.0, 1.0)) * (keys.shape[0] - 1)
     i = min(int(s), keys.shape[0] - 2)
     f = lerp if method == "lerp" else slerp
-    return f(keys[i], keys[i + 1], s - i)
+    return f(keys[i], keys[i + 1], float(ease(s - i, easing)))
 
 
 def posterior_samples(mu: np.ndarray, sigma: np.ndarray, n: int,
@@ -146,3 +172,62 @@ class Projection:
         xy = np.asarray(xy, dtype=np.float64)
         anchor = self.origin if anchor is None else np.asarray(anchor, dtype=np.float64)
         return anchor + (xy - self.project(anchor)) @ self.axes
+
+
+def manifold_grid(projection: Projection, n: int, x_range: tuple[float, float],
+                  y_range: tuple[float, float], anchor: np.ndarray | None = None) -> np.ndarray:
+    """The n x n latent points of a manifold image, in the manner of Kingma and Welling's
+    figure 4: a regular grid over the map region, row by row from the top (largest y) down and
+    left to right, in the plane through `anchor` (the projection's origin by default). (n*n, D)."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    xs = np.linspace(x_range[0], x_range[1], n)
+    ys = np.linspace(y_range[1], y_range[0], n)
+    xy = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    return projection.unproject(xy, anchor)
+
+
+def gaussian_extent(spread: float = 1.0, tail: float = 0.05) -> tuple[float, float]:
+    """The figure's region along one axis: from the `tail` to the 1 - `tail` quantile of a
+    Gaussian with standard deviation `spread` (+-1.645 spread for 5%)."""
+    from statistics import NormalDist
+
+    q = NormalDist().inv_cdf(1.0 - tail) * spread
+    return (-q, q)
+
+
+@dataclass(frozen=True)
+class Direction:
+    """A named direction in the latent space: the mean mu of one group of faces minus that of
+    another ("smiling" minus "serious"). Applied as z + amount * vector, amount in units of the
+    vector's own length (so amount 1 moves a face as far as the two groups lie apart)."""
+
+    name: str
+    vector: np.ndarray  # (D,)
+    positive: str = ""  # what the first group was, for the person
+    negative: str = ""
+
+    @classmethod
+    def from_groups(cls, name: str, first: np.ndarray, second: np.ndarray,
+                    positive: str = "", negative: str = "") -> "Direction":
+        first, second = np.atleast_2d(first), np.atleast_2d(second)
+        if len(first) == 0 or len(second) == 0:
+            raise ValueError("a direction needs at least one face in each group")
+        if first.shape[1] != second.shape[1]:
+            raise ValueError("the two groups have different latent sizes")
+        v = first.astype(np.float64).mean(0) - second.astype(np.float64).mean(0)
+        return cls(name, v, positive, negative)
+
+    def apply(self, z: np.ndarray, amount: float) -> np.ndarray:
+        return np.asarray(z, dtype=np.float64) + float(amount) * self.vector
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "vector": [float(v) for v in self.vector],
+                "positive": self.positive, "negative": self.negative}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Direction":
+        v = np.asarray(d["vector"], dtype=np.float64)
+        if v.ndim != 1 or not np.all(np.isfinite(v)):
+            raise ValueError("a direction's vector must be a list of finite numbers")
+        return cls(str(d["name"]), v, str(d.get("positive", "")), str(d.get("negative", "")))
