@@ -13,8 +13,9 @@ import numpy as np
 
 from studio.engine.latent import Projection
 
-# purposes where only the newest request counts: painting (map, morph, random), hovering, variations
-INTERACTIVE = frozenset({"paint", "hover", "variations"})
+# purposes where only the newest request counts: painting (map, morph, random, sliders,
+# directions), hovering, variations, the map's mosaic
+INTERACTIVE = frozenset({"paint", "hover", "variations", "mosaic"})
 
 
 # -- requests ----------------------------------------------------------------------------------

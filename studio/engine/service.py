@@ -281,3 +281,70 @@ class TrainingJob:
         except Exception as e:
             log.exception("training failed")
             self._emit(TrainEvent("failed", message=f"{type(e).__name__}: {e}"))
+
+
+# -- exports on a thread of their own --------------------------------------------------------------
+class ExportJob:
+    """Writes an export (frames already decoded by the engine) on a thread, so that painting
+    goes on; `emit(kind, done, total, message)` reports "progress", "done", "cancelled" or
+    "failed" on that thread. cancel() stops at the next frame; nothing is left under the name.
+
+    kind "morph": frames -> GIF / MP4 / PNG strip / PNG contact sheet (options: duration_ms,
+    scale, sheet). kind "manifold": n x n faces -> one PNG (options: n, scale)."""
+
+    def __init__(self, kind: str, frames: np.ndarray, path: str, options: dict,
+                 emit: Callable[[str, int, int, str], None]):
+        self.kind, self.frames, self.path, self.options = kind, frames, path, dict(options)
+        self._emit = emit
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="face-studio-export", daemon=True)
+
+    def start(self) -> "ExportJob":
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _main(self) -> None:
+        from studio.engine import export
+
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            if self._cancel.is_set():
+                raise export.Cancelled(f"{self.path}: export cancelled; nothing was written")
+            now = time.monotonic()
+            if now - last[0] > 0.1 or done == total:
+                last[0] = now
+                self._emit("progress", done, total, "")
+
+        o = self.options
+        try:
+            if self.kind == "manifold":
+                n = int(o["n"])
+                image = export.grid(list(self.frames), cols=n, pad=0)
+                progress(0, 1)
+                export.save_png(image, self.path, scale=int(o.get("scale", 2)))
+            else:
+                export.save_morph(list(self.frames), self.path,
+                                  duration_ms=int(o.get("duration_ms", 40)),
+                                  scale=int(o.get("scale", 4)), sheet=bool(o.get("sheet")),
+                                  progress=progress)
+        except export.Cancelled as e:
+            self._emit("cancelled", 0, 0, str(e))
+        except (StudioError, ValueError) as e:
+            self._emit("failed", 0, 0, str(e))
+        except Exception as e:  # a bug must not take the window down
+            log.exception("export failed")
+            self._emit("failed", 0, 0, f"{self.path}: export failed ({type(e).__name__}: {e})")
+        else:
+            self._emit("done", 1, 1, self.path)

@@ -4,18 +4,23 @@ Every training face is a point at its projected mu; loaded photos are labelled m
 their sigma ellipse; the morph path is a line; the point being painted is a cross. A left click
 paints the face at exactly that point, and a left drag paints continuously; the right button
 pans, the wheel zooms. Hovering shows the face under the cursor in the corner.
+
+Lasso mode: a left drag draws a loop and selects the faces inside it (for attribute directions).
+Mosaic mode: decoded faces tile the visible region, redrawn (by the engine, in the background)
+whenever the view settles after a pan or zoom. Directions are arrows; keyframes are numbered.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.engine.latent import Projection
 from studio.gui.imaging import to_pixmap
 
+MOSAIC_TILES = 12  # faces per side of the mosaic
 MAX_DRAWN = 20_000  # more faces than this are drawn as a density image until zoomed in
 PHOTO_COLOURS = ["#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56"]
 
@@ -24,16 +29,21 @@ class _PaintViewBox(pg.ViewBox):
     """A left drag paints continuously; other buttons pan as usual. (Clicks are taken from the
     scene's sigMouseClicked, which fires whichever item is under the cursor.)"""
 
-    def __init__(self, on_paint):
+    def __init__(self, on_paint, on_lasso):
         super().__init__()
         self._on_paint = on_paint
+        self._on_lasso = on_lasso
+        self.lasso = False
         self.setMouseMode(pg.ViewBox.PanMode)
 
     def mouseDragEvent(self, ev, axis=None):
         if ev.button() == Qt.LeftButton:
             ev.accept()
             p = self.mapSceneToView(ev.scenePos())
-            self._on_paint(p.x(), p.y())
+            if self.lasso:
+                self._on_lasso(p.x(), p.y(), ev.isStart(), ev.isFinish())
+            else:
+                self._on_paint(p.x(), p.y())
         else:
             super().mouseDragEvent(ev, axis)
 
@@ -42,11 +52,13 @@ class BlueprintRoom(QWidget):
     point_painted = Signal(float, float)   # map coordinates of a click or drag
     point_hovered = Signal(float, float)
     axes_changed = Signal(str)             # "pca" or "i,j"
+    lasso_selected = Signal(object)        # indices of the training faces inside the loop
+    mosaic_wanted = Signal(object)         # (x0, x1, y0, y1, n): decode an n x n mosaic
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.projection: Projection | None = None
-        self.view = _PaintViewBox(self._paint)
+        self.view = _PaintViewBox(self._paint, self._lasso_drag)
         self.plot = pg.PlotWidget(viewBox=self.view, background="w")
         self.plot.setToolTip("Left click or drag: paint the face at that point. "
                              "Right drag: pan. Wheel: zoom.")
@@ -56,8 +68,24 @@ class BlueprintRoom(QWidget):
         self.cursor = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#d00000", width=3))
         self.density = pg.ImageItem()
         self.density.hide()
-        for item in (self.density, self.points, self.path, self.cursor):
+        self.mosaic_image = pg.ImageItem()
+        self.mosaic_image.hide()
+        self.lasso_curve = pg.PlotCurveItem(pen=pg.mkPen("#2a9d8f", width=2))
+        self.chosen = pg.ScatterPlotItem(size=8, pen=pg.mkPen("#2a9d8f", width=2), brush=None)
+        self.keyframe_dots = pg.ScatterPlotItem(size=13, symbol="s", brush=pg.mkBrush("#e4572e"),
+                                                pen=pg.mkPen("w"))
+        for item in (self.mosaic_image, self.density, self.points, self.chosen, self.path,
+                     self.keyframe_dots, self.lasso_curve, self.cursor):
             self._passive(item)
+        self._lasso_pts: list = []
+        self._arrow_items: list = []
+        self._keyframe_labels: list = []
+        self.selection = np.zeros(0, dtype=int)
+        self._mosaic_timer = QTimer(self)
+        self._mosaic_timer.setSingleShot(True)
+        self._mosaic_timer.setInterval(120)  # wait for the view to settle
+        self._mosaic_timer.timeout.connect(self._ask_mosaic)
+        self.view.sigRangeChanged.connect(self._on_range_for_mosaic)
         self._xy = np.zeros((0, 2))
         self._shown = None
         self.view.sigRangeChanged.connect(self._on_view_changed)
@@ -76,6 +104,16 @@ class BlueprintRoom(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("<b>Blueprint Room</b>"))
         top.addStretch(1)
+        self.lasso_button = QPushButton("Lasso")
+        self.lasso_button.setCheckable(True)
+        self.lasso_button.setToolTip("Drag a loop round faces to choose them (for directions)")
+        self.lasso_button.toggled.connect(self._on_lasso_toggled)
+        self.mosaic_button = QPushButton("Mosaic")
+        self.mosaic_button.setCheckable(True)
+        self.mosaic_button.setToolTip("Lay decoded faces across the map")
+        self.mosaic_button.toggled.connect(self._on_mosaic_toggled)
+        top.addWidget(self.lasso_button)
+        top.addWidget(self.mosaic_button)
         top.addWidget(QLabel("Axes:"))
         top.addWidget(self.axes)
         lay = QVBoxLayout(self)
@@ -199,6 +237,96 @@ class BlueprintRoom(QWidget):
     def set_cursor(self, x: float, y: float) -> None:
         self.cursor.setData([x], [y])
 
+    def set_keyframes(self, xy: np.ndarray | None) -> None:
+        for item in self._keyframe_labels:
+            self.plot.removeItem(item)
+        self._keyframe_labels = []
+        if xy is None or len(xy) == 0:
+            self.keyframe_dots.setData([], [])
+            return
+        self.keyframe_dots.setData(pos=xy)
+        for i, (x, y) in enumerate(xy):
+            label = pg.TextItem(f"K{i + 1}", color="#e4572e", anchor=(1, 1))
+            label.setPos(x, y)
+            self._passive(label)
+            self._keyframe_labels.append(label)
+
+    def set_arrows(self, arrows) -> None:
+        """Directions as arrows: (name, (x0, y0), (x1, y1)) each, from tail to head."""
+        for item in self._arrow_items:
+            self.plot.removeItem(item)
+        self._arrow_items = []
+        for name, (x0, y0), (x1, y1) in arrows:
+            line = pg.PlotCurveItem([x0, x1], [y0, y1], pen=pg.mkPen("#6a4c93", width=2.5))
+            angle = float(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
+            # ArrowItem points along its angle's opposite: 180 + angle points tail to head
+            head = pg.ArrowItem(pos=(x1, y1), angle=180 - angle, headLen=14, tipAngle=35,
+                                brush="#6a4c93", pen=None)
+            label = pg.TextItem(name, color="#6a4c93", anchor=(0, 0))
+            label.setPos(x1, y1)
+            for item in (line, head, label):
+                self._passive(item)
+                self._arrow_items.append(item)
+
+    # -- lasso -----------------------------------------------------------------------------------
+    def _on_lasso_toggled(self, on: bool) -> None:
+        self.view.lasso = on
+        if not on:
+            self.lasso_curve.setData([], [])
+
+    def _lasso_drag(self, x: float, y: float, start: bool, finish: bool) -> None:
+        if start:
+            self._lasso_pts = []
+        self._lasso_pts.append((x, y))
+        pts = np.array(self._lasso_pts + self._lasso_pts[:1])
+        self.lasso_curve.setData(pts[:, 0], pts[:, 1])
+        if finish:
+            self.select_polygon(np.array(self._lasso_pts))
+
+    def select_polygon(self, polygon: np.ndarray) -> np.ndarray:
+        """Choose the training faces inside a polygon of map points; emits lasso_selected."""
+        inside = np.flatnonzero(points_in_polygon(self._xy, polygon)) if len(polygon) >= 3 \
+            else np.zeros(0, dtype=int)
+        self.selection = inside
+        self.chosen.setData(pos=self._xy[inside] if len(inside) else np.zeros((0, 2)))
+        self.lasso_selected.emit(inside)
+        return inside
+
+    # -- mosaic ----------------------------------------------------------------------------------
+    def _on_mosaic_toggled(self, on: bool) -> None:
+        if on:
+            self._ask_mosaic()
+        else:
+            self.mosaic_image.hide()
+
+    def _on_range_for_mosaic(self, *_) -> None:
+        if self.mosaic_button.isChecked():
+            self._mosaic_timer.start()  # restarted by every change: asks once the view settles
+
+    def _ask_mosaic(self) -> None:
+        if self.projection is None or not self.mosaic_button.isChecked():
+            return
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        self.mosaic_wanted.emit((x0, x1, y0, y1, MOSAIC_TILES))
+
+    def set_mosaic(self, faces: np.ndarray, region) -> None:
+        """Tiles (n*n faces, row by row from the top) laid over the region (x0, x1, y0, y1, n)."""
+        if not self.mosaic_button.isChecked():
+            return
+        x0, x1, y0, y1, n = region
+        s = faces.shape[1]
+        tiles = faces.reshape(n, n, s, s, -1)
+        img = tiles.transpose(0, 2, 1, 3, 4).reshape(n * s, n * s, -1)
+        if img.shape[-1] == 1:
+            img = np.repeat(img, 3, axis=-1)
+        rgba = np.concatenate([img, np.full(img.shape[:2] + (1,), 200, np.uint8)], -1)
+        # pyqtgraph images are indexed [x, y] with y up: turn rows-from-the-top into that
+        self.mosaic_image.setImage(np.ascontiguousarray(rgba.transpose(1, 0, 2)[:, ::-1]),
+                                   autoLevels=False)
+        dx, dy = (x1 - x0) / max(n - 1, 1), (y1 - y0) / max(n - 1, 1)
+        self.mosaic_image.setRect(x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy)
+        self.mosaic_image.show()
+
     def set_hover_image(self, image: np.ndarray) -> None:
         self.hover.setPixmap(to_pixmap(image, 72))
 
@@ -229,6 +357,24 @@ class BlueprintRoom(QWidget):
         data = self.axes.itemData(index)
         if data:
             self.axes_changed.emit(data)
+
+
+def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Which points lie inside a polygon (even-odd rule, vectorised over the points)."""
+    xy = np.asarray(xy, dtype=np.float64)
+    inside = np.zeros(len(xy), dtype=bool)
+    if len(xy) == 0:
+        return inside
+    x, y = xy[:, 0], xy[:, 1]
+    px, py = polygon[:, 0], polygon[:, 1]
+    j = len(polygon) - 1
+    for i in range(len(polygon)):
+        crosses = (py[i] > y) != (py[j] > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xc = (px[j] - px[i]) * (y - py[i]) / (py[j] - py[i]) + px[i]
+        inside ^= crosses & (x < xc)
+        j = i
+    return inside
 
 
 def _sigma_ellipse(proj: Projection, sigma: np.ndarray, n: int = 48):

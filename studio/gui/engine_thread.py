@@ -36,6 +36,7 @@ class EngineThread(QObject):
     model_saved = Signal(str)
     failed = Signal(str)               # a one-line message for the person
     training_event = Signal(object)    # TrainEvent
+    export_event = Signal(str, int, int, str)  # kind, done, total, message (see ExportJob)
     _woken = Signal()
 
     def __init__(self, device: str = "cpu", parent=None):
@@ -50,6 +51,7 @@ class EngineThread(QObject):
         self._shutting_down = False
         self.service = None
         self.job = None
+        self.export_job = None
         self._boot = threading.Thread(target=self._start_engine, name="face-studio-boot",
                                       daemon=True)
         self._boot.start()
@@ -114,6 +116,24 @@ class EngineThread(QObject):
             raise RuntimeError("training is already running")
         self.job = TrainingJob(request, self._post_train_event).start()
 
+    # -- exports -----------------------------------------------------------------------------
+    def start_export(self, kind: str, frames, path: str, options: dict) -> None:
+        """Write frames the engine decoded, on a thread of its own (progress as export_event)."""
+        from studio.engine.service import ExportJob
+
+        if self.exporting:
+            raise RuntimeError("an export is already running")
+        self.export_job = ExportJob(kind, frames, str(path), options,
+                                    self._post_export_event).start()
+
+    @property
+    def exporting(self) -> bool:
+        return self.export_job is not None and self.export_job.running
+
+    def cancel_export(self) -> None:
+        if self.export_job is not None:
+            self.export_job.cancel()
+
     @property
     def training(self) -> bool:
         return self.job is not None and self.job.running
@@ -121,7 +141,7 @@ class EngineThread(QObject):
     @property
     def running(self) -> bool:
         """Whether any thread of the engine is still alive."""
-        return (self._boot.is_alive() or self.training
+        return (self._boot.is_alive() or self.training or self.exporting
                 or (self.service is not None and self.service.running))
 
     def shutdown(self, timeout: float = 2.0) -> bool:
@@ -130,6 +150,9 @@ class EngineThread(QObject):
         ok = True
         if self.job is not None:
             ok = self.job.stop(timeout=timeout) and ok
+        if self.export_job is not None:
+            self.export_job.cancel()
+            ok = self.export_job.join(timeout) and ok
         self._boot.join(timeout)
         with self._lock:
             service = self.service
@@ -145,6 +168,13 @@ class EngineThread(QObject):
     def _post_train_event(self, ev: TrainEvent) -> None:
         self._inbox.put((self._on_train_event, ev))
         self._woken.emit()
+
+    def _post_export_event(self, kind: str, done: int, total: int, message: str) -> None:
+        self._inbox.put((self._on_export_event, (kind, done, total, message)))
+        self._woken.emit()
+
+    def _on_export_event(self, ev) -> None:
+        self.export_event.emit(*ev)
 
     # -- results, on the GUI thread --------------------------------------------------------------
     def _on_woken(self) -> None:

@@ -6,20 +6,23 @@ and turns gestures into engine requests; it never runs model code and never wait
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QSplitter, QVBoxLayout, QWidget)
+                               QProgressDialog, QSplitter, QVBoxLayout, QWidget)
 
-from studio.engine import latent
+from studio.engine import latent, session
 from studio.engine.files import IMAGE_SUFFIXES
 from studio.engine.latent import Projection
 from studio.gui.analyst import N_VARIATIONS, AnalystRoom
 from studio.gui.blueprint import BlueprintRoom
+from studio.gui.create_panel import CreatePanel
 from studio.gui.engine_thread import EngineThread
 from studio.gui.painter import PainterRoom
 from studio.gui.strip import PhotoStrip
@@ -27,6 +30,19 @@ from studio.gui.training_panel import TrainingPanel
 
 log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
+EXPORT_FILTERS = {"Animated GIF (*.gif)": ".gif", "MP4 video, H.264 (*.mp4)": ".mp4",
+                  "PNG strip (*.png)": ".png", "PNG contact sheet (*.png)": "sheet"}
+MAX_RECENT = 8
+
+
+def config_dir() -> Path:
+    """Where the studio keeps its own small files (recent sessions)."""
+    env = os.environ.get("FACE_STUDIO_CONFIG_DIR")
+    if env:
+        return Path(env)
+    from PySide6.QtCore import QStandardPaths
+
+    return Path(QStandardPaths.writableLocation(QStandardPaths.AppConfigLocation)) / "face-studio"
 
 
 class MainWindow(QMainWindow):
@@ -40,6 +56,13 @@ class MainWindow(QMainWindow):
         self.b: int | None = None
         self.selected: int | None = None
         self.current_z: np.ndarray | None = None
+        self.anchor_z: np.ndarray | None = None   # what the sliders' Reset returns to
+        self.keyframes: list[session.Keyframe] = []
+        self.directions: list[latent.Direction] = []
+        self.groups: dict[int, list] = {1: [], -1: []}
+        self._dir_base: np.ndarray | None = None  # the face a direction's slider moves
+        self._pending_session = None
+        self._progress: QProgressDialog | None = None
         self._rng = np.random.default_rng()
         self.messages: list[str] = []  # every message shown to the person, newest last
         self.setWindowTitle("Face Studio")
@@ -64,6 +87,12 @@ class MainWindow(QMainWindow):
         dock.setObjectName("training")
         dock.setWidget(self.training)
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
+        self.create = CreatePanel()
+        create_dock = QDockWidget("Create", self)
+        create_dock.setObjectName("create")
+        create_dock.setWidget(self.create)
+        self.addDockWidget(Qt.RightDockWidgetArea, create_dock)
+        self.create_dock = create_dock
         self._sized = False
         self.training_dock = dock
         self.device_label = QLabel("Device: -")
@@ -95,7 +124,16 @@ class MainWindow(QMainWindow):
         self._action(f, "Save image...", self._on_painter_save_requested, "Ctrl+S",
                      "Save the painted face")
         self._action(f, "Export morph...", self._on_painter_export_requested, None,
-                     "Save the morph from A to B as a GIF or a PNG strip")
+                     "Save the morph (keyframes, or A to B) as a GIF, MP4, PNG strip or sheet")
+        self._action(f, "Export manifold image...", self._on_manifold_requested, None,
+                     "An N x N grid of faces across the region of the map in view")
+        f.addSeparator()
+        self._action(f, "Open session...", self._on_open_session, None,
+                     "Restore a saved session: model, photos, keyframes, directions, view")
+        self._action(f, "Save session...", self._on_save_session, None,
+                     "Save the model's path, photos, keyframes, directions and view")
+        self.recent_menu = f.addMenu("Recent sessions")
+        self._fill_recent()
         f.addSeparator()
         self._action(f, "Quit", self.close, "Ctrl+Q")
         m = self.menuBar().addMenu("&Model")
@@ -134,6 +172,34 @@ class MainWindow(QMainWindow):
         t.pause_requested.connect(lambda: self.engine.job and self.engine.job.pause())
         t.resume_requested.connect(lambda: self.engine.job and self.engine.job.resume())
         t.stop_requested.connect(lambda: self.engine.job and self.engine.job.stop())
+        e.export_event.connect(self._on_engine_export_event)
+        self.blueprint.lasso_selected.connect(
+            lambda idx: self.statusBar().showMessage(f"{len(idx)} faces chosen", 4000))
+        self.blueprint.mosaic_wanted.connect(self._on_map_mosaic_wanted)
+        sl = self.create.sliders
+        sl.z_edited.connect(lambda z: self._paint_z(z, ("sliders",), source="sliders"))
+        sl.reset_requested.connect(self._on_sliders_reset)
+        d = self.create.directions
+        d.add_photo.connect(self._on_direction_add_photo)
+        d.add_lasso.connect(self._on_direction_add_lasso)
+        d.clear_groups.connect(self._on_direction_clear_groups)
+        d.create_requested.connect(self._on_direction_create)
+        d.amount_changed.connect(self._on_direction_amount)
+        d.remove_requested.connect(self._on_direction_remove)
+        d.list.currentRowChanged.connect(lambda _: setattr(self, "_dir_base", None))
+        d.import_requested.connect(self._on_directions_import)
+        d.export_requested.connect(self._on_directions_export)
+        k = self.create.keyframes
+        k.add_current.connect(self._on_keyframe_add_current)
+        k.add_photo.connect(self._on_keyframe_add_photo)
+        k.remove_requested.connect(self._on_keyframe_remove)
+        k.move_requested.connect(self._on_keyframe_move)
+        k.settings_changed.connect(self._draw_path)
+        k.path_kind.currentTextChanged.connect(self.painter.path_kind.setCurrentText)
+        self.painter.path_kind.currentTextChanged.connect(k.path_kind.setCurrentText)
+        k.preview_requested.connect(lambda: self.painter.play.setChecked(True))
+        k.export_requested.connect(self._on_painter_export_requested)
+        k.manifold_requested.connect(self._on_manifold_requested)
 
     # -- messages ----------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
@@ -155,6 +221,12 @@ class MainWindow(QMainWindow):
                                  f"{info.dataset.get('name', '?')})")
         self.device_label.setText(f"Device: {info.device}; training on {info.accelerator}")
         self.analyst.set_usage(info.train_mu, info.config.latent_dim)
+        if first or not same:
+            self.create.sliders.set_dims(_usage_order(info.train_mu, info.config.latent_dim))
+            if not first:  # another latent space: these belonged to the old one
+                self.keyframes, self.directions, self.groups = [], [], {1: [], -1: []}
+                self._show_keyframes()
+                self._show_directions()
         if info.snapshot and same and self.projection is not None:
             # training moved the faces: redraw them where they are now, keep the person's view
             if self.projection.kind == "pca":
@@ -171,10 +243,19 @@ class MainWindow(QMainWindow):
             self.engine.encode_photos(paths, tag="reencode")
         if self.current_z is not None:
             self.engine.decode(self.current_z, "paint")
+        self._draw_arrows()
+        if self._pending_session is not None and not info.snapshot:
+            s, self._pending_session = self._pending_session, None
+            self._restore_session(s)
 
     def _on_engine_decoded(self, res) -> None:
         if res.purpose == "paint":
             self.painter.show_face(res.value[0])
+        elif res.purpose == "mosaic":
+            self.blueprint.set_mosaic(res.value, res.tag)
+        elif res.purpose == "export-frames":
+            kind, path, options = res.tag
+            self._start_export(kind, res.value, path, options)
         elif res.purpose == "hover":
             self.blueprint.set_hover_image(res.value[0])
         elif res.purpose == "variations":
@@ -206,6 +287,7 @@ class MainWindow(QMainWindow):
         self.strip.list.setCurrentRow(pick)
         self._on_strip_selected(pick)
         self.blueprint.set_photos(self.photos, self.projection)
+        self._draw_arrows()
 
     def _on_engine_training_event(self, ev) -> None:
         if ev.kind == "loading":
@@ -232,11 +314,22 @@ class MainWindow(QMainWindow):
         """The latent point under map point (x, y): in the plane through the anchor face."""
         return self.projection.unproject(np.array([x, y]), self._anchor())
 
+    def _paint_z(self, z: np.ndarray, tag, source: str = "other") -> None:
+        """Paint z: the one way every tool (map, morph, random, sliders, directions) paints.
+        A face painted by other means becomes the sliders' anchor and the base that a
+        direction's slider moves from."""
+        self.current_z = np.asarray(z, dtype=np.float64)
+        self.engine.decode(self.current_z, "paint", tag=tag)
+        if source != "sliders":
+            self.create.sliders.show_z(self.current_z)
+        if source not in ("sliders", "direction"):
+            self.anchor_z = self.current_z.copy()
+            self._dir_base = None
+
     def _on_map_painted(self, x: float, y: float) -> None:
         if self.projection is None:
             return
-        self.current_z = self.z_at(x, y)
-        self.engine.decode(self.current_z, "paint", tag=("map", x, y))
+        self._paint_z(self.z_at(x, y), ("map", x, y))
 
     def _on_map_hovered(self, x: float, y: float) -> None:
         if self.projection is not None:
@@ -255,18 +348,26 @@ class MainWindow(QMainWindow):
         self.blueprint.set_projection(self.projection, self.info.train_mu)
         self.blueprint.set_photos(self.photos, self.projection)
         self._draw_path()
+        self._draw_arrows()
 
     def morph_keys(self) -> np.ndarray | None:
+        """The morph's keyframes: those of the Keyframes tab when it holds two or more, else
+        faces A and B."""
+        if len(self.keyframes) >= 2:
+            return np.stack([k.z for k in self.keyframes])
         if self.a is None or self.b is None or not self.photos:
             return None
         return np.stack([self.photos[self.a].mu, self.photos[self.b].mu])
+
+    def _morph_style(self) -> dict:
+        s = self.create.keyframes.settings()
+        return {"method": self.painter.method, "easing": s["easing"], "loop": s["loop"]}
 
     def _on_painter_morph_moved(self, t: float) -> None:
         keys = self.morph_keys()
         if keys is None:
             return
-        self.current_z = latent.at(keys, t, self.painter.method)
-        self.engine.decode(self.current_z, "paint", tag=("morph", t))
+        self._paint_z(latent.at(keys, t, **self._morph_style()), ("morph", t))
         if self.projection is not None:
             self.blueprint.set_cursor(*self.projection.project(self.current_z))
         self._draw_path()
@@ -275,17 +376,227 @@ class MainWindow(QMainWindow):
         keys = self.morph_keys()
         if keys is None or self.projection is None:
             self.blueprint.set_path(None)
+            self.blueprint.set_keyframes(None)
             return
-        self.blueprint.set_path(self.projection.project(latent.path(keys, 32, self.painter.method)))
+        self.blueprint.set_path(self.projection.project(latent.path(keys, 32,
+                                                                    **self._morph_style())))
+        self.blueprint.set_keyframes(self.projection.project(keys)
+                                     if len(self.keyframes) >= 2 else None)
 
     def _on_painter_random_requested(self, temperature: float) -> None:
         if self.info is None:
             return
-        self.current_z = latent.prior_samples(self.info.config.latent_dim, 1, temperature,
-                                              self._rng)[0]
-        self.engine.decode(self.current_z, "paint", tag=("random", temperature))
+        z = latent.prior_samples(self.info.config.latent_dim, 1, temperature, self._rng)[0]
+        self._paint_z(z, ("random", temperature))
         if self.projection is not None:
             self.blueprint.set_cursor(*self.projection.project(self.current_z))
+
+    # -- sliders, directions, keyframes ------------------------------------------------------------
+    def _on_sliders_reset(self) -> None:
+        z = self._anchor() if self.anchor_z is None else self.anchor_z
+        if z is None and self.info is not None:
+            z = np.zeros(self.info.config.latent_dim)
+        if z is not None:
+            self._paint_z(z, ("reset",))
+
+    def _on_direction_add_photo(self, sign: int) -> None:
+        if self.selected is None or self.selected >= len(self.photos):
+            self.show_message("Select a loaded photo in the strip first")
+            return
+        self.groups[sign].append(self.photos[self.selected].mu)
+        self._show_groups()
+
+    def _on_direction_add_lasso(self, sign: int) -> None:
+        idx = self.blueprint.selection
+        if self.info is None or len(idx) == 0:
+            self.show_message("Choose faces on the map with the Lasso first")
+            return
+        self.groups[sign].extend(list(self.info.train_mu[idx]))
+        self._show_groups()
+
+    def _on_direction_clear_groups(self) -> None:
+        self.groups = {1: [], -1: []}
+        self._show_groups()
+
+    def _show_groups(self) -> None:
+        self.create.directions.show_groups(len(self.groups[1]), len(self.groups[-1]))
+
+    def _on_direction_create(self, name: str) -> None:
+        if not self.groups[1] or not self.groups[-1]:
+            self.show_message("A direction needs faces in both groups")
+            return
+        name = name or f"direction {len(self.directions) + 1}"
+        d = latent.Direction.from_groups(name, np.stack(self.groups[1]), np.stack(self.groups[-1]),
+                                         f"{len(self.groups[1])} faces", f"{len(self.groups[-1])} faces")
+        self.directions.append(d)
+        self.groups = {1: [], -1: []}
+        self._show_groups()
+        self._show_directions()
+
+    def _show_directions(self, select: int | None = None) -> None:
+        self.create.directions.set_directions([d.name for d in self.directions], select)
+        self._draw_arrows()
+
+    def _on_direction_amount(self, i: int, amount: float) -> None:
+        if not 0 <= i < len(self.directions):
+            return
+        if self._dir_base is None:
+            base = self.current_z if self.current_z is not None else self._anchor()
+            if base is None:
+                base = self.projection.origin if self.projection is not None else None
+            if base is None:
+                return
+            self._dir_base = np.array(base, dtype=np.float64)
+        self._paint_z(self.directions[i].apply(self._dir_base, amount), ("direction", i, amount),
+                      source="direction")
+        if self.projection is not None:
+            self.blueprint.set_cursor(*self.projection.project(self.current_z))
+
+    def _on_direction_remove(self, i: int) -> None:
+        if 0 <= i < len(self.directions):
+            del self.directions[i]
+            self._show_directions()
+
+    def _draw_arrows(self) -> None:
+        if self.projection is None:
+            return
+        base = self._anchor()
+        if base is None:
+            base = self.projection.origin
+        tail = self.projection.project(base)
+        self.blueprint.set_arrows([(d.name, tuple(tail), tuple(self.projection.project(base + d.vector)))
+                                   for d in self.directions])
+
+    def _on_directions_export(self) -> None:
+        if not self.directions or self.info is None:
+            self.show_message("No directions to export yet")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export directions", "directions.json",
+                                              "Directions (*.json)")
+        if path:
+            self._try(lambda: session.save_directions(path, self.directions,
+                                                      self.info.config.latent_dim))
+
+    def _on_directions_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import directions", "", "Directions (*.json)")
+        if path and self.info is not None:
+            dirs = self._try(lambda: session.load_directions(path, self.info.config.latent_dim))
+            if dirs:
+                self.directions.extend(dirs)
+                self._show_directions()
+
+    def _try(self, fn):
+        from studio.engine.errors import StudioError
+
+        try:
+            return fn()
+        except StudioError as e:
+            self.show_message(str(e))
+            return None
+
+    def _on_keyframe_add_current(self) -> None:
+        if self.current_z is None:
+            self.show_message("Paint a face first (click the map)")
+            return
+        self.keyframes.append(session.Keyframe("painted face", self.current_z.copy()))
+        self._show_keyframes()
+
+    def _on_keyframe_add_photo(self) -> None:
+        if self.selected is None or self.selected >= len(self.photos):
+            self.show_message("Select a loaded photo in the strip first")
+            return
+        ph = self.photos[self.selected]
+        self.keyframes.append(session.Keyframe(Path(ph.path).name, ph.mu.copy()))
+        self._show_keyframes()
+
+    def _on_keyframe_remove(self, i: int) -> None:
+        if 0 <= i < len(self.keyframes):
+            del self.keyframes[i]
+            self._show_keyframes()
+
+    def _on_keyframe_move(self, i: int, step: int) -> None:
+        j = i + step
+        if 0 <= i < len(self.keyframes) and 0 <= j < len(self.keyframes):
+            self.keyframes[i], self.keyframes[j] = self.keyframes[j], self.keyframes[i]
+            self._show_keyframes(select=j)
+
+    def _show_keyframes(self, select: int | None = None) -> None:
+        self.create.keyframes.set_keyframes([k.label for k in self.keyframes], select)
+        self._draw_path()
+
+    # -- the mosaic, exports -----------------------------------------------------------------------
+    def _on_map_mosaic_wanted(self, region) -> None:
+        if self.projection is None:
+            return
+        x0, x1, y0, y1, n = region
+        hx, hy = (x1 - x0) / (2 * n), (y1 - y0) / (2 * n)  # tile centres: the view, tiled
+        tiles = (x0 + hx, x1 - hx, y0 + hy, y1 - hy, n)
+        z = latent.manifold_grid(self.projection, n, tiles[:2], tiles[2:4], self._anchor())
+        self.engine.decode(z, "mosaic", tag=tiles)
+
+    def _on_manifold_requested(self) -> None:
+        if self.projection is None:
+            return
+        if self.engine.exporting:
+            self.show_message("An export is already running")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export manifold image", "manifold.png",
+                                              "PNG (*.png)")
+        if path:
+            self.export_manifold(path, self.create.keyframes.manifold_n.value())
+
+    def export_manifold(self, path: str, n: int) -> None:
+        """An n x n grid of faces across the map region in view, written in the background."""
+        (x0, x1), (y0, y1) = self.blueprint.view.viewRange()
+        z = latent.manifold_grid(self.projection, n, (x0, x1), (y0, y1), self._anchor())
+        self.engine.decode(z, "export-frames", tag=("manifold", str(path), {"n": n, "scale": 2}))
+
+    def export_morph(self, path: str, sheet: bool = False) -> bool:
+        """Decode the morph (keyframes or A to B, with the Keyframes tab's settings) and write it
+        in the background with a progress bar and Cancel."""
+        keys = self.morph_keys()
+        if keys is None:
+            self.show_message("Add two keyframes, or load two photos and set A and B, first")
+            return False
+        if self.engine.exporting:
+            self.show_message("An export is already running")
+            return False
+        s = self.create.keyframes.settings()
+        z = latent.path(keys, s["frames"], **self._morph_style())
+        options = {"duration_ms": max(1, round(1000 / s["fps"])), "scale": 4, "sheet": sheet}
+        self.engine.decode(z, "export-frames", tag=("morph", str(path), options))
+        return True
+
+    def _start_export(self, kind: str, frames, path: str, options: dict) -> None:
+        self.engine.start_export(kind, frames, path, options)
+        dlg = QProgressDialog(f"Writing {Path(path).name}...", "Cancel", 0, 100, self)
+        dlg.setWindowTitle("Export")
+        dlg.setModal(False)
+        dlg.setMinimumDuration(300)  # a quick export never flashes a dialog
+        dlg.setAutoClose(False)
+        dlg.setAutoReset(False)
+        dlg.canceled.connect(self.engine.cancel_export)
+        self._progress = dlg
+
+    def _on_engine_export_event(self, kind: str, done: int, total: int, message: str) -> None:
+        dlg = self._progress
+        if kind == "progress":
+            if dlg is not None and total:
+                dlg.setValue(int(100 * done / total))
+            return
+        if dlg is not None:
+            dlg.canceled.disconnect(self.engine.cancel_export)
+            dlg.close()
+            dlg.deleteLater()
+            self._progress = None
+        if kind == "done":
+            self.statusBar().showMessage(f"Exported {message}", 8000)
+            self.messages.append(f"Exported {message}")
+        elif kind == "cancelled":
+            self.statusBar().showMessage(message, 8000)
+            self.messages.append(message)
+        else:
+            self.show_message(message)
 
     def _on_analyst_variations_requested(self) -> None:
         if self.selected is None or self.selected >= len(self.photos):
@@ -342,14 +653,131 @@ class MainWindow(QMainWindow):
                 self.show_message(f"{path}: {e}")
 
     def _on_painter_export_requested(self) -> None:
-        keys = self.morph_keys()
-        if keys is None:
-            self.show_message("Load two photos and set A and B first")
+        if self.morph_keys() is None:
+            self.show_message("Add two keyframes, or load two photos and set A and B, first")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export morph", "morph.gif",
-                                              "Animated GIF (*.gif);;PNG strip (*.png)")
+        path, chosen = QFileDialog.getSaveFileName(self, "Export morph", "morph.gif",
+                                                   ";;".join(EXPORT_FILTERS))
         if path:
-            self.engine.export_morph(keys, path, self.painter.method)
+            suffix = EXPORT_FILTERS.get(chosen, "")
+            if not Path(path).suffix and suffix:
+                path += ".png" if suffix == "sheet" else suffix
+            self.export_morph(path, sheet=suffix == "sheet")
+
+    # -- sessions ----------------------------------------------------------------------------------
+    def session(self) -> session.Session:
+        """What a saved session holds, now."""
+        model = self.info.path if self.info is not None else None
+        sha = None
+        if model and Path(model).is_file():
+            sha = session.sha256_of(model)
+        (x0, x1), (y0, y1) = self.blueprint.view.viewRange()
+        axes = self.blueprint.axes.currentData() or "pca"
+        settings = dict(self.create.keyframes.settings(), a=self.a, b=self.b,
+                        selected=self.selected, mosaic=self.blueprint.mosaic_button.isChecked())
+        return session.Session(
+            model_path=str(Path(model).resolve()) if model else None, model_sha256=sha,
+            photos=tuple(str(Path(p.path).resolve()) for p in self.photos),
+            keyframes=tuple(self.keyframes), directions=tuple(self.directions),
+            current_z=self.current_z,
+            view={"axes": axes, "x": [x0, x1], "y": [y0, y1]}, settings=settings)
+
+    def save_session(self, path: str) -> bool:
+        ok = self._try(lambda: session.save_session(path, self.session())) is not None
+        if ok:
+            self._remember(path)
+            self.statusBar().showMessage(f"Saved session {path}", 5000)
+        return ok
+
+    def open_session(self, path: str) -> None:
+        """Restore a session: the model first (if it is still there), then the rest once the
+        engine has it. What is missing is named; everything else comes back."""
+        s = self._try(lambda: session.load_session(path))
+        if s is None:
+            return
+        self._remember(path)
+        missing = s.missing()
+        if missing:
+            self.show_message(f"{path}: missing {'; '.join(missing)}; restoring the rest")
+        model_there = bool(s.model_path) and Path(s.model_path).is_file()
+        current = self.info.path if self.info is not None else None
+        if model_there and (current is None or Path(current).resolve() != Path(s.model_path)
+                            or s.model_sha256 != session.sha256_of(s.model_path)):
+            self._pending_session = s
+            self.photos, self.selected = [], None
+            self.strip.clear()
+            self.engine.load_model(s.model_path)
+        else:
+            self._restore_session(s)
+
+    def _restore_session(self, s: session.Session) -> None:
+        dim = self.info.config.latent_dim if self.info is not None else None
+        fits = [k for k in s.keyframes if len(k.z) == dim]
+        dirs = [d for d in s.directions if len(d.vector) == dim]
+        if len(fits) < len(s.keyframes) or len(dirs) < len(s.directions):
+            self.show_message(f"the session's keyframes and directions are for another latent "
+                              f"size than this model's {dim}: left out")
+        self.keyframes, self.directions = list(fits), list(dirs)
+        st = s.settings
+        self.create.keyframes.apply_settings(st)
+        if st.get("path") in ("lerp", "slerp"):
+            self.painter.path_kind.setCurrentText(st["path"])
+        self.a, self.b = st.get("a"), st.get("b")
+        self.selected = st.get("selected")
+        self._show_keyframes()
+        self._show_directions()
+        axes = s.view.get("axes")
+        i = self.blueprint.axes.findData(axes) if axes else -1
+        if i >= 0 and i != self.blueprint.axes.currentIndex():
+            self.blueprint.axes.setCurrentIndex(i)
+        if "x" in s.view and "y" in s.view:
+            self.blueprint.view.setRange(xRange=s.view["x"], yRange=s.view["y"], padding=0)
+        self.blueprint.mosaic_button.setChecked(bool(st.get("mosaic")))
+        photos = [p for p in s.photos if Path(p).is_file()]
+        self.photos = []
+        self.strip.clear()
+        if photos:
+            self.engine.encode_photos(photos, tag="session")
+        if s.current_z is not None and len(s.current_z) == dim:
+            self._paint_z(s.current_z, ("session",))
+
+    def _on_save_session(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", "session.json",
+                                              "Face Studio session (*.json)")
+        if path:
+            self.save_session(path)
+
+    def _on_open_session(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open session", "",
+                                              "Face Studio session (*.json)")
+        if path:
+            self.open_session(path)
+
+    def recent_sessions(self) -> list[str]:
+        try:
+            items = json.loads((config_dir() / "recent.json").read_text())
+            return [str(p) for p in items][:MAX_RECENT]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    def _remember(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        items = [path] + [p for p in self.recent_sessions() if p != path]
+        try:
+            d = config_dir()
+            d.mkdir(parents=True, exist_ok=True)
+            (d / "recent.json").write_text(json.dumps(items[:MAX_RECENT]))
+        except OSError as e:  # not worth a dialog: the session itself was handled
+            log.warning("could not remember recent sessions: %s", e)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        items = self.recent_sessions()
+        for p in items:
+            self._action(self.recent_menu, Path(p).name, lambda _=False, p=p: self.open_session(p),
+                         None, p)
+        self.recent_menu.setEnabled(bool(items))
 
     def _on_open_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Face Studio model (*.pt)")
@@ -382,7 +810,18 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.training_dock], [250], Qt.Vertical)
 
     def closeEvent(self, ev):  # noqa: N802 (Qt)
+        if self._progress is not None:
+            self._progress.close()
         self.painter.stop()
         if not self.engine.shutdown(timeout=2.0):
             log.warning("engine threads did not stop within 2 s")
         super().closeEvent(ev)
+
+
+def _usage_order(train_mu: np.ndarray, dim: int) -> list[int]:
+    """Latent dims, the most used first: by the spread of the training faces' mu (a dim the
+    encoder does not use sits at 0 for every face: it carries no KL)."""
+    mu = np.asarray(train_mu)
+    if mu.ndim != 2 or len(mu) < 2:
+        return list(range(dim))
+    return [int(i) for i in np.argsort(-mu.var(0), kind="stable")]

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from studio import cli
 from studio.engine import data, stream, training
@@ -11,7 +10,6 @@ from studio.engine.errors import DataError
 from studio.engine.model import VAEConfig
 
 CFG = VAEConfig(image_size=16, channels=1, latent_dim=3, widths=(8, 16))
-TC = training.TrainConfig(epochs=3, batch_size=8, device="cpu", seed=2)
 
 
 def _losses(ds, workers=0, epochs=3):

@@ -1,0 +1,338 @@
+"""The Create dock: latent sliders, attribute directions and keyframe morphs.
+
+Like the rooms, it only shows state and says what the person asked for; the main window holds
+the faces and turns requests into engine work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QListWidget, QPushButton, QScrollArea,
+                               QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+
+SLIDER_RANGE = 4.0      # latent sliders run from -4 to +4
+SLIDER_STEPS = 400
+TOP_DIMS = 8            # dims shown before "Show all"
+AMOUNT_STEPS = 200      # a direction's amount: -2 .. +2 in 0.02 steps
+
+
+class SlidersTab(QWidget):
+    """One slider per latent dimension, the most used first; the painted face's values."""
+
+    z_edited = Signal(object)       # the new z
+    reset_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.z: np.ndarray | None = None
+        self.order: list[int] = []
+        self.sliders: dict[int, QSlider] = {}
+        self._labels: dict[int, QLabel] = {}
+        self._rows: dict[int, list] = {}
+        self.grid = QGridLayout()
+        inner = QWidget()
+        inner.setLayout(self.grid)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        self.show_all = QPushButton("Show all dims")
+        self.show_all.setCheckable(True)
+        self.show_all.setToolTip("Show a slider for every latent dimension, not only the most used")
+        self.show_all.toggled.connect(self._update_visible)
+        self.reset = QPushButton("Reset to the anchor face")
+        self.reset.setToolTip("Go back to the face painted last from the map, a photo or a morph")
+        self.reset.clicked.connect(self.reset_requested)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Drag a dimension to repaint; the most used (by KL) come first."))
+        lay.addWidget(scroll, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.show_all)
+        row.addStretch(1)
+        row.addWidget(self.reset)
+        lay.addLayout(row)
+
+    def set_dims(self, order: list[int]) -> None:
+        """Build a slider per dim, in `order` (most used first)."""
+        while self.grid.count():
+            w = self.grid.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        self.order = list(order)
+        self.sliders, self._labels, self._rows = {}, {}, {}
+        for row, d in enumerate(self.order):
+            name = QLabel(f"z{d}")
+            s = QSlider(Qt.Horizontal)
+            s.setRange(-SLIDER_STEPS // 2, SLIDER_STEPS // 2)
+            s.setToolTip(f"Latent dimension {d}, from -{SLIDER_RANGE:g} to +{SLIDER_RANGE:g}")
+            s.valueChanged.connect(lambda v, d=d: self._on_slider(d, v))
+            value = QLabel("+0.00")
+            value.setMinimumWidth(48)
+            for col, w in enumerate((name, s, value)):
+                self.grid.addWidget(w, row, col)
+            self.sliders[d], self._labels[d], self._rows[d] = s, value, [name, s, value]
+        self.show_all.setText(f"Show all {len(self.order)} dims")
+        self.show_all.setVisible(len(self.order) > TOP_DIMS)
+        self._update_visible()
+
+    def _update_visible(self, *_) -> None:
+        for i, d in enumerate(self.order):
+            for w in self._rows[d]:
+                w.setVisible(self.show_all.isChecked() or i < TOP_DIMS)
+
+    def show_z(self, z: np.ndarray) -> None:
+        """Show the painted face's values (without repainting)."""
+        self.z = np.array(z, dtype=np.float64)
+        for d, s in self.sliders.items():
+            if d < len(self.z):
+                s.blockSignals(True)
+                s.setValue(int(round(np.clip(self.z[d], -SLIDER_RANGE, SLIDER_RANGE)
+                                     / SLIDER_RANGE * (SLIDER_STEPS // 2))))
+                s.blockSignals(False)
+                self._labels[d].setText(f"{self.z[d]:+.2f}")
+
+    def _on_slider(self, d: int, v: int) -> None:
+        if self.z is None:
+            return
+        self.z[d] = v / (SLIDER_STEPS // 2) * SLIDER_RANGE
+        self._labels[d].setText(f"{self.z[d]:+.2f}")
+        self.z_edited.emit(self.z.copy())
+
+
+class DirectionsTab(QWidget):
+    """Two groups of faces make a direction; a slider applies the chosen one to the face."""
+
+    add_photo = Signal(int)         # +1 or -1: the selected photo into that group
+    add_lasso = Signal(int)         # +1 or -1: the faces chosen by the map's lasso
+    create_requested = Signal(str)  # the name
+    amount_changed = Signal(int, float)  # direction index, amount in -2..2
+    remove_requested = Signal(int)
+    import_requested = Signal()
+    export_requested = Signal()
+    clear_groups = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.groups = QLabel()
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("name, e.g. smiling")
+        buttons = {}
+        for key, text, sig, sign in (("p+", "Photo to +", self.add_photo, 1),
+                                     ("p-", "Photo to -", self.add_photo, -1),
+                                     ("l+", "Lasso to +", self.add_lasso, 1),
+                                     ("l-", "Lasso to -", self.add_lasso, -1)):
+            b = QPushButton(text)
+            b.clicked.connect(lambda _=False, sig=sig, sign=sign: sig.emit(sign))
+            buttons[key] = b
+        buttons["p+"].setToolTip("Add the photo selected in the strip to the first group")
+        buttons["l+"].setToolTip("Add the faces chosen with the map's lasso to the first group")
+        buttons["p-"].setToolTip("Add the photo selected in the strip to the second group")
+        buttons["l-"].setToolTip("Add the faces chosen with the map's lasso to the second group")
+        self.name.setToolTip("What the direction changes, in your words")
+        self.create = QPushButton("Create direction")
+        self.create.clicked.connect(lambda: self.create_requested.emit(self.name.text().strip()))
+        self.create.setToolTip("Make a direction: the mean of group + minus that of group -")
+        clear = QPushButton("Clear groups")
+        clear.setToolTip("Empty both groups")
+        clear.clicked.connect(self.clear_groups)
+        self.list = QListWidget()
+        self.list.currentRowChanged.connect(self._on_row)
+        self.amount = QSlider(Qt.Horizontal)
+        self.amount.setRange(-AMOUNT_STEPS // 2, AMOUNT_STEPS // 2)
+        self.amount.setToolTip("How far along the direction: -2 to +2 times its length")
+        self.amount.valueChanged.connect(self._on_amount)
+        self.amount_label = QLabel("+0.00")
+        self.list.setToolTip("Your directions; choose one to move the face along it")
+        remove = QPushButton("Remove")
+        remove.setToolTip("Delete the chosen direction")
+        remove.clicked.connect(lambda: self.list.currentRow() >= 0
+                               and self.remove_requested.emit(self.list.currentRow()))
+        imp = QPushButton("Import...")
+        imp.setToolTip("Add directions from a JSON file")
+        imp.clicked.connect(self.import_requested)
+        exp = QPushButton("Export...")
+        exp.setToolTip("Save the directions as a small JSON file to share")
+        exp.clicked.connect(self.export_requested)
+        lay = QVBoxLayout(self)
+        g = QGridLayout()
+        g.addWidget(buttons["p+"], 0, 0)
+        g.addWidget(buttons["l+"], 0, 1)
+        g.addWidget(buttons["p-"], 1, 0)
+        g.addWidget(buttons["l-"], 1, 1)
+        lay.addLayout(g)
+        lay.addWidget(self.groups)
+        row = QHBoxLayout()
+        row.addWidget(self.name, 1)
+        row.addWidget(self.create)
+        row.addWidget(clear)
+        lay.addLayout(row)
+        lay.addWidget(self.list, 1)
+        row2 = QHBoxLayout()
+        row2.addWidget(QLabel("-2"))
+        row2.addWidget(self.amount, 1)
+        row2.addWidget(QLabel("+2"))
+        row2.addWidget(self.amount_label)
+        lay.addLayout(row2)
+        row3 = QHBoxLayout()
+        row3.addWidget(remove)
+        row3.addStretch(1)
+        row3.addWidget(imp)
+        row3.addWidget(exp)
+        lay.addLayout(row3)
+        self.show_groups(0, 0)
+
+    def show_groups(self, plus: int, minus: int) -> None:
+        self.groups.setText(f"Group +: {plus} face(s)    Group -: {minus} face(s)")
+        self.create.setEnabled(plus > 0 and minus > 0)
+
+    def set_directions(self, names: list[str], select: int | None = None) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        self.list.addItems(names)
+        self.list.blockSignals(False)
+        if names:
+            self.list.setCurrentRow(len(names) - 1 if select is None else select)
+
+    def _on_row(self, row: int) -> None:
+        self.amount.blockSignals(True)
+        self.amount.setValue(0)
+        self.amount.blockSignals(False)
+        self.amount_label.setText("+0.00")
+
+    def set_amount(self, amount: float) -> None:
+        self.amount.setValue(int(round(amount / 2 * (AMOUNT_STEPS // 2))))
+
+    def _on_amount(self, v: int) -> None:
+        a = v / (AMOUNT_STEPS // 2) * 2
+        self.amount_label.setText(f"{a:+.2f}")
+        if self.list.currentRow() >= 0:
+            self.amount_changed.emit(self.list.currentRow(), a)
+
+
+class KeyframesTab(QWidget):
+    """The faces of a morph, in order, and how to move between them."""
+
+    add_current = Signal()
+    add_photo = Signal()
+    remove_requested = Signal(int)
+    move_requested = Signal(int, int)   # row, +1 / -1
+    settings_changed = Signal()
+    preview_requested = Signal()
+    export_requested = Signal()
+    manifold_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.list = QListWidget()
+        b_cur = QPushButton("Add painted face")
+        b_cur.setToolTip("Add the face in the Painter as the next keyframe")
+        b_cur.clicked.connect(self.add_current)
+        b_photo = QPushButton("Add selected photo")
+        b_photo.setToolTip("Add the photo selected in the strip as the next keyframe")
+        b_photo.clicked.connect(self.add_photo)
+        b_rm = QPushButton("Remove")
+        b_rm.setToolTip("Delete the chosen keyframe")
+        b_rm.clicked.connect(lambda: self.list.currentRow() >= 0
+                             and self.remove_requested.emit(self.list.currentRow()))
+        b_up = QPushButton("Up")
+        b_up.setToolTip("Move the chosen keyframe earlier")
+        b_up.clicked.connect(lambda: self.move_requested.emit(self.list.currentRow(), -1))
+        b_down = QPushButton("Down")
+        b_down.setToolTip("Move the chosen keyframe later")
+        b_down.clicked.connect(lambda: self.move_requested.emit(self.list.currentRow(), 1))
+        self.frames = QSpinBox()
+        self.frames.setRange(2, 600)
+        self.frames.setValue(24)
+        self.frames.setToolTip("Frames from one keyframe to the next")
+        self.path_kind = QComboBox()
+        self.path_kind.addItems(["lerp", "slerp"])
+        self.path_kind.setToolTip("A straight line (lerp) or along the prior's sphere (slerp)")
+        self.easing = QComboBox()
+        self.easing.addItems(["linear", "ease-in-out"])
+        self.easing.setToolTip("Even speed, or slow near each keyframe (ease-in-out)")
+        self.loop = QCheckBox("Loop back to the first")
+        self.loop.setToolTip("Morph on from the last keyframe back to the first")
+        self.list.setToolTip("The faces of the morph, in order (two or more replace A and B)")
+        self.fps = QSpinBox()
+        self.fps.setRange(1, 60)
+        self.fps.setValue(25)
+        self.fps.setToolTip("Frames per second of an exported GIF or MP4")
+        for w in (self.frames, self.fps):
+            w.valueChanged.connect(lambda _: self.settings_changed.emit())
+        for w in (self.path_kind, self.easing):
+            w.currentIndexChanged.connect(lambda _: self.settings_changed.emit())
+        self.loop.toggled.connect(lambda _: self.settings_changed.emit())
+        preview = QPushButton("Preview")
+        preview.setToolTip("Play the keyframe morph in the Painter")
+        preview.clicked.connect(self.preview_requested)
+        export = QPushButton("Export morph...")
+        export.setToolTip("GIF, MP4, PNG strip or contact sheet, in the background")
+        export.clicked.connect(self.export_requested)
+        manifold = QPushButton("Manifold image...")
+        manifold.setToolTip("An N x N grid of faces across the region of the map in view")
+        manifold.clicked.connect(self.manifold_requested)
+        self.manifold_n = QSpinBox()
+        self.manifold_n.setRange(2, 40)
+        self.manifold_n.setValue(15)
+        self.manifold_n.setToolTip("Faces per side of the manifold image")
+        lay = QVBoxLayout(self)
+        row = QHBoxLayout()
+        for b in (b_cur, b_photo):
+            row.addWidget(b)
+        lay.addLayout(row)
+        lay.addWidget(self.list, 1)
+        row2 = QHBoxLayout()
+        for b in (b_up, b_down, b_rm):
+            row2.addWidget(b)
+        lay.addLayout(row2)
+        form = QFormLayout()
+        form.addRow("Frames per segment", self.frames)
+        form.addRow("Path", self.path_kind)
+        form.addRow("Easing", self.easing)
+        form.addRow("", self.loop)
+        form.addRow("Frames per second", self.fps)
+        lay.addLayout(form)
+        row3 = QHBoxLayout()
+        row3.addWidget(preview)
+        row3.addWidget(export)
+        lay.addLayout(row3)
+        row4 = QHBoxLayout()
+        row4.addWidget(manifold)
+        row4.addWidget(QLabel("N"))
+        row4.addWidget(self.manifold_n)
+        lay.addLayout(row4)
+
+    def set_keyframes(self, labels: list[str], select: int | None = None) -> None:
+        self.list.clear()
+        self.list.addItems([f"K{i + 1}: {t}" for i, t in enumerate(labels)])
+        if labels and select is not None:
+            self.list.setCurrentRow(select)
+
+    def settings(self) -> dict:
+        return {"frames": self.frames.value(), "path": self.path_kind.currentText(),
+                "easing": self.easing.currentText(), "loop": self.loop.isChecked(),
+                "fps": self.fps.value()}
+
+    def apply_settings(self, s: dict) -> None:
+        if "frames" in s:
+            self.frames.setValue(int(s["frames"]))
+        if s.get("path") in ("lerp", "slerp"):
+            self.path_kind.setCurrentText(s["path"])
+        if s.get("easing") in ("linear", "ease-in-out"):
+            self.easing.setCurrentText(s["easing"])
+        if "loop" in s:
+            self.loop.setChecked(bool(s["loop"]))
+        if "fps" in s:
+            self.fps.setValue(int(s["fps"]))
+
+
+class CreatePanel(QTabWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.sliders = SlidersTab()
+        self.directions = DirectionsTab()
+        self.keyframes = KeyframesTab()
+        self.addTab(self.sliders, "Sliders")
+        self.addTab(self.directions, "Directions")
+        self.addTab(self.keyframes, "Keyframes")
