@@ -52,18 +52,6 @@ class EncodePhotos:
 
 
 @dataclass(frozen=True)
-class ExportMorph:
-    keyframes: np.ndarray  # (K, D)
-    path: str
-    method: str = "lerp"
-    frames: int = 24       # per segment
-    duration_ms: int = 80
-    scale: int = 4
-    id: int = 0
-    purpose: str = "export"
-
-
-@dataclass(frozen=True)
 class SaveModel:
     path: str
     id: int = 0

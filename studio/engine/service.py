@@ -26,7 +26,7 @@ import torch
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file, save_model
 from studio.engine.errors import StudioError
 from studio.engine.inference import FaceModel
-from studio.engine.requests import (INTERACTIVE, Decode, EncodePhotos, ExportMorph, LoadModel,
+from studio.engine.requests import (INTERACTIVE, Decode, EncodePhotos, LoadModel,
                                     ModelInfo, Photo, Result, SaveModel, TrainEvent, TrainRequest,
                                     UseModel)
 
@@ -119,13 +119,6 @@ class EngineService:
             return self.model.decode(np.atleast_2d(req.z))
         if isinstance(req, EncodePhotos):
             return self._encode(req.paths)
-        if isinstance(req, ExportMorph):
-            from studio.engine.export import save_morph
-            from studio.engine.latent import path
-
-            frames = self.model.decode(path(req.keyframes, req.frames, req.method))
-            save_morph(list(frames), req.path, duration_ms=req.duration_ms, scale=req.scale)
-            return req.path
         if isinstance(req, SaveModel):
             save_model(req.path, self.model.file)
             return req.path

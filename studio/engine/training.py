@@ -186,6 +186,7 @@ class Trainer:
         self._agreed_stop = False
         self._good: dict | None = None
         self._bad_in_row = 0
+        self._lr_scale = 1.0  # halved by each rollback; kept in the file, so a resume keeps it
         self._bad_step = -1  # the last step whose loss was not finite
         self._message = ""
         # a test hook: fault_hook(step) returns None, "nan" (the loss becomes NaN) or "oom"
@@ -202,8 +203,10 @@ class Trainer:
         st = mf.train_state
         self.model.load_state_dict(mf.state_dict)
         self.optimizer.load_state_dict(st["optimizer"])
+        # the run's --lr (it may be changed on resuming), times the halvings of any rollbacks
+        self._lr_scale = float(st.get("lr_scale", 1.0))
         for group in self.optimizer.param_groups:
-            group["lr"] = self.train_config.lr
+            group["lr"] = self.train_config.lr * self._lr_scale
         if st.get("scaler"):
             self.scaler.load_state_dict(st["scaler"])
         self.step, self.epoch, self.batch = int(st["step"]), int(st["epoch"]), int(st["batch"])
@@ -221,7 +224,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
             "epoch_sums": self._epoch_sums.clone(), "epoch_count": self._epoch_count,
-            "images": len(self.data),
+            "images": len(self.data), "lr_scale": self._lr_scale,
             "train_config": asdict(self.train_config),
         }
 
@@ -383,6 +386,7 @@ class Trainer:
                 f"{bad_step}); stopped with the last good weights, from step {self.step}")
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr * 0.5
+        self._lr_scale *= 0.5
         self._message = (f"the loss was not finite at step {bad_step}: rolled back to step "
                          f"{self.step} and halved the learning rate to "
                          f"{self.optimizer.param_groups[0]['lr']:.2e}")

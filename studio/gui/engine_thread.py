@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.engine.requests import (INTERACTIVE, Decode, EncodePhotos, ExportMorph, LoadModel,
+from studio.engine.requests import (INTERACTIVE, Decode, EncodePhotos, LoadModel,
                                     Result, SaveModel, TrainEvent, TrainRequest, UseModel)
 
 log = logging.getLogger(__name__)
@@ -101,9 +101,6 @@ class EngineThread(QObject):
 
     def encode_photos(self, paths, tag=None) -> int:
         return self._submit(EncodePhotos(tuple(str(p) for p in paths), tag=tag))
-
-    def export_morph(self, keyframes, path: str, method: str = "lerp") -> int:
-        return self._submit(ExportMorph(keyframes, str(path), method))
 
     def save_model(self, path: str) -> int:
         return self._submit(SaveModel(str(path)))
@@ -195,7 +192,7 @@ class EngineThread(QObject):
             self.model_loaded.emit(res.value)
         elif res.purpose == "photos":
             self.photos_encoded.emit(res)
-        elif res.purpose in ("save", "export"):
+        elif res.purpose == "save":
             self.model_saved.emit(res.value)
         else:
             self.decoded.emit(res)

@@ -51,7 +51,7 @@ def test_failed_export_leaves_nothing(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(StudioError, match="m.gif: could not be written \\(disk full\\)"):
         export.save_gif(_frames(), target)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["m.gif"]

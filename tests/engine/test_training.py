@@ -123,6 +123,10 @@ def test_a_nan_loss_rolls_back_halves_the_lr_and_goes_on(tiny_faces):
     assert tr.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 / 2)
     assert snaps[-1].done and tr.epoch == 20
     assert all(torch.isfinite(v).all() for v in tr.model.state_dict().values())
+    # a run saved after the rollback resumes at the lowered rate, not the configured one
+    again = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=21, batch_size=8, device="cpu"),
+                    resume=tr.model_file())
+    assert again.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 / 2)
 
 
 def test_three_nans_in_a_row_stop_with_the_last_good_weights(tiny_faces, tmp_path):
