@@ -108,58 +108,78 @@ def _augment_recipe(seed: int):
     return lambda x: augment_batch(x, g)
 
 
-def bench_train(device: str, seconds: float) -> dict:
-    """The headless trainer against bare loops, each for `seconds` after a short warm-up."""
-    import torch
+class _BareLoop:
+    """The reference: the same model, batch, optimiser (and augmentation) in a bare loop."""
+
+    def __init__(self, faces, cfg, dev, augment: bool):
+        import torch
+
+        from studio.engine.model import VAE
+
+        torch.manual_seed(0)
+        self.torch, self.dev, self.n = torch, dev, len(faces)
+        self.model = VAE(cfg).to(dev)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=1e-3, weight_decay=0.0)
+        self.images = faces.images.to(dev)
+        self.aug = _augment_recipe(0) if augment else (lambda x: x)
+        self.g = torch.Generator(device=dev).manual_seed(0)
+        self.bs = min(64, self.n)
+
+    def run(self, seconds: float) -> float:
+        """Train for about `seconds`; images per second."""
+        torch, model = self.torch, self.model
+        done, t0 = 0, time.perf_counter()
+        while True:
+            for idx in torch.randperm(self.n).split(self.bs):
+                x = self.aug(self.images[idx.to(self.dev)].float() / 255.0)
+                logits, mu, logvar = model(x, self.g)
+                loss = model.loss(x, logits, mu, logvar).total
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.opt.step()
+                done += len(idx)
+                if time.perf_counter() - t0 >= seconds:
+                    if self.dev.type == "cuda":
+                        torch.cuda.synchronize()
+                    return done / (time.perf_counter() - t0)
+
+
+def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
+    """The headless trainer against bare loops, taken in turns (trainer, reference, reference
+    without augmentation) for `rounds` rounds after a warm-up, so that a slow spell of a shared
+    machine falls on all three alike; the figures are medians over the rounds, and the ratio
+    the median of the rounds' ratios."""
+    from dataclasses import replace
 
     from studio.engine.data import builtin_faces
-    from studio.engine.model import VAE, VAEConfig
+    from studio.engine.model import VAEConfig
     from studio.engine.training import TrainConfig, Trainer, resolve_device
 
     faces = builtin_faces()
     cfg = VAEConfig()
     dev = resolve_device(device)
+    tr = Trainer(faces, cfg, TrainConfig(epochs=None, max_seconds=1.0, device=device))
 
-    tr = Trainer(faces, cfg, TrainConfig(epochs=None, max_seconds=seconds + 2, device=device))
-    start = None
-    for p in tr.steps():
-        if start is None and p.elapsed_s >= 2.0:  # warm-up done
-            start = (images_seen(tr), time.perf_counter())
-    trainer_ips = (images_seen(tr) - start[0]) / (time.perf_counter() - start[1])
+    def trainer_run(s: float) -> float:
+        tr.train_config = replace(tr.train_config, max_seconds=s)
+        before, t0 = images_seen(tr), time.perf_counter()
+        for _ in tr.steps():
+            pass
+        return (images_seen(tr) - before) / (time.perf_counter() - t0)
 
-    def bare(augment: bool) -> float:
-        torch.manual_seed(0)
-        model = VAE(cfg).to(dev)
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
-        images = faces.images.to(dev)
-        aug = _augment_recipe(0) if augment else (lambda x: x)
-        g = torch.Generator(device=dev).manual_seed(0)
-        bs = min(64, len(faces))
-        done, t0, warm = 0, time.perf_counter(), None
-        while True:
-            for idx in torch.randperm(len(faces)).split(bs):
-                x = aug(images[idx.to(dev)].float() / 255.0)
-                logits, mu, logvar = model(x, g)
-                loss = model.loss(x, logits, mu, logvar).total
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                now = time.perf_counter()
-                if warm is None:
-                    if now - t0 >= 2.0:
-                        warm, done = now, 0
-                    continue
-                done += len(idx)
-                if now - warm >= seconds:
-                    if dev.type == "cuda":
-                        torch.cuda.synchronize()
-                    return done / (time.perf_counter() - warm)
-
-    ref = bare(True)
-    ref_plain = bare(False)
-    return {"train_images_per_s": trainer_ips, "reference_images_per_s": ref,
-            "reference_no_aug_images_per_s": ref_plain,
-            "train_vs_reference_ratio": trainer_ips / ref}
+    ref, plain = _BareLoop(faces, cfg, dev, True), _BareLoop(faces, cfg, dev, False)
+    for run in (trainer_run, ref.run, plain.run):  # warm-up
+        run(1.5)
+    each = seconds / rounds
+    t_r, r_r, p_r = [], [], []
+    for _ in range(rounds):
+        t_r.append(trainer_run(each))
+        r_r.append(ref.run(each))
+        p_r.append(plain.run(each))
+    return {"train_images_per_s": float(np.median(t_r)),
+            "reference_images_per_s": float(np.median(r_r)),
+            "reference_no_aug_images_per_s": float(np.median(p_r)),
+            "train_vs_reference_ratio": float(np.median(np.array(t_r) / np.array(r_r)))}
 
 
 # -- the window --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import gc
 import itertools
 import logging
 import queue
+import sys
 import threading
 from dataclasses import replace
 
@@ -53,6 +54,10 @@ class EngineThread(QObject):
         self.service = None
         self.job = None
         self.export_job = None
+        # A thread wanting the GIL waits up to the switch interval for a thread running Python
+        # (training's bookkeeping between torch calls): 1 ms instead of 5 keeps a paint's hops
+        # (GUI -> engine -> GUI) short while training runs.
+        sys.setswitchinterval(0.001)
         self._boot = threading.Thread(target=self._start_engine, name="face-studio-boot",
                                       daemon=True)
         self._boot.start()
