@@ -16,6 +16,8 @@ What each key means (ms: milliseconds; s: seconds):
                           the same bare loop without augmentation, for scale
   train_images_per_s_in_app   training started from the window, the window live (progress,
                           curves, the map redrawn from snapshots) but nobody clicking
+  train_in_app_ratio      that, against the headless trainer measured just before and just after
+                          the window (their mean, so that the machine's drift cancels; both shown)
   event_loop_max_stall_ms the longest the GUI event loop went unserved while training, with and
                           without clicks (a 5 ms timer; its own 5 ms not counted)
   map_repaint_ms_100k     repainting the map after a pan, with 100,000 faces on it
@@ -142,6 +144,25 @@ class _BareLoop:
                     if self.dev.type == "cuda":
                         torch.cuda.synchronize()
                     return done / (time.perf_counter() - t0)
+
+
+def headless_again(device: str, seconds: float) -> float:
+    """The headless trainer once more (after a 1.5 s warm-up), for the in-app comparison."""
+    from dataclasses import replace
+
+    from studio.engine.data import builtin_faces
+    from studio.engine.model import VAEConfig
+    from studio.engine.training import TrainConfig, Trainer
+
+    tr = Trainer(builtin_faces(), VAEConfig(), TrainConfig(epochs=None, max_seconds=1.5,
+                                                           device=device))
+    for _ in tr.steps():
+        pass
+    tr.train_config = replace(tr.train_config, max_seconds=seconds)
+    before, t0 = images_seen(tr), time.perf_counter()
+    for _ in tr.steps():
+        pass
+    return (images_seen(tr) - before) / (time.perf_counter() - t0)
 
 
 def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
@@ -399,6 +420,10 @@ def main(argv=None) -> int:
         out.update(bench_encode_photo(Path(tmp), 2 if a.quick else 5))
     out.update(bench_train(a.device, train_s))
     out.update(window_in_own_process(12 if a.quick else 60, train_s, out["train_images_per_s"]))
+    after = headless_again(a.device, train_s / 3)
+    out["train_images_per_s_headless_after"] = after
+    out["train_in_app_ratio"] = out["train_images_per_s_in_app"] / (
+        (out["train_images_per_s"] + after) / 2)
     out.update(bench_map(repeats=3 if a.quick else 10))
     out.update(bench_startup(1 if a.quick else 3))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -88,3 +88,15 @@ def test_world_from_env():
     assert world_from_env({}) == SINGLE
     w = world_from_env({"WORLD_SIZE": "4", "RANK": "2", "LOCAL_RANK": "0"})
     assert (w.rank, w.world, w.local_rank, w.main, w.distributed) == (2, 4, 0, False, True)
+
+
+def test_two_processes_stream_a_folder_through_one_cache(folder, tmp_path):
+    from studio.engine.stream import FolderFaces
+
+    out, cache = tmp_path / "m.pt", tmp_path / "cache"
+    r = _train(folder, out, 2, "--epochs", "2", "--cache", str(cache), "--workers", "1")
+    assert "weights identical on all 2 processes" in r.stderr
+    # each process framed its own share of the faces into the one cache
+    assert FolderFaces(folder, 16, 1, cache=cache).cached() == 64
+    mf = load_model_file(out)
+    assert mf.dataset["streamed"] and mf.meta["epochs"] == 2 and mf.train_mu.shape == (64, 3)
