@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -223,13 +224,25 @@ def _check_out(path: str, suffixes: tuple[str, ...]) -> Path:
 def cmd_train(a) -> int:
     from studio.engine import distributed
 
+    from studio.engine.errors import StudioError
+
     world = distributed.world_from_env()
     if not world.distributed:
         return _train(a, world)
-    try:  # under torchrun: every process trains, rank 0 alone prints and writes the file
-        return _train(a, world)
+    # under torchrun: every process trains, rank 0 alone prints and writes the file
+    try:
+        rc = _train(a, world)
+    except StudioError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        rc = EXIT_BAD_INPUT
     finally:
         distributed.stop()
+    # Leave without the interpreter's teardown: gloo's threads can still hold tensors then, and
+    # freeing them during finalisation aborts the process (seen here about one run in ten;
+    # pytorch/pytorch#179291). Everything is saved and flushed by now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)
 
 
 def _train(a, world) -> int:
@@ -329,9 +342,14 @@ def _train(a, world) -> int:
         if len(set(digests)) != 1:
             raise StudioError(f"the {world.world} processes ended with different weights "
                               f"({', '.join(digests)}); the model was not saved")
+    try:
+        if world.main:
+            checkpoint.save_model(out, trainer.model_file())
+    finally:  # every process leaves together: gloo torn down while a peer still works aborts it
+        trainer.close()
+        distributed.barrier(world)
     if not world.main:
         return 130 if interrupted else (EXIT_BAD_INPUT if diverged else 0)
-    checkpoint.save_model(out, trainer.model_file())
     if diverged is not None:
         raise StudioError(f"{diverged}; the last good model is saved in {out}")
     if world.distributed:

@@ -178,6 +178,8 @@ class Trainer:
         self._epoch_count = 0
         # in memory: one uint8 tensor on the device; streamed: read by DataLoader workers
         self._images = data.images.to(self.device) if isinstance(data, FaceSet) else None
+        self._batches_wanted = _Batches()
+        self._loader = None  # made on first use; its workers live as long as the trainer
         self._unreadable: set[int] = set()
         self._sampler = EpochSampler(len(data), world,
                                      lambda epoch: _seed(self.train_config.seed, 0, epoch))
@@ -242,6 +244,12 @@ class Trainer:
     def batches_per_epoch(self) -> int:
         return math.ceil(self._sampler.num_samples / self.rank_batch)
 
+    def close(self) -> None:
+        """Let go of DistributedDataParallel and the DataLoader's workers now, while the process
+        group still exists (torn down after it, DDP's reducer aborts the process)."""
+        self._net = self.model
+        self._loader = None
+
     def request_stop(self) -> None:
         """Stop after the step in hand (every process agrees on which step that is)."""
         self._stop_requested = True
@@ -260,9 +268,7 @@ class Trainer:
                 yield self._images[c.to(self.device)].float().div_(255.0), len(c)
             return
         cuda = self.device.type == "cuda"
-        loader = DataLoader(self.data, batch_sampler=[c.tolist() for c in chunks],
-                            num_workers=self.workers, pin_memory=cuda)
-        for c, (imgs, ok) in zip(chunks, loader):
+        for c, (imgs, ok) in zip(chunks, self._read([c.tolist() for c in chunks])):
             if not bool(ok.all()):
                 self._unreadable.update(c[~ok].tolist())
                 self.data.description["skipped"] = len(self._unreadable)
@@ -271,6 +277,23 @@ class Trainer:
             if n == 0:  # nothing readable in this batch: a step that changes nothing
                 imgs = torch.zeros((1, *self.data.sample_shape), dtype=torch.uint8)
             yield imgs.to(self.device, non_blocking=cuda).float().div_(255.0), n
+
+    def _read(self, batches: list[list[int]]):
+        """Read these batches of a streamed folder through DataLoader workers. On one process
+        the workers are forked for each pass (cheap). Under torchrun they are spawned, not forked
+        (a fork of a process whose gloo threads hold a lock can hang), and, as spawning costs an
+        interpreter and torch, one loader with persistent workers serves the whole run, the
+        batches it reads set per pass."""
+        pin = self.device.type == "cuda"
+        if not (self.world.distributed and self.workers > 0):
+            return iter(DataLoader(self.data, batch_sampler=batches, num_workers=self.workers,
+                                   pin_memory=pin))
+        self._batches_wanted.batches = batches
+        if self._loader is None:
+            self._loader = DataLoader(self.data, batch_sampler=self._batches_wanted,
+                                      num_workers=self.workers, pin_memory=pin,
+                                      persistent_workers=True, multiprocessing_context="spawn")
+        return iter(self._loader)
 
     # -- the loop --------------------------------------------------------------------------------
     def steps(self) -> Iterator[TrainProgress]:
@@ -477,9 +500,7 @@ class Trainer:
                 x = self._images[chunk.to(self.device)].float() / 255.0
                 out.append(self.model.encode(x)[0].float().cpu())
         else:
-            loader = DataLoader(self.data, batch_sampler=[c.tolist() for c in index.split(512)],
-                                num_workers=self.workers)
-            for imgs, ok in loader:
+            for imgs, ok in self._read([c.tolist() for c in index.split(512)]):
                 if bool(ok.any()):
                     x = imgs[ok].to(self.device).float() / 255.0
                     out.append(self.model.encode(x)[0].float().cpu())
@@ -522,3 +543,16 @@ def _to_cpu(obj):
     if isinstance(obj, (list, tuple)):
         return type(obj)(_to_cpu(v) for v in obj)
     return obj
+
+
+class _Batches:
+    """A batch sampler whose batches are set before each pass (see Trainer._read)."""
+
+    def __init__(self):
+        self.batches: list[list[int]] = []
+
+    def __iter__(self):
+        return iter(list(self.batches))
+
+    def __len__(self) -> int:
+        return len(self.batches)
