@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if not xvfb.available():
         raise SystemExit("needs Xvfb, xdotool and xwd (apt-get install xvfb xdotool x11-apps)")
-    with tempfile.TemporaryDirectory() as tmp, xvfb.display(1400, 900) as disp:
+    with tempfile.TemporaryDirectory() as tmp, xvfb.display(1600, 900) as disp:
         photos = []
         astro = Path(tmp) / "astronaut.jpg"
         Image.fromarray(sk.astronaut()).save(astro)

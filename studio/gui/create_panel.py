@@ -41,11 +41,13 @@ class SlidersTab(QWidget):
         self.show_all.setCheckable(True)
         self.show_all.setToolTip("Show a slider for every latent dimension, not only the most used")
         self.show_all.toggled.connect(self._update_visible)
-        self.reset = QPushButton("Reset to the anchor face")
+        self.reset = QPushButton("Reset")
         self.reset.setToolTip("Go back to the face painted last from the map, a photo or a morph")
         self.reset.clicked.connect(self.reset_requested)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Drag a dimension to repaint; the most used (by KL) come first."))
+        intro = QLabel("Drag a dimension to repaint; the most used (by KL) come first.")
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
         lay.addWidget(scroll, 1)
         row = QHBoxLayout()
         row.addWidget(self.show_all)
@@ -115,6 +117,7 @@ class DirectionsTab(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.groups = QLabel()
+        self.groups.setWordWrap(True)
         self.name = QLineEdit()
         self.name.setPlaceholderText("name, e.g. smiling")
         buttons = {}

@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self._rng = np.random.default_rng()
         self.messages: list[str] = []  # every message shown to the person, newest last
         self.setWindowTitle("Face Studio")
-        self.resize(1400, 860)
+        self.resize(1600, 900)
         self.setAcceptDrops(True)
 
         self.analyst = AnalystRoom()
@@ -808,6 +808,7 @@ class MainWindow(QMainWindow):
         if not self._sized:  # the rooms get the height; the training dock a strip below
             self._sized = True
             self.resizeDocks([self.training_dock], [250], Qt.Vertical)
+            self.resizeDocks([self.create_dock], [300], Qt.Horizontal)
 
     def closeEvent(self, ev):  # noqa: N802 (Qt)
         if self._progress is not None:
