@@ -90,6 +90,18 @@ def list_images(folder: str | Path) -> list[Path]:
     return sorted(out)
 
 
+def folder_images(folder: Path) -> list[Path]:
+    """list_images of a folder that must exist and hold images; else a one-line DataError."""
+    if not folder.exists():
+        raise DataError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not a folder (give a folder of images or the word 'builtin')")
+    paths = list_images(folder)
+    if not paths:
+        raise DataError(f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+    return paths
+
+
 @dataclass(frozen=True)
 class FaceSet:
     """Framed faces ready for training: images is uint8 (N, C, S, S)."""
@@ -150,13 +162,7 @@ def load_folder(folder: str | Path, size: int = 32, channels: int = 1, framing: 
     """Read and frame every image under a folder. Unreadable files are skipped and counted in
     the description (with the first few reasons); a folder with no usable image is a DataError."""
     folder = Path(folder)
-    if not folder.exists():
-        raise DataError(f"{folder}: no such folder")
-    if not folder.is_dir():
-        raise DataError(f"{folder}: not a folder (give a folder of images or the word 'builtin')")
-    paths = list_images(folder)
-    if not paths:
-        raise DataError(f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+    paths = folder_images(folder)
     method = choose_framing(paths, framing)
     frames, names, skipped, methods = [], [], [], {"face": 0, "centre": 0, "none": 0}
     for i, p in enumerate(paths):

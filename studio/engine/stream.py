@@ -21,9 +21,8 @@ import torch
 from torch.utils.data import Dataset
 
 from studio.engine import faces
-from studio.engine.data import choose_framing, list_images, read_image
-from studio.engine.errors import DataError, ImageError, StudioError
-from studio.engine.files import IMAGE_SUFFIXES
+from studio.engine.data import choose_framing, folder_images, read_image
+from studio.engine.errors import ImageError, StudioError
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +37,8 @@ class FolderFaces(Dataset):
                  framing: str = "auto", cache: str | Path | None = None,
                  create_cache: bool = True):
         folder = Path(folder)
-        if not folder.is_dir():
-            raise DataError(f"{folder}: no such folder" if not folder.exists()
-                            else f"{folder}: not a folder")
         self.folder = folder
-        self.paths = list_images(folder)
-        if not self.paths:
-            raise DataError(f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+        self.paths = folder_images(folder)
         self.size, self.channels = size, channels
         self.method = choose_framing(self.paths, framing)
         self.names = tuple(str(p.relative_to(folder)) for p in self.paths)
