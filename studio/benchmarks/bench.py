@@ -146,18 +146,10 @@ class _BareLoop:
                     return done / (time.perf_counter() - t0)
 
 
-def headless_again(device: str, seconds: float) -> float:
-    """The headless trainer once more (after a 1.5 s warm-up), for the in-app comparison."""
+def _train_for(tr, seconds: float) -> float:
+    """Go on training `tr` for one sitting of `seconds`; its images per second."""
     from dataclasses import replace
 
-    from studio.engine.data import builtin_faces
-    from studio.engine.model import VAEConfig
-    from studio.engine.training import TrainConfig, Trainer
-
-    tr = Trainer(builtin_faces(), VAEConfig(), TrainConfig(epochs=None, max_seconds=1.5,
-                                                           device=device))
-    for _ in tr.steps():
-        pass
     tr.train_config = replace(tr.train_config, max_seconds=seconds)
     before, t0 = images_seen(tr), time.perf_counter()
     for _ in tr.steps():
@@ -165,13 +157,22 @@ def headless_again(device: str, seconds: float) -> float:
     return (images_seen(tr) - before) / (time.perf_counter() - t0)
 
 
+def headless_again(device: str, seconds: float) -> float:
+    """The headless trainer once more (after a 1.5 s warm-up), for the in-app comparison."""
+    from studio.engine.data import builtin_faces
+    from studio.engine.model import VAEConfig
+    from studio.engine.training import TrainConfig, Trainer
+
+    tr = Trainer(builtin_faces(), VAEConfig(), TrainConfig(epochs=None, device=device))
+    _train_for(tr, 1.5)
+    return _train_for(tr, seconds)
+
+
 def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
     """The headless trainer against bare loops, taken in turns (trainer, reference, reference
     without augmentation) for `rounds` rounds after a warm-up, so that a slow spell of a shared
     machine falls on all three alike; the figures are medians over the rounds, and the ratio
     the median of the rounds' ratios."""
-    from dataclasses import replace
-
     from studio.engine.data import builtin_faces
     from studio.engine.model import VAEConfig
     from studio.engine.training import TrainConfig, Trainer, resolve_device
@@ -179,14 +180,10 @@ def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
     faces = builtin_faces()
     cfg = VAEConfig()
     dev = resolve_device(device)
-    tr = Trainer(faces, cfg, TrainConfig(epochs=None, max_seconds=1.0, device=device))
+    tr = Trainer(faces, cfg, TrainConfig(epochs=None, device=device))
 
     def trainer_run(s: float) -> float:
-        tr.train_config = replace(tr.train_config, max_seconds=s)
-        before, t0 = images_seen(tr), time.perf_counter()
-        for _ in tr.steps():
-            pass
-        return (images_seen(tr) - before) / (time.perf_counter() - t0)
+        return _train_for(tr, s)
 
     ref, plain = _BareLoop(faces, cfg, dev, True), _BareLoop(faces, cfg, dev, False)
     for run in (trainer_run, ref.run, plain.run):  # warm-up
