@@ -18,6 +18,18 @@ TOP_DIMS = 8            # dims shown before "Show all"
 AMOUNT_STEPS = 200      # a direction's amount: -2 .. +2 in 0.02 steps
 
 
+def _button(text: str, tip: str, slot) -> QPushButton:
+    b = QPushButton(text)
+    b.setToolTip(tip)
+    b.clicked.connect(slot)
+    return b
+
+
+def _with_row(listing: QListWidget, signal):
+    """A slot that emits signal(row) for the list's chosen row, if one is chosen."""
+    return lambda: listing.currentRow() >= 0 and signal.emit(listing.currentRow())
+
+
 class SlidersTab(QWidget):
     """One slider per latent dimension, the most used first; the painted face's values."""
 
@@ -41,9 +53,8 @@ class SlidersTab(QWidget):
         self.show_all.setCheckable(True)
         self.show_all.setToolTip("Show a slider for every latent dimension, not only the most used")
         self.show_all.toggled.connect(self._update_visible)
-        self.reset = QPushButton("Reset")
-        self.reset.setToolTip("Go back to the face painted last from the map, a photo or a morph")
-        self.reset.clicked.connect(self.reset_requested)
+        self.reset = _button("Reset", "Go back to the face painted last from the map, a photo "
+                             "or a morph", self.reset_requested)
         lay = QVBoxLayout(self)
         intro = QLabel("Drag a dimension to repaint; the most used (by KL) come first.")
         intro.setWordWrap(True)
@@ -121,24 +132,18 @@ class DirectionsTab(QWidget):
         self.name = QLineEdit()
         self.name.setPlaceholderText("name, e.g. smiling")
         buttons = {}
-        for key, text, sig, sign in (("p+", "Photo to +", self.add_photo, 1),
-                                     ("p-", "Photo to -", self.add_photo, -1),
-                                     ("l+", "Lasso to +", self.add_lasso, 1),
-                                     ("l-", "Lasso to -", self.add_lasso, -1)):
-            b = QPushButton(text)
-            b.clicked.connect(lambda _=False, sig=sig, sign=sign: sig.emit(sign))
-            buttons[key] = b
-        buttons["p+"].setToolTip("Add the photo selected in the strip to the first group")
-        buttons["l+"].setToolTip("Add the faces chosen with the map's lasso to the first group")
-        buttons["p-"].setToolTip("Add the photo selected in the strip to the second group")
-        buttons["l-"].setToolTip("Add the faces chosen with the map's lasso to the second group")
+        sources = {"Photo": (self.add_photo, "the photo selected in the strip"),
+                   "Lasso": (self.add_lasso, "the faces chosen with the map's lasso")}
+        for kind, (sig, source) in sources.items():
+            for sign, mark, group in ((1, "+", "first"), (-1, "-", "second")):
+                buttons[kind[0].lower() + mark] = _button(
+                    f"{kind} to {mark}", f"Add {source} to the {group} group",
+                    lambda _=False, sig=sig, sign=sign: sig.emit(sign))
         self.name.setToolTip("What the direction changes, in your words")
-        self.create = QPushButton("Create direction")
-        self.create.clicked.connect(lambda: self.create_requested.emit(self.name.text().strip()))
-        self.create.setToolTip("Make a direction: the mean of group + minus that of group -")
-        clear = QPushButton("Clear groups")
-        clear.setToolTip("Empty both groups")
-        clear.clicked.connect(self.clear_groups)
+        self.create = _button("Create direction", "Make a direction: the mean of group + minus "
+                              "that of group -",
+                              lambda: self.create_requested.emit(self.name.text().strip()))
+        clear = _button("Clear groups", "Empty both groups", self.clear_groups)
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._on_row)
         self.amount = QSlider(Qt.Horizontal)
@@ -147,16 +152,11 @@ class DirectionsTab(QWidget):
         self.amount.valueChanged.connect(self._on_amount)
         self.amount_label = QLabel("+0.00")
         self.list.setToolTip("Your directions; choose one to move the face along it")
-        remove = QPushButton("Remove")
-        remove.setToolTip("Delete the chosen direction")
-        remove.clicked.connect(lambda: self.list.currentRow() >= 0
-                               and self.remove_requested.emit(self.list.currentRow()))
-        imp = QPushButton("Import...")
-        imp.setToolTip("Add directions from a JSON file")
-        imp.clicked.connect(self.import_requested)
-        exp = QPushButton("Export...")
-        exp.setToolTip("Save the directions as a small JSON file to share")
-        exp.clicked.connect(self.export_requested)
+        remove = _button("Remove", "Delete the chosen direction",
+                         _with_row(self.list, self.remove_requested))
+        imp = _button("Import...", "Add directions from a JSON file", self.import_requested)
+        exp = _button("Export...", "Save the directions as a small JSON file to share",
+                      self.export_requested)
         lay = QVBoxLayout(self)
         g = QGridLayout()
         g.addWidget(buttons["p+"], 0, 0)
@@ -228,22 +228,16 @@ class KeyframesTab(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.list = QListWidget()
-        b_cur = QPushButton("Add painted face")
-        b_cur.setToolTip("Add the face in the Painter as the next keyframe")
-        b_cur.clicked.connect(self.add_current)
-        b_photo = QPushButton("Add selected photo")
-        b_photo.setToolTip("Add the photo selected in the strip as the next keyframe")
-        b_photo.clicked.connect(self.add_photo)
-        b_rm = QPushButton("Remove")
-        b_rm.setToolTip("Delete the chosen keyframe")
-        b_rm.clicked.connect(lambda: self.list.currentRow() >= 0
-                             and self.remove_requested.emit(self.list.currentRow()))
-        b_up = QPushButton("Up")
-        b_up.setToolTip("Move the chosen keyframe earlier")
-        b_up.clicked.connect(lambda: self.move_requested.emit(self.list.currentRow(), -1))
-        b_down = QPushButton("Down")
-        b_down.setToolTip("Move the chosen keyframe later")
-        b_down.clicked.connect(lambda: self.move_requested.emit(self.list.currentRow(), 1))
+        b_cur = _button("Add painted face", "Add the face in the Painter as the next keyframe",
+                        self.add_current)
+        b_photo = _button("Add selected photo", "Add the photo selected in the strip as the next "
+                          "keyframe", self.add_photo)
+        b_rm = _button("Remove", "Delete the chosen keyframe",
+                       _with_row(self.list, self.remove_requested))
+        b_up = _button("Up", "Move the chosen keyframe earlier",
+                       lambda: self.move_requested.emit(self.list.currentRow(), -1))
+        b_down = _button("Down", "Move the chosen keyframe later",
+                         lambda: self.move_requested.emit(self.list.currentRow(), 1))
         self.frames = QSpinBox()
         self.frames.setRange(2, 600)
         self.frames.setValue(24)
@@ -266,15 +260,12 @@ class KeyframesTab(QWidget):
         for w in (self.path_kind, self.easing):
             w.currentIndexChanged.connect(lambda _: self.settings_changed.emit())
         self.loop.toggled.connect(lambda _: self.settings_changed.emit())
-        preview = QPushButton("Preview")
-        preview.setToolTip("Play the keyframe morph in the Painter")
-        preview.clicked.connect(self.preview_requested)
-        export = QPushButton("Export morph...")
-        export.setToolTip("GIF, MP4, PNG strip or contact sheet, in the background")
-        export.clicked.connect(self.export_requested)
-        manifold = QPushButton("Manifold image...")
-        manifold.setToolTip("An N x N grid of faces across the region of the map in view")
-        manifold.clicked.connect(self.manifold_requested)
+        preview = _button("Preview", "Play the keyframe morph in the Painter",
+                          self.preview_requested)
+        export = _button("Export morph...", "GIF, MP4, PNG strip or contact sheet, in the "
+                         "background", self.export_requested)
+        manifold = _button("Manifold image...", "An N x N grid of faces across the region of "
+                           "the map in view", self.manifold_requested)
         self.manifold_n = QSpinBox()
         self.manifold_n.setRange(2, 40)
         self.manifold_n.setValue(15)
