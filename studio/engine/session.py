@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from studio.engine.errors import StudioError
+from studio.engine.export import atomic_path
 from studio.engine.latent import Direction
 
 FORMAT = "face-studio-session"
@@ -88,13 +89,20 @@ class Session:
         except (KeyError, TypeError, ValueError) as e:
             raise StudioError(f"{where}: damaged session ({e})") from None
 
+    @cached_property
+    def model_sha256_now(self) -> str | None:
+        """The sha256 of the model file as it is on disk now (read once), or None if absent."""
+        if not self.model_path or not Path(self.model_path).is_file():
+            return None
+        return sha256_of(self.model_path)
+
     def missing(self) -> list[str]:
         """What the session names that is no longer where it was (or no longer the same)."""
         out = []
         if self.model_path:
             if not Path(self.model_path).is_file():
                 out.append(f"model {self.model_path}")
-            elif self.model_sha256 and sha256_of(self.model_path) != self.model_sha256:
+            elif self.model_sha256 and self.model_sha256_now != self.model_sha256:
                 out.append(f"model {self.model_path} (the file has changed since the session "
                            "was saved)")
         out += [f"photo {p}" for p in self.photos if not Path(p).is_file()]
@@ -109,17 +117,9 @@ def _vector(v) -> np.ndarray:
 
 
 def _write_json(path: str | Path, obj: dict) -> Path:
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    tmp = parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise StudioError(f"{path}: could not be written ({e.strerror or e})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def _read_json(path: str | Path, what: str) -> dict:

@@ -702,7 +702,7 @@ class MainWindow(QMainWindow):
         model_there = bool(s.model_path) and Path(s.model_path).is_file()
         current = self.info.path if self.info is not None else None
         if model_there and (current is None or Path(current).resolve() != Path(s.model_path)
-                            or s.model_sha256 != session.sha256_of(s.model_path)):
+                            or s.model_sha256 != s.model_sha256_now):
             self._pending_session = s
             self.photos, self.selected = [], None
             self.strip.clear()
