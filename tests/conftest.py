@@ -43,6 +43,17 @@ def tiny_faces():
 
 
 @pytest.fixture
+def photos(tmp_path, tiny_faces):
+    """Three of the synthetic faces saved as PNG photos."""
+    paths = []
+    for i in (0, 5, 9):
+        p = tmp_path / f"photo{i}.png"
+        Image.fromarray(tiny_faces.images[i, 0].numpy()).save(p)
+        paths.append(str(p))
+    return paths
+
+
+@pytest.fixture
 def face_folder(tmp_path):
     """A folder of 12 small grey 'face' PNGs in two sub-folders."""
     faces = make_faces(12, size=20)

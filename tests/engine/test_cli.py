@@ -12,16 +12,6 @@ from studio import cli
 from studio.engine.checkpoint import load_model_file
 
 
-@pytest.fixture
-def photos(tmp_path, tiny_faces):
-    paths = []
-    for i in (0, 5, 9):
-        p = tmp_path / f"photo{i}.png"
-        Image.fromarray(tiny_faces.images[i, 0].numpy()).save(p)
-        paths.append(str(p))
-    return paths
-
-
 def test_train_on_a_folder_writes_a_model(face_folder, tmp_path, capsys):
     out = tmp_path / "m.pt"
     rc = cli.main(["train", str(face_folder), "--out", str(out), "--latent-dim", "3",

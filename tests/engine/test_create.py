@@ -19,17 +19,6 @@ def fm(tiny_model_path):
     return FaceModel.open(tiny_model_path)
 
 
-@pytest.fixture
-def photos(tmp_path):
-    faces = make_faces()
-    paths = []
-    for i in (0, 5, 9):
-        p = tmp_path / f"photo {i}.png"
-        Image.fromarray(faces.images[i, 0].numpy()).save(p)
-        paths.append(str(p))
-    return paths
-
-
 def test_a_direction_from_bright_and_dark_faces_brightens_monotonically(fm):
     faces = make_faces(60, seed=7)  # the same kind of faces the tiny model learned
     imgs = [f[0].numpy() for f in faces.images]
