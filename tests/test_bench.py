@@ -11,7 +11,8 @@ KEYS = {"device", "model", "decode_ms_p50", "decode_ms_p95", "encode_photo_ms",
         "paint_ms_p95_idle", "paint_ms_p95_training", "morph_fps", "train_images_per_s",
         "reference_images_per_s", "train_vs_reference_ratio", "train_images_per_s_in_app",
         "train_in_app_ratio", "event_loop_max_stall_ms", "map_repaint_ms_100k", "startup_s",
-        "peak_rss_mb"}
+        "peak_rss_mb", "reference_tuned_images_per_s", "train_vs_tuned_reference_ratio",
+        "train_images_per_s_while_painting", "train_painting_ratio"}
 
 
 def test_bench_quick_reports_every_figure():

@@ -14,10 +14,18 @@ What each key means (ms: milliseconds; s: seconds):
                           else (no snapshots, progress, ETA or RNG bookkeeping)
   reference_no_aug_images_per_s
                           the same bare loop without augmentation, for scale
+  reference_tuned_images_per_s
+                          the bare loop with the trainer's two speed-ups (channels-last layout,
+                          fused AdamW) and nothing else; train_vs_tuned_reference_ratio is then
+                          what the trainer's bookkeeping costs, the speed-ups aside
   train_images_per_s_in_app   training started from the window, the window live (progress,
                           curves, the map redrawn from snapshots) but nobody clicking
   train_in_app_ratio      that, against the headless trainer measured just before and just after
                           the window (their mean, so that the machine's drift cancels; both shown)
+  train_images_per_s_while_painting
+                          training from the window while the map is clicked 4 times a second
+                          (training leaves a core free while a person paints: see service.YIELD_S);
+                          train_painting_ratio is that against the same headless mean
   event_loop_max_stall_ms the longest the GUI event loop went unserved while training, with and
                           without clicks (a 5 ms timer; its own 5 ms not counted)
   map_repaint_ms_100k     repainting the map after a pan, with 100,000 faces on it
@@ -111,17 +119,22 @@ def _augment_recipe(seed: int):
 
 
 class _BareLoop:
-    """The reference: the same model, batch, optimiser (and augmentation) in a bare loop."""
+    """The reference: the same model, batch, optimiser (and augmentation) in a bare loop,
+    written the plain way (default layout and AdamW), or `tuned` with the trainer's layout and
+    fused optimiser."""
 
-    def __init__(self, faces, cfg, dev, augment: bool):
+    def __init__(self, faces, cfg, dev, augment: bool, tuned: bool = False):
         import torch
 
         from studio.engine.model import VAE
+        from studio.engine.training import LAYOUT
 
         torch.manual_seed(0)
         self.torch, self.dev, self.n = torch, dev, len(faces)
-        self.model = VAE(cfg).to(dev)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=1e-3, weight_decay=0.0)
+        self.layout = LAYOUT if tuned else torch.contiguous_format
+        self.model = VAE(cfg).to(dev, memory_format=self.layout)
+        extra = {"fused": True} if tuned and dev.type in ("cpu", "cuda") else {}
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=1e-3, weight_decay=0.0, **extra)
         self.images = faces.images.to(dev)
         self.aug = _augment_recipe(0) if augment else (lambda x: x)
         self.g = torch.Generator(device=dev).manual_seed(0)
@@ -134,6 +147,7 @@ class _BareLoop:
         while True:
             for idx in torch.randperm(self.n).split(self.bs):
                 x = self.aug(self.images[idx.to(self.dev)].float() / 255.0)
+                x = x.contiguous(memory_format=self.layout)
                 logits, mu, logvar = model(x, self.g)
                 loss = model.loss(x, logits, mu, logvar).total
                 self.opt.zero_grad(set_to_none=True)
@@ -170,9 +184,9 @@ def headless_again(device: str, seconds: float) -> float:
 
 def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
     """The headless trainer against bare loops, taken in turns (trainer, reference, reference
-    without augmentation) for `rounds` rounds after a warm-up, so that a slow spell of a shared
-    machine falls on all three alike; the figures are medians over the rounds, and the ratio
-    the median of the rounds' ratios."""
+    without augmentation, tuned reference) for `rounds` rounds after a warm-up, so that a slow
+    spell of a shared machine falls on all alike; the figures are medians over the rounds, and
+    the ratios the medians of the rounds' ratios."""
     from studio.engine.data import builtin_faces
     from studio.engine.model import VAEConfig
     from studio.engine.training import TrainConfig, Trainer, resolve_device
@@ -185,19 +199,19 @@ def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
     def trainer_run(s: float) -> float:
         return _train_for(tr, s)
 
-    ref, plain = _BareLoop(faces, cfg, dev, True), _BareLoop(faces, cfg, dev, False)
-    for run in (trainer_run, ref.run, plain.run):  # warm-up
+    loops = [trainer_run, _BareLoop(faces, cfg, dev, True).run,
+             _BareLoop(faces, cfg, dev, False).run, _BareLoop(faces, cfg, dev, True, tuned=True).run]
+    for run in loops:  # warm-up
         run(1.5)
     each = seconds / rounds
-    t_r, r_r, p_r = [], [], []
-    for _ in range(rounds):
-        t_r.append(trainer_run(each))
-        r_r.append(ref.run(each))
-        p_r.append(plain.run(each))
+    t_r, r_r, p_r, u_r = (np.array(x) for x in zip(*([run(each) for run in loops]
+                                                      for _ in range(rounds))))
     return {"train_images_per_s": float(np.median(t_r)),
             "reference_images_per_s": float(np.median(r_r)),
             "reference_no_aug_images_per_s": float(np.median(p_r)),
-            "train_vs_reference_ratio": float(np.median(np.array(t_r) / np.array(r_r)))}
+            "reference_tuned_images_per_s": float(np.median(u_r)),
+            "train_vs_reference_ratio": float(np.median(t_r / r_r)),
+            "train_vs_tuned_reference_ratio": float(np.median(t_r / u_r))}
 
 
 # -- the window --------------------------------------------------------------------------------
@@ -329,7 +343,9 @@ def bench_window(clicks: int, train_seconds: float, headless_ips: float) -> dict
     rest = QEventLoop()
     QTimer.singleShot(int(train_seconds * 1000 / 2), rest.quit)
     rest.exec()
+    s1, t_busy = images_seen(engine.job.trainer), time.perf_counter()
     busy = click_run(clicks)
+    painting_ips = (images_seen(engine.job.trainer) - s1) / (time.perf_counter() - t_busy)
     ticker.stop()
     win.close()
     return {
@@ -338,6 +354,7 @@ def bench_window(clicks: int, train_seconds: float, headless_ips: float) -> dict
         "morph_fps": morph_fps,
         "train_images_per_s_in_app": in_app_ips,
         "train_in_app_ratio": in_app_ips / headless_ips if headless_ips else float("nan"),
+        "train_images_per_s_while_painting": painting_ips,
         "event_loop_max_stall_ms": max(gaps) * 1000 - tick_ms if gaps else float("nan"),
     }
 
@@ -419,8 +436,9 @@ def main(argv=None) -> int:
     out.update(window_in_own_process(12 if a.quick else 60, train_s, out["train_images_per_s"]))
     after = headless_again(a.device, train_s / 3)
     out["train_images_per_s_headless_after"] = after
-    out["train_in_app_ratio"] = out["train_images_per_s_in_app"] / (
-        (out["train_images_per_s"] + after) / 2)
+    headless = (out["train_images_per_s"] + after) / 2
+    out["train_in_app_ratio"] = out["train_images_per_s_in_app"] / headless
+    out["train_painting_ratio"] = out["train_images_per_s_while_painting"] / headless
     out.update(bench_map(repeats=3 if a.quick else 10))
     out.update(bench_startup(1 if a.quick else 3))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -69,6 +69,31 @@ def test_stop_and_resume_equals_uninterrupted(tiny_faces, tmp_path):
     assert [h["total"] for h in resumed.history] == pytest.approx([h["total"] for h in whole.history])
 
 
+def test_training_runs_channels_last_and_files_keep_the_usual_layout(tiny_faces, tmp_path):
+    """The trainer's fast layout stays inside it: files hold ordinary tensors, and optimiser
+    state from a file (in any layout) is laid out like its weight again on resuming."""
+    tc = TrainConfig(epochs=None, batch_size=8, device="cpu")
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), tc)
+    convs = [p for p in tr.model.parameters() if p.dim() == 4]
+    assert convs and all(p.is_contiguous(memory_format=torch.channels_last) for p in convs)
+    _run(tr, 3)
+    path = tmp_path / "m.pt"
+    save_model(path, tr.model_file())
+    mf = load_model_file(path)
+    assert all(v.is_contiguous() for v in mf.state_dict.values())
+    for st in mf.train_state["optimizer"]["state"].values():  # as an older studio saved them
+        for k, v in st.items():
+            st[k] = v.contiguous()
+    resumed = Trainer(tiny_faces, train=tc, resume=mf)
+    moments = [(p, v) for p in resumed.model.parameters() if p.dim() == 4
+               for v in resumed.optimizer.state[p].values() if v.shape == p.shape]
+    assert len(moments) == 2 * len(convs) and all(v.stride() == p.stride() for p, v in moments)
+    before = {k: v.clone() for k, v in resumed.model.state_dict().items()}
+    _run(resumed, 2)
+    assert resumed.step == 5 and any(not torch.equal(before[k], v)
+                                     for k, v in resumed.model.state_dict().items())
+
+
 def test_training_lowers_the_loss(tiny_faces):
     tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=15, batch_size=8, lr=3e-3,
                                                             device="cpu", kl_warmup_steps=0))
