@@ -1,7 +1,7 @@
 """The Blueprint Room: a 2-D map of the latent space, drawn with pyqtgraph.
 
 Every training face is a point at its projected mu; loaded photos are labelled markers with
-their sigma ellipse; the morph path is a line; the point being painted is a cross. A left click
+their sigma ellipse; the morph path is a line; the point being painted is a cross. A left press
 paints the face at exactly that point, and a left drag paints continuously; the right button
 pans, the wheel zooms. Hovering shows the face under the cursor in the corner.
 
@@ -25,13 +25,56 @@ MAX_DRAWN = 20_000  # more faces than this are drawn as a density image until zo
 PHOTO_COLOURS = ["#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56"]
 
 
-class _PaintViewBox(pg.ViewBox):
-    """A left drag paints continuously; other buttons pan as usual. (Clicks are taken from the
-    scene's sigMouseClicked, which fires whichever item is under the cursor.)"""
+class _MapWidget(pg.PlotWidget):
+    """The map's plot. In paint mode the left button is the studio's own: the press paints at
+    once and a drag goes on painting, without pyqtgraph's click and drag machinery (its click
+    comes with the release, which a person's finger gives 80 to 150 ms after the press, and its
+    press handling alone took 1 to 5 ms of the GUI thread while training ran). The other buttons,
+    the lasso, and everything outside the plotting area go to pyqtgraph as usual."""
 
-    def __init__(self, on_paint, on_lasso):
+    def __init__(self, room: "BlueprintRoom", **kwargs):
+        super().__init__(**kwargs)
+        self._room = room
+        self._painting = False
+
+    def _paint_at(self, ev) -> bool:
+        """Paint at the event's position if it lies in the plotting area."""
+        scene_pos = self.mapToScene(ev.position().toPoint())
+        view = self._room.view
+        if not view.sceneBoundingRect().contains(scene_pos):
+            return False
+        p = view.mapSceneToView(scene_pos)
+        self._room._paint(p.x(), p.y())
+        return True
+
+    def mousePressEvent(self, ev):  # noqa: N802 (Qt)
+        if ev.button() == Qt.LeftButton and not self._room.view.lasso and self._paint_at(ev):
+            self._painting = True
+            ev.accept()
+            return
+        super().mousePressEvent(ev)
+
+    def mouseMoveEvent(self, ev):  # noqa: N802 (Qt)
+        if self._painting:
+            self._paint_at(ev)
+            ev.accept()
+            return
+        super().mouseMoveEvent(ev)
+
+    def mouseReleaseEvent(self, ev):  # noqa: N802 (Qt)
+        if self._painting and ev.button() == Qt.LeftButton:
+            self._painting = False
+            ev.accept()
+            return
+        super().mouseReleaseEvent(ev)
+
+
+class _PaintViewBox(pg.ViewBox):
+    """A left drag draws the lasso in lasso mode; other buttons pan as usual. (In paint mode
+    the map widget takes the left button before it gets here.)"""
+
+    def __init__(self, on_lasso):
         super().__init__()
-        self._on_paint = on_paint
         self._on_lasso = on_lasso
         self.lasso = False
         self.setMouseMode(pg.ViewBox.PanMode)
@@ -39,11 +82,9 @@ class _PaintViewBox(pg.ViewBox):
     def mouseDragEvent(self, ev, axis=None):
         if ev.button() == Qt.LeftButton:
             ev.accept()
-            p = self.mapSceneToView(ev.scenePos())
             if self.lasso:
+                p = self.mapSceneToView(ev.scenePos())
                 self._on_lasso(p.x(), p.y(), ev.isStart(), ev.isFinish())
-            else:
-                self._on_paint(p.x(), p.y())
         else:
             super().mouseDragEvent(ev, axis)
 
@@ -58,8 +99,8 @@ class BlueprintRoom(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.projection: Projection | None = None
-        self.view = _PaintViewBox(self._paint, self._lasso_drag)
-        self.plot = pg.PlotWidget(viewBox=self.view, background="w")
+        self.view = _PaintViewBox(self._lasso_drag)
+        self.plot = _MapWidget(self, viewBox=self.view, background="w")
         self.plot.setToolTip("Left click or drag: paint the face at that point. "
                              "Right drag: pan. Wheel: zoom.")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
@@ -210,23 +251,29 @@ class BlueprintRoom(QWidget):
             self.caption.setText(f"Latent {p.kind}; the other dims are the anchor face's.")
 
     def set_photos(self, photos, projection: Projection | None = None) -> None:
-        for item in self._photo_items:
-            self.plot.removeItem(item)
-        self._photo_items = []
         proj = projection or self.projection
-        if proj is None:
-            return
+        if proj is None or len(photos) != len(self._photo_items) // 3:
+            for item in self._photo_items:
+                self.plot.removeItem(item)
+            self._photo_items = []
+            if proj is None:
+                return
+            for i in range(len(photos)):
+                colour = PHOTO_COLOURS[i % len(PHOTO_COLOURS)]
+                ell = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1.5))
+                dot = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(colour), pen=pg.mkPen("w"))
+                label = pg.TextItem(f"{i + 1}", color=colour, anchor=(0, 1))
+                for item in (ell, dot, label):
+                    self._passive(item)
+                    self._photo_items.append(item)
+        # the same photos again (as at every training snapshot): the markers move, in place
         for i, ph in enumerate(photos):
-            colour = PHOTO_COLOURS[i % len(PHOTO_COLOURS)]
+            ell, dot, label = self._photo_items[3 * i:3 * i + 3]
             x, y = proj.project(ph.mu)
             ex, ey = _sigma_ellipse(proj, ph.sigma)
-            ell = pg.PlotCurveItem(x + ex, y + ey, pen=pg.mkPen(colour, width=1.5))
-            dot = pg.ScatterPlotItem([x], [y], size=11, brush=pg.mkBrush(colour), pen=pg.mkPen("w"))
-            label = pg.TextItem(f"{i + 1}", color=colour, anchor=(0, 1))
+            ell.setData(x + ex, y + ey)
+            dot.setData([x], [y])
             label.setPos(x, y)
-            for item in (ell, dot, label):
-                self._passive(item)
-                self._photo_items.append(item)
 
     def set_path(self, xy: np.ndarray | None) -> None:
         if xy is None or len(xy) < 2:
@@ -337,11 +384,13 @@ class BlueprintRoom(QWidget):
 
     # -- events ----------------------------------------------------------------------------------
     def _paint(self, x: float, y: float) -> None:
+        self.point_painted.emit(x, y)  # the face first: the engine decodes while the cross moves
         self.set_cursor(x, y)
-        self.point_painted.emit(x, y)
 
     def _on_scene_clicked(self, ev) -> None:
-        if ev.button() != Qt.LeftButton or not self.view.sceneBoundingRect().contains(ev.scenePos()):
+        """Lasso mode: a click without a loop paints, as in paint mode (on the release)."""
+        if (ev.button() != Qt.LeftButton or not self.view.lasso
+                or not self.view.sceneBoundingRect().contains(ev.scenePos())):
             return
         ev.accept()
         p = self.view.mapSceneToView(ev.scenePos())

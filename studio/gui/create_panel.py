@@ -81,7 +81,9 @@ class SlidersTab(QWidget):
             s.setToolTip(f"Latent dimension {d}, from -{SLIDER_RANGE:g} to +{SLIDER_RANGE:g}")
             s.valueChanged.connect(lambda v, d=d: self._on_slider(d, v))
             value = QLabel("+0.00")
-            value.setMinimumWidth(48)
+            # a fixed size: a new value then repaints the label without laying out the dock again
+            value.setFixedSize(max(48, value.fontMetrics().horizontalAdvance("-00.00") + 6),
+                               value.sizeHint().height())
             for col, w in enumerate((name, s, value)):
                 self.grid.addWidget(w, row, col)
             self.sliders[d], self._labels[d], self._rows[d] = s, value, [name, s, value]

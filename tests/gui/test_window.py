@@ -53,6 +53,44 @@ def test_a_click_on_the_map_paints_the_face_under_the_click(window, qtbot, refer
     assert np.abs(image2.astype(int) - image).mean() > 2
 
 
+def test_the_press_paints_without_waiting_for_the_release(window, qtbot, reference):
+    """A person holds the button 80-150 ms: the face comes with the press, and the release
+    asks for nothing more."""
+    plot = window.blueprint.plot
+    vp = plot.viewport()
+    pos = QPoint(vp.width() * 2 // 3, vp.height() // 3)
+    p = window.blueprint.view.mapSceneToView(plot.mapToScene(pos))
+    image = _paint_result(window, qtbot,
+                          lambda: qtbot.mousePress(vp, Qt.LeftButton, pos=pos), "map")
+    expected = reference.decode(window.projection.unproject(np.array([p.x(), p.y()])))[0]
+    assert np.abs(image.astype(int) - expected).max() <= 1
+    asked = window.engine._newest["paint"]
+    qtbot.mouseRelease(vp, Qt.LeftButton, pos=pos)
+    qtbot.wait(50)
+    assert window.engine._newest["paint"] == asked  # no second request for the same face
+
+
+def test_in_lasso_mode_a_drag_draws_a_loop_and_paints_nothing(window, qtbot):
+    bp = window.blueprint
+    vp = bp.plot.viewport()
+    bp.lasso_button.setChecked(True)
+    painted = []
+    bp.point_painted.connect(lambda x, y: painted.append((x, y)))
+    w, h = vp.width(), vp.height()
+    corners = [QPoint(w // 5, h // 5), QPoint(w * 4 // 5, h // 5), QPoint(w * 4 // 5, h * 4 // 5),
+               QPoint(w // 5, h * 4 // 5), QPoint(w // 5 + 2, h // 5 + 2)]
+    with qtbot.waitSignal(bp.lasso_selected, timeout=5000) as blocker:
+        qtbot.mousePress(vp, Qt.LeftButton, pos=corners[0])
+        for a, b in zip(corners, corners[1:]):
+            for t in np.linspace(0.2, 1, 4):
+                qtbot.mouseMove(vp, QPoint(int(a.x() + t * (b.x() - a.x())),
+                                           int(a.y() + t * (b.y() - a.y()))))
+                qtbot.wait(5)
+        qtbot.mouseRelease(vp, Qt.LeftButton, pos=corners[-1])
+    assert len(blocker.args[0]) > 5  # the loop round the middle of the map holds faces
+    assert painted == []
+
+
 def test_a_click_right_on_a_dot_paints_too(window, qtbot, reference):
     """The dots of the training faces must not swallow the click."""
     xy = window.projection.project(reference.training_mu()[7])
