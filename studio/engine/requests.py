@@ -116,3 +116,5 @@ class TrainEvent:
     progress: Any = None      # TrainProgress
     file: Any = None  # a ModelFile
     message: str = ""
+    threads: int = 0          # progress: CPU threads training runs on now, and at most
+    max_threads: int = 0

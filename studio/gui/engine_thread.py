@@ -95,9 +95,11 @@ class EngineThread(QObject):
         return self.service is not None
 
     # -- requests --------------------------------------------------------------------------------
-    def _submit(self, request) -> int:
+    def _submit(self, request, by_person: bool = False) -> int:
         request = replace(request, id=next(self._ids))
         self._newest[request.purpose] = request.id
+        if by_person and request.purpose in INTERACTIVE and self.job is not None:
+            self.job.person_waiting()  # training leaves a core free while a person paints
         with self._lock:
             if self.service is None:
                 self._early.append(request)
@@ -111,8 +113,10 @@ class EngineThread(QObject):
     def use_model(self, file) -> int:
         return self._submit(UseModel(file))
 
-    def decode(self, z, purpose: str = "paint", tag=None) -> int:
-        return self._submit(Decode(z, purpose, tag=tag))
+    def decode(self, z, purpose: str = "paint", tag=None, by_person: bool = True) -> int:
+        """Decode z; `by_person`: someone is waiting on it (a gesture), not the window itself
+        repainting after new weights arrived."""
+        return self._submit(Decode(z, purpose, tag=tag), by_person)
 
     def encode_photos(self, paths, tag=None) -> int:
         return self._submit(EncodePhotos(tuple(str(p) for p in paths), tag=tag))

@@ -241,8 +241,8 @@ class MainWindow(QMainWindow):
         self._pending_images = []
         if paths:
             self.engine.encode_photos(paths, tag="reencode")
-        if self.current_z is not None:
-            self.engine.decode(self.current_z, "paint")
+        if self.current_z is not None:  # the same face, painted by the new weights
+            self.engine.decode(self.current_z, "paint", by_person=False)
         self._draw_arrows()
         if self._pending_session is not None and not info.snapshot:
             s, self._pending_session = self._pending_session, None
@@ -266,6 +266,9 @@ class MainWindow(QMainWindow):
         for err in errors:
             self.show_message(err)
         if res.tag == "reencode":
+            if self._same_photos(photos):  # the usual case, at every training snapshot
+                self._refresh_photos(photos)
+                return
             self.photos = []
             self.strip.clear()
         start = len(self.photos)
@@ -289,13 +292,33 @@ class MainWindow(QMainWindow):
         self.blueprint.set_photos(self.photos, self.projection)
         self._draw_arrows()
 
+    def _same_photos(self, photos) -> bool:
+        """Whether re-encoded photos are the ones shown, framed the same (their thumbnails hold)."""
+        return len(photos) == len(self.photos) and all(
+            a.path == b.path and np.array_equal(a.framed, b.framed)
+            for a, b in zip(photos, self.photos))
+
+    def _refresh_photos(self, photos) -> None:
+        """The same photos, described by new weights: new mu, sigma and reconstructions where
+        they are shown (the analyst, the map, the morph path), the strip left as it is."""
+        self.photos = list(photos)
+        if self.selected is not None and self.selected < len(self.photos):
+            self.analyst.show_photo(self.photos[self.selected])
+        self.blueprint.set_photos(self.photos, self.projection)
+        self._draw_path()
+        self._draw_arrows()
+
     def _on_engine_training_event(self, ev) -> None:
         if ev.kind == "loading":
             self.training.show_message(ev.message)
         elif ev.kind in ("progress", "snapshot") and ev.progress is not None:
             if ev.kind == "progress":
                 self.training.show_progress(ev.progress)
-            self.device_label.setText(f"Training on {ev.progress.device}")
+            text = f"Training on {ev.progress.device}"
+            if ev.kind == "progress" and 0 < ev.threads < ev.max_threads:
+                text += (f" ({ev.threads} of {ev.max_threads} threads: a core kept free "
+                         "while you paint)")
+            self.device_label.setText(text)
         elif ev.kind == "finished":
             self.training.set_running(False)
             self.training.show_message(f"Training {ev.message}: model '{ev.file.name}' is open; "

@@ -153,3 +153,66 @@ def test_a_folder_of_10000_images_loads_in_the_background(window, qtbot, tmp_pat
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
     assert grown < 400, f"peak memory grew by {grown:.0f} MB"
     qtbot.waitUntil(lambda: not window.engine.training, timeout=3000)
+
+
+def test_painting_while_training_keeps_a_core_free_then_gives_it_back(window, qtbot, monkeypatch):
+    import studio.engine.service as service
+    from PySide6.QtCore import QPoint, Qt
+
+    monkeypatch.setattr(service, "_DEFAULT_THREADS", 2)  # as on 2 cores, whatever this machine has
+    monkeypatch.setattr(service, "YIELD_S", 0.8)
+    vp = window.blueprint.plot.viewport()
+
+    def press(x, y):
+        with qtbot.waitSignal(window.engine.decoded, timeout=10000,
+                              check_params_cb=lambda r: r.tag and r.tag[0] == "map"):
+            qtbot.mousePress(vp, Qt.LeftButton, pos=QPoint(x, y))
+        qtbot.mouseRelease(vp, Qt.LeftButton, pos=QPoint(x, y))
+
+    press(vp.width() // 3, vp.height() // 3)  # a face on show before training
+    threads = []
+    window.engine.training_event.connect(
+        lambda ev: ev.kind == "progress" and threads.append(ev.threads))
+    window.engine.start_training(TrainRequest(data="builtin", latent_dim=16, epochs=100000,
+                                              device="cpu"))
+    # each snapshot repaints that face with the new weights: the window's own doing, not a
+    # person's, so training keeps both threads
+    with qtbot.waitSignal(window.engine.model_loaded, timeout=20000,
+                          check_params_cb=lambda info: info.snapshot):
+        pass
+    qtbot.wait(700)
+    assert threads and set(threads) == {2}
+    assert "kept free" not in window.device_label.text()
+    # a person paints: from the next step training runs on one thread fewer, and says so
+    press(vp.width() // 2, vp.height() // 2)
+    qtbot.waitUntil(lambda: threads[-1] == 1, timeout=5000)
+    assert "1 of 2 threads: a core kept free while you paint" in window.device_label.text()
+    # hands off for YIELD_S: every thread again
+    qtbot.waitUntil(lambda: threads[-1] == 2, timeout=5000)
+    assert "kept free" not in window.device_label.text()
+    assert window.engine.job.stop(timeout=3.0)
+
+
+def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(window, qtbot,
+                                                                           two_photos):
+    with qtbot.waitSignal(window.engine.photos_encoded, timeout=10000):
+        window.open_images(two_photos)
+    window.strip.list.setCurrentRow(1)
+    items = [window.strip.list.item(i) for i in range(2)]
+    before = [ph.mu.copy() for ph in window.photos]
+    window.engine.start_training(TrainRequest(data="builtin", latent_dim=16, epochs=100000,
+                                              device="cpu"))
+    with qtbot.waitSignal(window.engine.photos_encoded, timeout=20000,
+                          check_params_cb=lambda r: r.tag == "reencode"):
+        pass
+    # the same two entries, still selected as they were, not rebuilt
+    assert [window.strip.list.item(i) for i in range(2)] == items
+    assert window.strip.list.currentRow() == 1 and window.selected == 1
+    # what the new weights say of them: new mu, shown by the analyst and on the map
+    assert all(not np.allclose(ph.mu, mu) for ph, mu in zip(window.photos, before))
+    assert window.analyst.photo is window.photos[1]
+    dots = [item for item in window.blueprint._photo_items if hasattr(item, "pointsAt")]
+    for ph, dot in zip(window.photos, dots):
+        x, y = dot.getData()
+        assert np.allclose([x[0], y[0]], window.projection.project(ph.mu))
+    assert window.engine.job.stop(timeout=3.0)
