@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
@@ -9,6 +11,8 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGridLayo
 import pyqtgraph as pg
 
 from studio.engine.requests import TrainRequest
+
+CURVES_EVERY_S = 1.0
 
 
 def _fmt_eta(s: float | None) -> str:
@@ -89,6 +93,7 @@ class TrainingPanel(QWidget):
         }
         self.curve_data = {k: [] for k in self.curve_items}
         self.curve_steps: list[int] = []
+        self._curves_drawn = 0.0  # when the curves were last redrawn (time.monotonic)
         self.last_message = ""
 
         form = QGridLayout()  # two columns of settings, so the dock stays short
@@ -152,6 +157,13 @@ class TrainingPanel(QWidget):
         self.pause.setEnabled(running)
         self.stop.setEnabled(running)
         self.pause.setText("Pause")
+        if not running:
+            self._draw_curves()  # every point reported, up to the last
+
+    def _draw_curves(self) -> None:
+        self._curves_drawn = time.monotonic()
+        for k in self.curve_items:
+            self.curve_items[k].setData(self.curve_steps, self.curve_data[k])
 
     def show_progress(self, p) -> None:
         if p.message:
@@ -164,7 +176,11 @@ class TrainingPanel(QWidget):
         self.curve_steps.append(p.step)
         for k in self.curve_items:
             self.curve_data[k].append(getattr(p, k))
-            self.curve_items[k].setData(self.curve_steps, self.curve_data[k])
+        # the text and the bar follow every report (4 a second); the curves, whose redraw
+        # (axes and all) is most of the window's work while it trains, once a second and at
+        # the end: every repaint of the window takes a slice of a core from training
+        if time.monotonic() - self._curves_drawn >= CURVES_EVERY_S or p.done:
+            self._draw_curves()
 
     def show_message(self, text: str) -> None:
         self.status.setText(text)

@@ -39,6 +39,11 @@ def test_training_reports_progress_moves_the_map_and_stops(window, qtbot):
         window.training.stop.click()
     assert window.training.start.isEnabled()
     assert "progress" in events and "finished" in events
+    # the curves (redrawn once a second while training) hold every reported step at the end
+    steps = window.training.curve_steps
+    for item in window.training.curve_items.values():
+        xs, ys = item.getData()
+        assert list(xs) == steps and len(ys) == len(steps) >= 2
     qtbot.waitUntil(lambda: not window.engine.training, timeout=2000)
 
 
