@@ -280,20 +280,24 @@ def _train(a, world) -> int:
             bar.stream.write(f"\rreading and framing images {i}/{n}" + ("\n" if i == n else ""))
             bar.stream.flush()
 
-    streamed = a.data != data.BUILTIN and (a.stream or a.cache or (
-        Path(a.data).is_dir() and len(data.list_images(a.data)) > stream.STREAM_ABOVE))
+    # the folder is listed once, here: its size decides whether it streams, and the reader
+    # takes the same list
+    paths = data.folder_images(Path(a.data)) if a.data != data.BUILTIN else None
+    streamed = paths is not None and (a.stream or a.cache or len(paths) > stream.STREAM_ABOVE)
     if streamed:
         workers = stream.default_workers() if a.workers is None else a.workers
         # the machine's first process makes the cache, the others open it once it is there
         if world.local_main:
-            faces = stream.FolderFaces(a.data, cfg.image_size, cfg.channels, a.framing, a.cache)
+            faces = stream.FolderFaces(a.data, cfg.image_size, cfg.channels, a.framing, a.cache,
+                                       paths=paths)
         distributed.barrier(world)
         if not world.local_main:
             faces = stream.FolderFaces(a.data, cfg.image_size, cfg.channels, a.framing, a.cache,
-                                       create_cache=False)
+                                       create_cache=False, paths=paths)
     else:
         workers = 0
-        faces = data.load_dataset(a.data, cfg.image_size, cfg.channels, a.framing, reading)
+        faces = data.load_dataset(a.data, cfg.image_size, cfg.channels, a.framing, reading,
+                                  paths=paths)
     desc = faces.description
     if bar:
         skipped = f", {desc['skipped']} unreadable skipped" if desc.get("skipped") else ""

@@ -158,11 +158,13 @@ def choose_framing(paths: list[Path], framing: str, sample: int = 12) -> str:
 
 
 def load_folder(folder: str | Path, size: int = 32, channels: int = 1, framing: str = "auto",
-                progress: Callable[[int, int], None] | None = None) -> FaceSet:
-    """Read and frame every image under a folder. Unreadable files are skipped and counted in
-    the description (with the first few reasons); a folder with no usable image is a DataError."""
+                progress: Callable[[int, int], None] | None = None,
+                paths: list[Path] | None = None) -> FaceSet:
+    """Read and frame every image under a folder (`paths`: its folder_images, if the caller
+    has listed them already). Unreadable files are skipped and counted in the description (with
+    the first few reasons); a folder with no usable image is a DataError."""
     folder = Path(folder)
-    paths = folder_images(folder)
+    paths = folder_images(folder) if paths is None else paths
     method = choose_framing(paths, framing)
     frames, names, skipped, methods = [], [], [], {"face": 0, "centre": 0, "none": 0}
     for i, p in enumerate(paths):
@@ -188,11 +190,12 @@ def load_folder(folder: str | Path, size: int = 32, channels: int = 1, framing: 
 
 
 def load_dataset(data: str | Path, size: int = 32, channels: int = 1, framing: str = "auto",
-                 progress: Callable[[int, int], None] | None = None) -> FaceSet:
-    """`builtin` or a folder of images."""
+                 progress: Callable[[int, int], None] | None = None,
+                 paths: list[Path] | None = None) -> FaceSet:
+    """`builtin` or a folder of images (`paths`: the folder's images, if already listed)."""
     if str(data) == BUILTIN:
         return builtin_faces(size, channels)
-    return load_folder(data, size, channels, framing, progress)
+    return load_folder(data, size, channels, framing, progress, paths)
 
 
 def load_photo(path: str | Path, size: int, channels: int, framing: str = "auto") -> faces.Framed:

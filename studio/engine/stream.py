@@ -35,10 +35,10 @@ class FolderFaces(Dataset):
 
     def __init__(self, folder: str | Path, size: int = 32, channels: int = 1,
                  framing: str = "auto", cache: str | Path | None = None,
-                 create_cache: bool = True):
+                 create_cache: bool = True, paths: list[Path] | None = None):
         folder = Path(folder)
         self.folder = folder
-        self.paths = folder_images(folder)
+        self.paths = folder_images(folder) if paths is None else list(paths)
         self.size, self.channels = size, channels
         self.method = choose_framing(self.paths, framing)
         self.names = tuple(str(p.relative_to(folder)) for p in self.paths)
