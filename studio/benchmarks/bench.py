@@ -20,12 +20,15 @@ What each key means (ms: milliseconds; s: seconds):
                           what the trainer's bookkeeping costs, the speed-ups aside
   train_images_per_s_in_app   training started from the window, the window live (progress,
                           curves, the map redrawn from snapshots) but nobody clicking
-  train_in_app_ratio      that, against the headless trainer measured just before and just after
-                          the window (their mean, so that the machine's drift cancels; both shown)
+  train_images_per_s_headless_beside
+                          the headless trainer in the window's process, in turns with the window's
+                          run (paused meanwhile): 5 rounds each way
+  train_in_app_ratio      the median of those rounds' in-app / headless ratios (taken in turns so
+                          that the machine's drift falls on both alike)
   train_images_per_s_while_painting
                           training from the window while the map is clicked 4 times a second
                           (training leaves a core free while a person paints: see service.YIELD_S);
-                          train_painting_ratio is that against the same headless mean
+                          train_painting_ratio is that against the headless figure beside it
   event_loop_max_stall_ms the longest the GUI event loop went unserved while training, with and
                           without clicks (a 5 ms timer; its own 5 ms not counted)
   map_repaint_ms_100k     repainting the map after a pan, with 100,000 faces on it
@@ -171,17 +174,6 @@ def _train_for(tr, seconds: float) -> float:
     return (images_seen(tr) - before) / (time.perf_counter() - t0)
 
 
-def headless_again(device: str, seconds: float) -> float:
-    """The headless trainer once more (after a 1.5 s warm-up), for the in-app comparison."""
-    from studio.engine.data import builtin_faces
-    from studio.engine.model import VAEConfig
-    from studio.engine.training import TrainConfig, Trainer
-
-    tr = Trainer(builtin_faces(), VAEConfig(), TrainConfig(epochs=None, device=device))
-    _train_for(tr, 1.5)
-    return _train_for(tr, seconds)
-
-
 def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
     """The headless trainer against bare loops, taken in turns (trainer, reference, reference
     without augmentation, tuned reference) for `rounds` rounds after a warm-up, so that a slow
@@ -215,7 +207,7 @@ def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
 
 
 # -- the window --------------------------------------------------------------------------------
-def bench_window(clicks: int, train_seconds: float, headless_ips: float) -> dict:
+def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds: int = 5) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
     from PySide6.QtTest import QTest
@@ -327,15 +319,37 @@ def bench_window(clicks: int, train_seconds: float, headless_ips: float) -> dict
     ticker.setInterval(tick_ms)
     ticker.timeout.connect(tick)
     engine.start_training(TrainRequest(data="builtin", latent_dim=16, epochs=None,
-                                       max_seconds=10_000, device="cpu"))
+                                       max_seconds=10_000, device=device))
     wait_until(lambda: engine.job.trainer is not None and engine.job.trainer.step >= 20)
-    # first a stretch with the window live (progress, curves, snapshots, the map redrawing every
-    # two seconds) but nobody clicking and no probe: the training speed
-    s0, t_train = images_seen(engine.job.trainer), time.perf_counter()
-    rest = QEventLoop()
-    QTimer.singleShot(int(train_seconds * 1000), rest.quit)
-    rest.exec()
-    in_app_ips = (images_seen(engine.job.trainer) - s0) / (time.perf_counter() - t_train)
+    # the training speed: stretches with the window live (progress, curves, snapshots, the map
+    # redrawing every two seconds) but nobody clicking and no probe, each followed by the same
+    # training headless in this process (the window's run paused, the event loop not turning),
+    # so that the machine's drift falls on both alike; the ratio is the median of the rounds'
+    from studio.engine.data import builtin_faces
+    from studio.engine.model import VAEConfig
+    from studio.engine.training import TrainConfig, Trainer
+
+    headless_tr = Trainer(builtin_faces(), VAEConfig(), TrainConfig(epochs=None, device=device))
+    _train_for(headless_tr, 1.0)  # warm-up
+    each = train_seconds / rounds
+    in_app, headless = [], []
+    for _ in range(rounds):
+        s0, t_train = images_seen(engine.job.trainer), time.perf_counter()
+        rest = QEventLoop()
+        QTimer.singleShot(int(each * 1000), rest.quit)
+        rest.exec()
+        in_app.append((images_seen(engine.job.trainer) - s0) / (time.perf_counter() - t_train))
+        engine.job.pause()
+        step = [-1]
+
+        def settled():  # the step in hand is over
+            now, step[0] = step[0], engine.job.trainer.step
+            return now == step[0]
+        wait_until(lambda: time.sleep(0.03) or settled(), timeout=10)
+        headless.append(_train_for(headless_tr, each))
+        engine.job.resume()
+    in_app_ratio = float(np.median(np.array(in_app) / np.array(headless)))
+    headless_ips = float(np.median(headless))
     # then the event loop's stalls (the 5 ms probe wakes the GUI 200 times a second, which
     # itself slows training on 2 cores, so it is not running above) and clicks on the map
     last[0] = time.perf_counter()
@@ -352,20 +366,22 @@ def bench_window(clicks: int, train_seconds: float, headless_ips: float) -> dict
         "paint_ms_p50_idle": _pct(idle, 50), "paint_ms_p95_idle": _pct(idle, 95),
         "paint_ms_p50_training": _pct(busy, 50), "paint_ms_p95_training": _pct(busy, 95),
         "morph_fps": morph_fps,
-        "train_images_per_s_in_app": in_app_ips,
-        "train_in_app_ratio": in_app_ips / headless_ips if headless_ips else float("nan"),
+        "train_images_per_s_in_app": float(np.median(in_app)),
+        "train_images_per_s_headless_beside": headless_ips,
+        "train_in_app_ratio": in_app_ratio,
         "train_images_per_s_while_painting": painting_ips,
+        "train_painting_ratio": painting_ips / headless_ips,
         "event_loop_max_stall_ms": max(gaps) * 1000 - tick_ms if gaps else float("nan"),
     }
 
 
-def window_in_own_process(clicks: int, train_seconds: float, headless_ips: float) -> dict:
+def window_in_own_process(clicks: int, train_seconds: float, device: str) -> dict:
     """The window's figures, taken in a process of their own, as a person's studio runs: this
     one has just trained on its main thread, and its thread pools would not be the app's."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     code = ("import json, sys\n"
             "from studio.benchmarks.bench import bench_window\n"
-            f"print(json.dumps(bench_window({clicks}, {train_seconds}, {headless_ips})))\n")
+            f"print(json.dumps(bench_window({clicks}, {train_seconds}, {device!r})))\n")
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                        timeout=600)
     if r.returncode != 0:
@@ -433,12 +449,7 @@ def main(argv=None) -> int:
         out.update(bench_decode(60 if a.quick else 300))
         out.update(bench_encode_photo(Path(tmp), 2 if a.quick else 5))
     out.update(bench_train(a.device, train_s))
-    out.update(window_in_own_process(12 if a.quick else 60, train_s, out["train_images_per_s"]))
-    after = headless_again(a.device, train_s / 3)
-    out["train_images_per_s_headless_after"] = after
-    headless = (out["train_images_per_s"] + after) / 2
-    out["train_in_app_ratio"] = out["train_images_per_s_in_app"] / headless
-    out["train_painting_ratio"] = out["train_images_per_s_while_painting"] / headless
+    out.update(window_in_own_process(12 if a.quick else 60, train_s, a.device))
     out.update(bench_map(repeats=3 if a.quick else 10))
     out.update(bench_startup(1 if a.quick else 3))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
