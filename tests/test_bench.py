@@ -12,7 +12,8 @@ KEYS = {"device", "model", "decode_ms_p50", "decode_ms_p95", "encode_photo_ms",
         "reference_images_per_s", "train_vs_reference_ratio", "train_images_per_s_in_app",
         "train_in_app_ratio", "event_loop_max_stall_ms", "map_repaint_ms_100k", "startup_s",
         "peak_rss_mb", "reference_tuned_images_per_s", "train_vs_tuned_reference_ratio",
-        "train_images_per_s_while_painting", "train_painting_ratio"}
+        "train_images_per_s_while_painting", "train_painting_ratio",
+        "train_images_per_s_headless_beside"}
 
 
 def test_bench_quick_reports_every_figure():
