@@ -75,8 +75,8 @@ class AnalystRoom(QWidget):
         lay.addLayout(imgs)
         lay.addWidget(self.chart, 3)
         lay.addWidget(self.table, 1)
+        lay.addWidget(self.var_button, 0, Qt.AlignLeft)  # above its faces: a narrower room
         var = QHBoxLayout()
-        var.addWidget(self.var_button)
         for lab in self.var_labels:
             var.addWidget(lab)
         var.addStretch(1)

@@ -142,7 +142,7 @@ class BlueprintRoom(QWidget):
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
         self.axes = QComboBox()
-        self.axes.setToolTip("Which plane of the latent space the map shows")
+        self.axes.setToolTip("Axes: which plane of the latent space the map shows")
         self.axes.currentIndexChanged.connect(self._on_axes_changed)
         self.hover = QLabel()
         self.hover.setFixedSize(72, 72)
@@ -162,7 +162,6 @@ class BlueprintRoom(QWidget):
         self.mosaic_button.toggled.connect(self._on_mosaic_toggled)
         top.addWidget(self.lasso_button)
         top.addWidget(self.mosaic_button)
-        top.addWidget(QLabel("Axes:"))
         top.addWidget(self.axes)
         lay = QVBoxLayout(self)
         lay.addLayout(top)

@@ -46,6 +46,9 @@ class PainterRoom(QWidget):
                                   "where the prior keeps its faces (slerp)")
         self.path_kind.currentIndexChanged.connect(lambda _: self.morph_moved.emit(self.t))
         self.ab_label = QLabel("A: -   B: -")
+        # long file names are cut at the label's edge (the whole text is its tooltip) rather
+        # than widening the Painter and, with it, the window past the screen
+        self.ab_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 3.0)
         self.temperature.setSingleStep(0.1)
@@ -84,9 +87,12 @@ class PainterRoom(QWidget):
         row2.addWidget(QLabel("T"))
         row2.addWidget(self.temperature)
         row2.addStretch(1)
-        row2.addWidget(self.save)
-        row2.addWidget(self.export)
         lay.addLayout(row2)
+        row3 = QHBoxLayout()  # a row of their own: the window fits a 1366-pixel screen
+        row3.addWidget(self.save)
+        row3.addWidget(self.export)
+        row3.addStretch(1)
+        lay.addLayout(row3)
 
     @property
     def t(self) -> float:
@@ -102,6 +108,7 @@ class PainterRoom(QWidget):
 
     def set_ab(self, a: str | None, b: str | None) -> None:
         self.ab_label.setText(f"A: {a or '-'}   B: {b or '-'}")
+        self.ab_label.setToolTip(self.ab_label.text())
 
     def resizeEvent(self, ev):  # noqa: N802 (Qt)
         super().resizeEvent(ev)
