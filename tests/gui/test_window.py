@@ -278,3 +278,20 @@ def test_training_that_diverges_in_the_window_keeps_the_last_good_model(window, 
         pass
     assert any("not finite 3 times in a row" in m for m in window.messages)
     assert window.info.config.latent_dim == 2 and not window.engine.training
+
+
+def test_the_window_fits_a_1366_pixel_screen_even_with_long_photo_names(window, qtbot, tmp_path):
+    from PIL import Image
+    from skimage import data as sk
+
+    paths = []
+    for i in (3, 42):
+        p = tmp_path / f"a-photo-with-a-very-long-name-taken-at-the-family-reunion-{i}.png"
+        Image.fromarray((sk.lfw_subset()[i] * 255).astype(np.uint8)).save(p)
+        paths.append(str(p))
+    with qtbot.waitSignal(window.engine.photos_encoded, timeout=10000):
+        window.open_images(paths)
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1366
+    # the names are still there to read, in full, on the label's tooltip
+    assert "family-reunion-42.png" in window.painter.ab_label.toolTip()
