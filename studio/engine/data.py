@@ -27,7 +27,15 @@ log = logging.getLogger(__name__)
 
 BUILTIN = "builtin"
 BUILTIN_FACES = 100  # lfw_subset()[:100] are faces; the other 100 are not, and are never used
-DETECT_READ_SIDE = 1024  # JPEGs are decoded at reduced scale down to about this (fast, enough)
+DETECT_READ_SIDE = 640  # JPEGs are decoded at reduced scale down to about this (fast, enough)
+
+
+def read_side(size: int) -> int:
+    """How large a JPEG is decoded to frame a face of `size` pixels: at least DETECT_READ_SIDE
+    (the detector works at 320), and 8 times the face, so that a face a quarter of the photo
+    wide still has twice the model's pixels. A 12-megapixel JPEG for a 32-pixel model is then
+    decoded at a quarter of its side: 20 ms instead of 70."""
+    return max(DETECT_READ_SIDE, 8 * size)
 
 
 def read_image(path: str | Path, max_side: int | None = DETECT_READ_SIDE) -> np.ndarray:
@@ -169,7 +177,7 @@ def load_folder(folder: str | Path, size: int = 32, channels: int = 1, framing: 
     frames, names, skipped, methods = [], [], [], {"face": 0, "centre": 0, "none": 0}
     for i, p in enumerate(paths):
         try:
-            f = faces.frame(read_image(p), size, channels, method)
+            f = faces.frame(read_image(p, read_side(size)), size, channels, method)
         except ImageError as e:
             skipped.append(str(e))
             log.warning("skipped %s", e)
@@ -200,7 +208,7 @@ def load_dataset(data: str | Path, size: int = 32, channels: int = 1, framing: s
 
 def load_photo(path: str | Path, size: int, channels: int, framing: str = "auto") -> faces.Framed:
     """One photo as the model sees it: read, framed (face found or centre crop), resized."""
-    return faces.frame(read_image(path), size, channels, framing)
+    return faces.frame(read_image(path, read_side(size)), size, channels, framing)
 
 
 def to_tensor(images: list[np.ndarray]) -> torch.Tensor:

@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from studio.engine import faces
-from studio.engine.data import choose_framing, folder_images, read_image
+from studio.engine.data import choose_framing, folder_images, read_image, read_side
 from studio.engine.errors import ImageError, StudioError
 
 log = logging.getLogger(__name__)
@@ -119,8 +119,8 @@ class FolderFaces(Dataset):
             if st == 2:
                 return torch.zeros(self.sample_shape, dtype=torch.uint8), False
         try:
-            img = faces.frame(read_image(self.paths[i]), self.size, self.channels,
-                              self.method).image
+            img = faces.frame(read_image(self.paths[i], read_side(self.size)), self.size,
+                              self.channels, self.method).image
         except ImageError as e:
             log.warning("skipped %s", e)
             if self.cache is not None:
