@@ -190,7 +190,7 @@ def _default_threads() -> int:
 # training, a woken GUI or engine thread waits for a turn on a core, three hops per paint: paints
 # took 15 to 21 ms (p95) on 2 cores, against 10 ms with a core free. So for YIELD_S seconds after
 # each interactive request, training runs on one thread fewer (on 2 cores, training meanwhile goes
-# at about 65% of its speed; on 16, about 94%); then it takes every core again.
+# at 67-80% of its speed, measured; on 16 it would lose about 1/16); then it takes every core again.
 YIELD_S = 1.5
 
 

@@ -39,14 +39,7 @@ class _MapWidget(pg.PlotWidget):
         self._painting = False
 
     def _paint_at(self, ev) -> bool:
-        """Paint at the event's position if it lies in the plotting area."""
-        scene_pos = self.mapToScene(ev.position().toPoint())
-        view = self._room.view
-        if not view.sceneBoundingRect().contains(scene_pos):
-            return False
-        p = view.mapSceneToView(scene_pos)
-        self._room._paint(p.x(), p.y())
-        return True
+        return self._room.paint_scene_pos(self.mapToScene(ev.position().toPoint()))
 
     def mousePressEvent(self, ev):  # noqa: N802 (Qt)
         if ev.button() == Qt.LeftButton and not self._room.view.lasso and self._paint_at(ev):
@@ -393,14 +386,18 @@ class BlueprintRoom(QWidget):
         self.point_painted.emit(x, y)  # the face first: the engine decodes while the cross moves
         self.set_cursor(x, y)
 
+    def paint_scene_pos(self, scene_pos) -> bool:
+        """Paint at a point of the scene if it lies in the plotting area; whether it did."""
+        if not self.view.sceneBoundingRect().contains(scene_pos):
+            return False
+        p = self.view.mapSceneToView(scene_pos)
+        self._paint(p.x(), p.y())
+        return True
+
     def _on_scene_clicked(self, ev) -> None:
         """Lasso mode: a click without a loop paints, as in paint mode (on the release)."""
-        if (ev.button() != Qt.LeftButton or not self.view.lasso
-                or not self.view.sceneBoundingRect().contains(ev.scenePos())):
-            return
-        ev.accept()
-        p = self.view.mapSceneToView(ev.scenePos())
-        self._paint(p.x(), p.y())
+        if ev.button() == Qt.LeftButton and self.view.lasso and self.paint_scene_pos(ev.scenePos()):
+            ev.accept()
 
     def _on_scene_moved(self, pos) -> None:
         if self.projection is None or not self.view.sceneBoundingRect().contains(pos):
