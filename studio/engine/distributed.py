@@ -109,6 +109,16 @@ def weights_digest(model: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
+def sync_buffers(w: World, model: torch.nn.Module) -> None:
+    """Give every process rank 0's buffers (BatchNorm's running statistics): each process
+    updates them from its own share of the batch, so they drift apart while the weights,
+    averaged by DDP, stay equal."""
+    if not w.distributed:
+        return
+    for b in model.buffers():
+        dist.broadcast(b.data, src=0)
+
+
 def gather_strings(w: World, s: str) -> list[str]:
     if not w.distributed:
         return [s]

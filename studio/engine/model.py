@@ -2,8 +2,8 @@
 
 The encoder maps an image x (C x S x S, values in [0, 1]) to the mean mu and log-variance logvar
 of a diagonal Gaussian q(z | x); `reparameterize` draws z = mu + sigma * eps; the decoder maps z
-to the parameters of p(x | z): Bernoulli probabilities or the mean of a Gaussian with a fixed
-standard deviation `sigma`. The prior p(z) is a standard normal. `loss` returns the
+to the parameters of p(x | z): Bernoulli probabilities, or the mean of a Gaussian whose standard
+deviation is fixed (`sigma`) or, in the sigma-VAE, set to the batch's error. The prior p(z) is a standard normal. `loss` returns the
 reconstruction term (negative log-likelihood, nats per image), the KL term (nats per image) and
 their weighted total separately, so that the training panel can plot each one.
 """
@@ -17,30 +17,41 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-LIKELIHOODS = ("gaussian", "bernoulli")
+LIKELIHOODS = ("sigma-vae", "gaussian", "bernoulli")
+NORMS = ("batch", "none")
+# what a model file written before a field existed was built with (files carry no value for it)
+LEGACY = {"norm": "none", "likelihood": "gaussian", "image_size": 32, "channels": 1,
+          "latent_dim": 16, "widths": (32, 64, 128)}
+SIGMA_FLOOR = 1e-3  # the sigma-VAE's shared standard deviation never goes below this
 
 
 @dataclass(frozen=True)
 class VAEConfig:
     """Everything needed to rebuild a VAE; stored in every model file.
 
-    image_size: side S of the square input, in pixels (the story's faces are grey 32 x 32).
+    The defaults are the shipped default model's: colour 64 x 64 faces, 128 latent dims.
+
+    image_size: side S of the square input, in pixels.
     channels: 1 (grey) or 3 (RGB).
     latent_dim: number of latent dimensions D.
     widths: channels of the encoder's stride-2 convolutions (the decoder mirrors them).
-    likelihood: "gaussian" (fixed standard deviation `sigma`) or "bernoulli".
-    sigma: the Gaussian decoder's standard deviation, in [0, 1] pixel units. Smaller sigma means
-        sharper reconstructions and a larger KL; 0.1 keeps KL well under 100 nats at 16 dims.
+    likelihood: "sigma-vae" (a Gaussian whose one shared variance is set to the batch's mean
+        squared error, the analytic optimum of Rybkin et al. 2021, so reconstruction and KL
+        balance themselves), "gaussian" (fixed standard deviation `sigma`) or "bernoulli".
+    sigma: the fixed Gaussian's standard deviation, in [0, 1] pixel units (unused by the
+        others). Smaller sigma means sharper reconstructions and a larger KL.
+    norm: "batch" (BatchNorm after every hidden convolution) or "none".
     beta: weight of the KL term in the training loss (1 is the true ELBO).
     """
 
-    image_size: int = 32
-    channels: int = 1
-    latent_dim: int = 16
-    widths: tuple[int, ...] = (32, 64, 128)
-    likelihood: str = "gaussian"
+    image_size: int = 64
+    channels: int = 3
+    latent_dim: int = 128
+    widths: tuple[int, ...] = (64, 128, 256, 512)
+    likelihood: str = "sigma-vae"
     sigma: float = 0.1
     beta: float = 1.0
+    norm: str = "batch"
 
     def __post_init__(self):
         if self.channels not in (1, 3):
@@ -57,6 +68,8 @@ class VAEConfig:
             raise ValueError(f"sigma must be in (0, 1], not {self.sigma}")
         if self.beta < 0:
             raise ValueError(f"beta must not be negative, not {self.beta}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {self.norm!r}")
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
 
     def to_dict(self) -> dict:
@@ -70,7 +83,7 @@ class VAEConfig:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown config fields: {', '.join(sorted(unknown))}")
-        d = dict(d)
+        d = {**{k: v for k, v in LEGACY.items() if k not in d}, **d}
         if "widths" in d:
             d["widths"] = tuple(d["widths"])
         return cls(**d)
@@ -106,10 +119,15 @@ class VAE(nn.Module):
         c, widths = config.channels, config.widths
         self._sizes = _down_sizes(config.image_size, len(widths))
         s0 = self._sizes[-1]
+        bn = config.norm == "batch"
+
+        def norm(w: int) -> list[nn.Module]:
+            return [nn.BatchNorm2d(w)] if bn else []
+
         enc: list[nn.Module] = []
         prev = c
         for w in widths:
-            enc += [nn.Conv2d(prev, w, 3, stride=2, padding=1), nn.SiLU()]
+            enc += [nn.Conv2d(prev, w, 3, stride=2, padding=1, bias=not bn), *norm(w), nn.SiLU()]
             prev = w
         self.encoder = nn.Sequential(*enc, nn.Flatten())
         feat = widths[-1] * s0 * s0
@@ -118,9 +136,10 @@ class VAE(nn.Module):
         dec: list[nn.Module] = []
         rev = list(reversed(widths))
         for w_in, w_out in zip(rev, rev[1:]):
-            dec += [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1), nn.SiLU()]
-        dec += [nn.ConvTranspose2d(rev[-1], rev[-1], 4, stride=2, padding=1), nn.SiLU(),
-                nn.Conv2d(rev[-1], c, 3, padding=1)]
+            dec += [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1, bias=not bn),
+                    *norm(w_out), nn.SiLU()]
+        dec += [nn.ConvTranspose2d(rev[-1], rev[-1], 4, stride=2, padding=1, bias=not bn),
+                *norm(rev[-1]), nn.SiLU(), nn.Conv2d(rev[-1], c, 3, padding=1)]
         self.decoder = nn.Sequential(*dec)
 
     # -- the three operations the studio is made of -------------------------------------------
@@ -164,6 +183,12 @@ class VAE(nn.Module):
         logits = logits.float()
         if self.config.likelihood == "bernoulli":
             nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+        elif self.config.likelihood == "sigma-vae":
+            sq = (x - torch.sigmoid(logits)) ** 2
+            # the shared variance that maximises the likelihood of this batch: its mean squared
+            # error (detached, as in Rybkin et al.'s "optimal sigma-VAE")
+            var = sq.detach().mean().clamp_min(SIGMA_FLOOR ** 2)
+            nll = 0.5 * sq / var + 0.5 * torch.log(2 * math.pi * var)
         else:
             s = self.config.sigma
             mean = torch.sigmoid(logits)
@@ -184,6 +209,24 @@ class VAE(nn.Module):
         kl_dims = self.kl_per_dim(mu, logvar)
         kl = kl_dims.sum(1).mean()
         return LossTerms(recon=recon, kl=kl, total=recon + w * kl, kl_per_dim=kl_dims.mean(0))
+
+
+class Discriminator(nn.Module):
+    """A small patch discriminator for the adversarial term of training (not part of a model
+    file's VAE): three stride-2 convolutions, one logit per 8 x 8 patch of a 64 px face."""
+
+    def __init__(self, channels: int, widths: tuple[int, ...] = (32, 64, 128)):
+        super().__init__()
+        layers: list[nn.Module] = []
+        prev = channels
+        for w in widths:
+            layers += [nn.Conv2d(prev, w, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            prev = w
+        layers.append(nn.Conv2d(prev, 1, 3, padding=1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x * 2 - 1)
 
 
 def kl_warmup_weight(beta: float, step: int, warmup_steps: int) -> float:

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 import torch
+from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
@@ -32,11 +33,20 @@ from studio.engine.checkpoint import ModelFile
 from studio.engine.data import FaceSet, augment_batch
 from studio.engine.distributed import SINGLE, EpochSampler, World, all_sum
 from studio.engine.errors import StudioError
-from studio.engine.model import VAE, VAEConfig, kl_warmup_weight
+from studio.engine.model import VAE, Discriminator, VAEConfig, kl_warmup_weight
 
 log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+LR_SCHEDULES = ("cosine", "constant")
+
+
+def lr_factor(schedule: str, fraction: float, final: float) -> float:
+    """The learning rate's multiplier at a fraction of the run: cosine from 1 down to `final`."""
+    if schedule == "constant":
+        return 1.0
+    f = min(1.0, max(0.0, fraction))
+    return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * f))
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -79,6 +89,14 @@ class TrainConfig:
     weight_decay: float = 0.0
     amp: bool = True  # mixed precision on cuda (bfloat16 where supported, else float16)
     max_map_faces: int = 20_000  # training mu kept in the model file for the map
+    lr_schedule: str = "cosine"  # "cosine": decays to lr_final x lr by the end; or "constant"
+    lr_final: float = 0.05
+    # a small patch discriminator's term (the VAE/GAN idea of Larsen et al. 2016) with VQGAN's
+    # adaptive weight (the ratio of the two terms' gradient norms at the decoder's last layer)
+    # times `adversarial`; 0 turns it off. It starts after `adversarial_start` steps, once the
+    # reconstructions are faces. Single-process runs only (off under torchrun).
+    adversarial: float = 0.1
+    adversarial_start: int = 1500
 
     def __post_init__(self):
         if self.epochs is not None and self.epochs < 1:
@@ -89,6 +107,17 @@ class TrainConfig:
             raise StudioError(f"--batch-size must be at least 1, not {self.batch_size}")
         if not self.lr > 0:
             raise StudioError(f"--lr must be positive, not {self.lr}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise StudioError(f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, "
+                              f"not {self.lr_schedule}")
+        if not 0 < self.lr_final <= 1:
+            raise StudioError(f"the final learning rate must be a fraction in (0, 1], not "
+                              f"{self.lr_final}")
+        if not 0 <= self.adversarial <= 10:
+            raise StudioError(f"--adversarial must be between 0 and 10, not {self.adversarial}")
+        if self.adversarial_start < 0:
+            raise StudioError(f"--adversarial-start must be 0 or more, not "
+                              f"{self.adversarial_start}")
 
 
 @dataclass(frozen=True)
@@ -164,7 +193,16 @@ class Trainer:
             # channels-last: the convolutions' fast layout (oneDNN on the CPU, tensor cores on
             # a GPU); 17-25% more images per second than the default layout on this CPU
             self.model = VAE(self.config).to(self.device, memory_format=LAYOUT)
+            self.adversarial = self.train_config.adversarial if not world.distributed else 0.0
+            if world.distributed and self.train_config.adversarial:
+                log.warning("the adversarial term is for single-process runs: off under torchrun")
+            self.disc = None
+            if self.adversarial > 0:
+                self.disc = Discriminator(self.config.channels).to(self.device,
+                                                                   memory_format=LAYOUT)
         self.optimizer = _adamw(self.model.parameters(), self.train_config, self.device)
+        self.disc_optimizer = (torch.optim.Adam(self.disc.parameters(), lr=2e-4, betas=(0.5, 0.9))
+                               if self.disc is not None else None)
         cuda = self.device.type == "cuda"
         self.amp_dtype = None
         if cuda and self.train_config.amp:
@@ -214,6 +252,10 @@ class Trainer:
             group["lr"] = self.train_config.lr * self._lr_scale
         if st.get("scaler"):
             self.scaler.load_state_dict(st["scaler"])
+        if self.disc is not None and st.get("disc"):
+            self.disc.load_state_dict(st["disc"])
+            self.disc_optimizer.load_state_dict(st["disc_optimizer"])
+            _match_layout(self.disc_optimizer)
         self.step, self.epoch, self.batch = int(st["step"]), int(st["epoch"]), int(st["batch"])
         self._epoch_sums = st.get("epoch_sums", torch.zeros(3)).clone()
         self._epoch_count = int(st.get("epoch_count", 0))
@@ -231,6 +273,9 @@ class Trainer:
             "epoch_sums": self._epoch_sums.clone(), "epoch_count": self._epoch_count,
             "images": len(self.data), "lr_scale": self._lr_scale,
             "train_config": asdict(self.train_config),
+            "disc": self.disc.state_dict() if self.disc is not None else None,
+            "disc_optimizer": (self.disc_optimizer.state_dict()
+                               if self.disc is not None else None),
         }
 
     @property
@@ -325,6 +370,13 @@ class Trainer:
             x = x.contiguous(memory_format=LAYOUT)
             eps_gen.manual_seed(self._seed_for(2))
             kl_w = kl_warmup_weight(self.config.beta, self.step, tc.kl_warmup_steps)
+            # the schedule follows the run towards its first stopping point (epochs or time)
+            fraction = self._eta(time.perf_counter() - start, max(1, self.step - start_step),
+                                 bpe)[1]
+            lr = tc.lr * self._lr_scale * lr_factor(tc.lr_schedule, fraction, tc.lr_final)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            adv = self.disc is not None and self.step >= tc.adversarial_start
             self.model.train()
             fault = self.fault_hook(self.step) if self.fault_hook else None
             try:
@@ -333,6 +385,12 @@ class Trainer:
                 with autocast:
                     logits, mu, logvar = self._net(x, eps_gen)
                 terms = self.model.loss(x, logits, mu, logvar, kl_w)
+                objective = terms.total
+                if adv:
+                    with autocast:
+                        fake = torch.sigmoid(logits.float())
+                        g_loss = F.softplus(-self.disc(fake).float()).mean()
+                    objective = objective + self._adaptive_weight(terms.recon, g_loss) * g_loss
             except torch.OutOfMemoryError:
                 self._out_of_memory()
                 autocast = nullcontext() if self.device.type == "cpu" else autocast
@@ -354,9 +412,11 @@ class Trainer:
             if self.step > self._bad_step:  # past the step that failed: the trouble is over
                 self._bad_in_row = 0
             self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(terms.total if n else terms.total * 0.0).backward()
+            self.scaler.scale(objective if n else objective * 0.0).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
+            if adv and n:
+                self._train_disc(x, fake.detach(), autocast)
             count = int(stats[3])
             self._epoch_sums += stats[:3]
             self._epoch_count += count
@@ -387,6 +447,25 @@ class Trainer:
                 break
         self._stop_requested = False
         self.seconds_trained += time.perf_counter() - start
+
+    def _adaptive_weight(self, recon: torch.Tensor, g_loss: torch.Tensor) -> torch.Tensor:
+        """VQGAN's balance: the adversarial term's weight is the ratio of the reconstruction's
+        gradient norm to its own at the decoder's last layer, times `adversarial`."""
+        last = self.model.decoder[-1].weight
+        g_rec = torch.autograd.grad(recon, last, retain_graph=True)[0]
+        g_adv = torch.autograd.grad(g_loss, last, retain_graph=True)[0]
+        w = g_rec.float().norm() / (g_adv.float().norm() + 1e-4)
+        return w.clamp(0.0, 1e4).detach() * self.adversarial
+
+    def _train_disc(self, real: torch.Tensor, fake: torch.Tensor, autocast) -> None:
+        """One step of the discriminator: real faces against the reconstructions."""
+        self.disc.train()
+        with autocast:
+            loss = (F.softplus(-self.disc(real).float()).mean()
+                    + F.softplus(self.disc(fake).float()).mean())
+        self.disc_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.disc_optimizer.step()
 
     # -- faults ----------------------------------------------------------------------------------
     def _keep_good(self) -> None:

@@ -20,9 +20,14 @@ def test_shapes(size, channels):
     assert out.min() >= 0 and out.max() <= 1
 
 
-def test_default_is_grey_32_faces():
+def test_default_is_colour_64_faces_and_old_files_keep_their_build():
     cfg = VAEConfig()
-    assert (cfg.channels, cfg.image_size) == (1, 32)
+    assert (cfg.channels, cfg.image_size, cfg.latent_dim) == (3, 64, 128)
+    assert (cfg.likelihood, cfg.norm) == ("sigma-vae", "batch")
+    # a file written before these fields existed rebuilds the model it was trained as
+    old = VAEConfig.from_dict({"latent_dim": 2, "beta": 1.0, "sigma": 0.1})
+    assert (old.image_size, old.channels, old.widths) == (32, 1, (32, 64, 128))
+    assert (old.likelihood, old.norm) == ("gaussian", "none")
 
 
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])

@@ -134,7 +134,8 @@ def test_wrong_image_shape_is_refused(tiny_faces):
 def test_a_nan_loss_rolls_back_halves_the_lr_and_goes_on(tiny_faces):
     from studio.engine.training import GOOD_EVERY
 
-    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=20, batch_size=8, device="cpu"))
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=20, batch_size=8, device="cpu",
+                                                            lr_schedule="constant"))
     tr.fault_hook = lambda step: "nan" if step == GOOD_EVERY + 5 and not hits else None
     hits = []
     snaps = []
@@ -149,7 +150,8 @@ def test_a_nan_loss_rolls_back_halves_the_lr_and_goes_on(tiny_faces):
     assert snaps[-1].done and tr.epoch == 20
     assert all(torch.isfinite(v).all() for v in tr.model.state_dict().values())
     # a run saved after the rollback resumes at the lowered rate, not the configured one
-    again = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=21, batch_size=8, device="cpu"),
+    again = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=21, batch_size=8, device="cpu",
+                                                               lr_schedule="constant"),
                     resume=tr.model_file())
     assert again.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 / 2)
 
