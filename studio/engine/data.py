@@ -151,18 +151,42 @@ def builtin_faces(size: int = 32, channels: int = 1) -> FaceSet:
     return FaceSet(_stack(frames, channels), desc, tuple(f"lfw-{i:03d}" for i in range(len(frames))))
 
 
-def choose_framing(paths: list[Path], framing: str, sample: int = 12) -> str:
-    """Resolve "auto" for a folder: "none" if a sample looks like an aligned face set."""
-    if framing != "auto":
-        return framing
-    picked = paths[:: max(1, len(paths) // sample)][:sample]
+def choose_framing(paths: list[Path], framing: str, sample: int = 12
+                   ) -> tuple[str, faces.Crop]:
+    """Resolve a folder's framing: "auto" picks "aligned" when a sample looks like an aligned
+    face set (all of one size, the face large and centred), and "none" when its images are
+    already small face crops, otherwise "face". "aligned" learns the folder's one fixed square
+    from the median detection over up to ALIGNED_SAMPLE of its images."""
+    crop = faces.DEFAULT_CROP
+    if framing == "auto":
+        picked = paths[:: max(1, len(paths) // sample)][:sample]
+        imgs = []
+        for p in picked:
+            try:
+                imgs.append(read_image(p, max_side=512))
+            except ImageError:
+                continue
+        if not faces.looks_aligned(imgs):
+            return "face", crop
+        if all(max(im.shape[:2]) <= faces.SMALL_SIDE for im in imgs):
+            return "none", crop
+        framing = "aligned"
+    if framing != "aligned":
+        return framing, crop
+    picked = paths[:: max(1, len(paths) // faces.ALIGNED_SAMPLE)][:faces.ALIGNED_SAMPLE]
     imgs = []
     for p in picked:
         try:
-            imgs.append(read_image(p, max_side=512))
+            im = read_image(p, max_side=512)
         except ImageError:
             continue
-    return "none" if faces.looks_aligned(imgs) else "face"
+        if not imgs or im.shape[:2] == imgs[0].shape[:2]:
+            imgs.append(im)
+    learned = faces.learn_aligned_crop(imgs)
+    if learned is None:
+        log.warning("no face found in most of the sample: aligned folder taken as centre crops")
+        return "none", crop
+    return "aligned", learned
 
 
 def load_folder(folder: str | Path, size: int = 32, channels: int = 1, framing: str = "auto",
@@ -173,11 +197,12 @@ def load_folder(folder: str | Path, size: int = 32, channels: int = 1, framing: 
     the first few reasons); a folder with no usable image is a DataError."""
     folder = Path(folder)
     paths = folder_images(folder) if paths is None else paths
-    method = choose_framing(paths, framing)
-    frames, names, skipped, methods = [], [], [], {"face": 0, "centre": 0, "none": 0}
+    method, crop = choose_framing(paths, framing)
+    frames, names, skipped = [], [], []
+    methods = {"face": 0, "centre": 0, "aligned": 0, "none": 0}
     for i, p in enumerate(paths):
         try:
-            f = faces.frame(read_image(p, read_side(size)), size, channels, method)
+            f = faces.frame(read_image(p, read_side(size)), size, channels, method, crop)
         except ImageError as e:
             skipped.append(str(e))
             log.warning("skipped %s", e)
@@ -192,6 +217,7 @@ def load_folder(folder: str | Path, size: int = 32, channels: int = 1, framing: 
                         f"(first: {skipped[0]})")
     desc = {"name": folder.name, "kind": "folder", "source": str(folder.resolve()),
             "images": len(frames), "framing": method, "framed": methods,
+            "crop": crop.to_dict(),
             "skipped": len(skipped), "skipped_examples": skipped[:5],
             "image_size": size, "channels": channels}
     return FaceSet(_stack(frames, channels), desc, tuple(names))
@@ -206,9 +232,10 @@ def load_dataset(data: str | Path, size: int = 32, channels: int = 1, framing: s
     return load_folder(data, size, channels, framing, progress, paths)
 
 
-def load_photo(path: str | Path, size: int, channels: int, framing: str = "auto") -> faces.Framed:
+def load_photo(path: str | Path, size: int, channels: int, framing: str = "auto",
+               crop: faces.Crop = faces.DEFAULT_CROP) -> faces.Framed:
     """One photo as the model sees it: read, framed (face found or centre crop), resized."""
-    return faces.frame(read_image(path, read_side(size)), size, channels, framing)
+    return faces.frame(read_image(path, read_side(size)), size, channels, framing, crop)
 
 
 def to_tensor(images: list[np.ndarray]) -> torch.Tensor:

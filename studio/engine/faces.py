@@ -25,9 +25,17 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-FRAMINGS = ("auto", "face", "none")
-FACE_MARGIN = 1.25   # crop side / detector box side
-FACE_SHIFT = 0.06    # crop centre below the box centre, as a fraction of the box side
+FRAMINGS = ("auto", "face", "aligned", "none")
+# The crop around a detected face: its side is `margin` times the detector's box side, its centre
+# `shift` box sides below the box centre. The default is brow to chin, as the shipped 64 px model
+# was trained: on LFW deep-funneled the median detection (200 photos) is a 114 px box at the
+# photo's centre, which gives the 125 px square (63, 63)-(188, 188) of the 250 px photo.
+FACE_MARGIN = 1.1
+FACE_SHIFT = 0.0
+# models trained before the crop was stored in the file (the built-in 100-face models) were
+# framed with this one, fitted by eye on the astronaut against the 25 px LFW subset
+LEGACY_MARGIN, LEGACY_SHIFT = 1.25, 0.06
+ALIGNED_SAMPLE = 200  # photos of a folder whose median detection fixes an aligned folder's crop
 SMALL_SIDE = 64      # images no larger than this are taken as face crops already
 DETECT_SIDE = 320    # photos are scaled to at most this for detection (speed; faces stay > 24 px)
 
@@ -48,6 +56,38 @@ class Framed:
     method: str
     box: tuple[int, int, int]
     note: str = ""
+    angle: float = 0.0  # the square's turn in degrees, clockwise on screen ("face" only)
+
+
+@dataclass(frozen=True)
+class Crop:
+    """How a model's faces are cut: the geometry around a detected face, and for an aligned
+    folder the one fixed square learned from it, as fractions of the image (top / H, left / W,
+    side / min(H, W)). Stored in the model file's dataset description as "crop"."""
+
+    margin: float = FACE_MARGIN
+    shift: float = FACE_SHIFT
+    box: tuple[float, float, float] | None = None
+
+    def to_dict(self) -> dict:
+        return {"margin": self.margin, "shift": self.shift,
+                "box": list(self.box) if self.box else None}
+
+    @classmethod
+    def from_description(cls, dataset: dict | None) -> "Crop":
+        d = (dataset or {}).get("crop")
+        if not isinstance(d, dict):
+            return cls(LEGACY_MARGIN, LEGACY_SHIFT)
+        box = d.get("box")
+        return cls(float(d.get("margin", FACE_MARGIN)), float(d.get("shift", FACE_SHIFT)),
+                   tuple(float(v) for v in box) if box else None)
+
+    def fixed_square(self, h: int, w: int) -> tuple[int, int, int]:
+        t, l, sd = self.box
+        return round(t * h), round(l * w), max(1, round(sd * min(h, w)))
+
+
+DEFAULT_CROP = Crop()
 
 
 @dataclass(frozen=True)
@@ -76,6 +116,12 @@ def _grey(img: np.ndarray) -> np.ndarray:
 
 def detect_face(img: np.ndarray) -> Detection | None:
     """The largest frontal face in an image (uint8, H x W or H x W x 3), or None."""
+    found = detect_faces(img)
+    return found[0] if found else None
+
+
+def detect_faces(img: np.ndarray) -> list[Detection]:
+    """Frontal faces in an image, the largest first (the nearest the centre among equals)."""
     grey = _grey(img)
     h, w = grey.shape
     scale = min(1.0, DETECT_SIDE / max(h, w))
@@ -85,17 +131,14 @@ def detect_face(img: np.ndarray) -> Detection | None:
         grey = np.asarray(small)
     gh, gw = grey.shape
     if min(gh, gw) < 24:
-        return None
+        return []
     found = _cascade().detect_multi_scale(
         grey.astype(np.float32) / 255.0, scale_factor=1.2, step_ratio=1,
         min_size=(24, 24), max_size=(min(gh, gw), min(gh, gw)), min_neighbor_number=2)
-    if not found:
-        return None
-    best = max(found, key=lambda d: (d["width"] * d["height"],
-                                     -abs(d["c"] + d["width"] / 2 - gw / 2)))
-    side = (best["width"] + best["height"]) / 2
-    return Detection(top=round(best["r"] / scale), left=round(best["c"] / scale),
-                     side=max(1, round(side / scale)))
+    found = sorted(found, key=lambda d: (-d["width"] * d["height"],
+                                         abs(d["c"] + d["width"] / 2 - gw / 2)))
+    return [Detection(top=round(d["r"] / scale), left=round(d["c"] / scale),
+                      side=max(1, round((d["width"] + d["height"]) / 2 / scale))) for d in found]
 
 
 def _cut_square(img: np.ndarray, top: int, left: int, side: int) -> np.ndarray:
@@ -112,14 +155,19 @@ def _cut_square(img: np.ndarray, top: int, left: int, side: int) -> np.ndarray:
     return img[top:top + side, left:left + side]
 
 
+def _centre_side(box: tuple[int, int, int]) -> tuple[float, float, float]:
+    top, left, side = box
+    return top + side / 2, left + side / 2, float(side)
+
+
 def centre_square(h: int, w: int) -> tuple[int, int, int]:
     side = min(h, w)
     return (h - side) // 2, (w - side) // 2, side
 
 
-def face_square(d: Detection) -> tuple[int, int, int]:
-    side = max(1, round(d.side * FACE_MARGIN))
-    cy = d.top + d.side / 2 + FACE_SHIFT * d.side
+def face_square(d: Detection, crop: Crop = DEFAULT_CROP) -> tuple[int, int, int]:
+    side = max(1, round(d.side * crop.margin))
+    cy = d.top + d.side / 2 + crop.shift * d.side
     cx = d.left + d.side / 2
     return round(cy - side / 2), round(cx - side / 2), side
 
@@ -132,13 +180,202 @@ def _resize(square: np.ndarray, size: int, channels: int) -> np.ndarray:
     return np.asarray(im)
 
 
-def frame(img: np.ndarray, size: int, channels: int, framing: str = "auto") -> Framed:
-    """Frame one image (uint8, H x W or H x W x 3) for a model of `size` px and `channels`."""
+# -- registration to the mean face ----------------------------------------------------------------
+# The detector's box wanders by several pixels and does not turn with the face, so two photos of
+# one face seldom give the same crop from it alone. Each detected face is therefore registered to
+# the mean face of the shipped model's training crops (mean_face.png, 64 px grey, the LFW training
+# side cut as the default Crop cuts it): a similarity transform (scale, turn, shift) of the crop
+# square is fitted by least squares between the normalised grey crop and the template, first on
+# blurred 32 px copies, then at 64 px, inside an ellipse over the face. The square it lands on is
+# the training crop's, in position, scale and roll, for any photo of a face.
+CANDIDATES = 3  # detections registered (the largest); the best match is kept
+REGION = 2.5  # the region searched, in crop sides
+WIDE = 1.5  # the template's side, in crop sides (mean_face.png: 96 px for a 64 px crop)
+MAX_TURN = 25.0  # degrees: a fit that turns further than this is not trusted (detector box kept)
+MAX_RESCALE = 1.5  # nor one that grows or shrinks the box by more than this
+COARSE = False
+COARSE_TURNS = (-12.0, -6.0, 0.0, 6.0, 12.0)
+COARSE_SCALES = (0.75, 0.85, 0.95, 1.05, 1.2, 1.35)
+ITERS = (25, 20)
+PULL = 0.05  # weight of the pull towards the detector's box (squared log scale, turn, shift)
+
+
+def _template():
+    t = getattr(_local, "template", None)
+    if t is None:
+        import importlib.resources
+
+        import torch
+        from torch.nn import functional as F
+
+        with importlib.resources.files("studio.engine").joinpath("mean_face.png").open("rb") as f:
+            a = np.asarray(Image.open(f).convert("L"), dtype=np.float32) / 255.0
+        x = F.interpolate(torch.from_numpy(a)[None, None], size=(64, 64), mode="area")
+        yy, xx = torch.meshgrid(torch.linspace(-1, 1, 64), torch.linspace(-1, 1, 64),
+                                indexing="ij")
+        # the head and a little around it: its outline fixes the scale
+        mask = (((xx / 0.95) ** 2 + (yy / 1.0) ** 2) <= 1).float()[None, None]
+        t = (x, mask)
+        _local.template = t
+    return t
+
+
+def _blur(x, sigma: float):
+    import torch
+    from torch.nn import functional as F
+
+    r = max(1, int(round(2.5 * sigma)))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32) / sigma) ** 2)
+    k = k / k.sum()
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
+
+
+def _normalise(x, mask):
+    w = mask / mask.sum()
+    m = (x * w).sum()
+    sd = (((x - m) ** 2) * w).sum().clamp_min(1e-8).sqrt()
+    return (x - m) / sd
+
+
+def register(grey: np.ndarray, cy: float, cx: float, side: float
+             ) -> tuple[float, float, float, float, float] | None:
+    """Fit the default crop square (centre cy, cx, side, in the pixels of `grey`, a float image
+    in [0, 1]) to the mean face. Returns (cy, cx, side, angle in degrees, mismatch) or None when
+    the fit runs away (no face-like pattern there)."""
+    import torch
+    from torch.nn import functional as F
+
+    tmpl, mask = _template()
+    # the region REGION times the square's side around it, at 64 x REGION px (the square is
+    # 64 px there); the template covers WIDE times the square, head and outline
+    rs = max(2, int(round(REGION * side)))
+    top, left = int(round(cy - rs / 2)), int(round(cx - rs / 2))
+    region = _cut_square(grey, top, left, rs)
+    rpx = int(64 * REGION)
+    region = np.asarray(Image.fromarray(region).resize((rpx, rpx), Image.BILINEAR,
+                                                       reducing_gap=2.0), dtype=np.float32)
+    src = torch.from_numpy(region.copy())[None, None]
+    params = torch.zeros(4, requires_grad=True)  # log scale, turn (rad), shift x, shift y
+
+    def warp(img, out: int):
+        ls, th, tx, ty = params
+        sc = WIDE / REGION * torch.exp(ls)
+        theta = torch.stack([torch.stack([sc * torch.cos(th), -sc * torch.sin(th), tx]),
+                             torch.stack([sc * torch.sin(th), sc * torch.cos(th), ty])])[None]
+        grid = F.affine_grid(theta, (1, 1, out, out), align_corners=False)
+        return F.grid_sample(img, grid, mode="bilinear", padding_mode="border",
+                             align_corners=False)
+
+    final_loss = [float("inf")]  # the last fit's mismatch (2 (1 - correlation))
+
+    def fit(out: int, sigma: float, iters: int, turn: bool) -> float:
+        s_img = _blur(src, sigma * 64 / out / WIDE)  # the output spans WIDE x 64 px of it
+        t = F.interpolate(tmpl, size=(out, out), mode="area") if out != 64 else tmpl
+        t = _blur(t, sigma)
+        mk = F.interpolate(mask, size=(out, out), mode="area") if out != 64 else mask
+        tn = _normalise(t, mk)
+        params.grad = None
+        opt = torch.optim.LBFGS([params], lr=1.0, max_iter=iters, line_search_fn="strong_wolfe")
+        keep = torch.tensor([1.0, 1.0 if turn else 0.0, 1.0, 1.0])
+
+        def closure():
+            opt.zero_grad()
+            w = warp(s_img, out)
+            # 2 (1 - normalised correlation), plus a weak pull towards the detector's box that
+            # keeps the fit from shrinking into a patch of skin
+            loss = (mk * (_normalise(w, mk) - tn) ** 2).sum() / mk.sum()
+            loss = loss + PULL * (params ** 2).sum()
+            loss.backward()
+            params.grad *= keep
+            return loss
+
+        opt.step(closure)
+        with torch.no_grad():
+            final_loss[0] = float((mk * (_normalise(warp(s_img, out), mk) - tn) ** 2).sum()
+                                  / mk.sum())
+
+    if COARSE:  # an exhaustive search over a grid first (one batched resampling)
+        with torch.no_grad():
+            params.copy_(_coarse_search(src, tmpl, mask))
+    fit(32, 1.0, ITERS[0], turn=True)
+    fit(64, 1.0, ITERS[1], turn=True)
+    ls, th, tx, ty = (float(v) for v in params.detach())
+    _local.last_fit = (ls, th, tx, ty)  # for diagnosis
+    if not all(np.isfinite([ls, th, tx, ty])):
+        return None
+    if abs(np.degrees(th)) > MAX_TURN or abs(ls) > np.log(MAX_RESCALE) or max(abs(tx), abs(ty)) > 0.5:
+        return None
+    # region normalised coordinates (-1..1 over rs px) back to the image's pixels
+    ncx, ncy = cx + tx * rs / 2, cy + ty * rs / 2
+    return ncy, ncx, side * float(np.exp(ls)), float(np.degrees(th)), final_loss[0]
+
+
+def _coarse_search(src, tmpl, mask):
+    """The best (log scale, turn, shift x, shift y) on a grid, by normalised correlation with
+    the template on blurred 16 px copies, with the same weak pull as the fit."""
+    import torch
+    from torch.nn import functional as F
+
+    out = 16
+    s_img = _blur(src, 1.5 * 64 / out / WIDE)
+    t = _blur(F.interpolate(tmpl, size=(out, out), mode="area"), 1.5)
+    mk = F.interpolate(mask, size=(out, out), mode="area")
+    shifts = torch.linspace(-0.3, 0.3, 13)
+    cand = torch.cartesian_prod(torch.log(torch.tensor(COARSE_SCALES)),
+                                torch.deg2rad(torch.tensor(COARSE_TURNS)), shifts, shifts)
+    ls, th, tx, ty = cand.unbind(1)
+    sc = WIDE / REGION * torch.exp(ls)
+    theta = torch.stack([torch.stack([sc * torch.cos(th), -sc * torch.sin(th), tx], 1),
+                         torch.stack([sc * torch.sin(th), sc * torch.cos(th), ty], 1)], 1)
+    grid = F.affine_grid(theta, (len(cand), 1, out, out), align_corners=False)
+    w = F.grid_sample(s_img.expand(len(cand), -1, -1, -1), grid, mode="bilinear",
+                      padding_mode="border", align_corners=False)
+    wt = mk / mk.sum()
+    m = (w * wt).sum((2, 3), keepdim=True)
+    sd = (((w - m) ** 2) * wt).sum((2, 3), keepdim=True).clamp_min(1e-8).sqrt()
+    tn = _normalise(t, mk)
+    loss = (wt * ((w - m) / sd - tn) ** 2).sum((1, 2, 3)) + PULL * (cand ** 2).sum(1)
+    return cand[int(torch.argmin(loss))]
+
+
+def _cut_turned(img: np.ndarray, cy: float, cx: float, side: float, angle: float,
+                size: int) -> np.ndarray:
+    """The square of `side` px centred at (cy, cx), turned by `angle` degrees, at size x size:
+    cut with a margin, scaled so the square is 2 x size px (Lanczos), turned (bicubic), and
+    scaled to size (Lanczos)."""
+    half = side * 0.75  # covers the turned square's corners up to 30 degrees
+    top, left, rs = int(np.floor(cy - half)), int(np.floor(cx - half)), int(np.ceil(2 * half)) + 1
+    region = Image.fromarray(_cut_square(img, top, left, rs))
+    k = 2 * size / side
+    work = max(2, int(round(rs * k)))
+    region = region.resize((work, work), Image.LANCZOS, reducing_gap=3.0)
+    # where the square's centre lies in the scaled region
+    wcy, wcx = (cy - top) * work / rs, (cx - left) * work / rs
+    a = np.radians(angle)
+    c, s_ = np.cos(a), np.sin(a)
+    o = 2 * size
+    # output pixel (u, v) -> region pixel: centre + R(angle) (u - o/2, v - o/2)
+    coeffs = (c, -s_, wcx - c * o / 2 + s_ * o / 2, s_, c, wcy - s_ * o / 2 - c * o / 2)
+    out = region.transform((o, o), Image.AFFINE, coeffs, resample=Image.BICUBIC)
+    return np.asarray(out.resize((size, size), Image.LANCZOS))
+
+
+def frame(img: np.ndarray, size: int, channels: int, framing: str = "auto",
+          crop: Crop = DEFAULT_CROP) -> Framed:
+    """Frame one image (uint8, H x W or H x W x 3) for a model of `size` px and `channels`.
+    "aligned" cuts `crop.box` (an aligned folder's fixed square); without one it is "face"."""
     if framing not in FRAMINGS:
         raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}, not {framing!r}")
     h, w = img.shape[:2]
     if framing == "auto":
         framing = "none" if max(h, w) <= SMALL_SIDE else "face"
+    if framing == "aligned":
+        if crop.box is None:
+            framing = "face"
+        else:
+            box = crop.fixed_square(h, w)
+            return Framed(_resize(_cut_square(img, *box), size, channels), "aligned", box)
     if framing == "none":
         box = centre_square(h, w)
         return Framed(_resize(_cut_square(img, *box), size, channels), "none", box)
@@ -147,8 +384,43 @@ def frame(img: np.ndarray, size: int, channels: int, framing: str = "auto") -> F
         box = centre_square(h, w)
         return Framed(_resize(_cut_square(img, *box), size, channels), "centre", box,
                       "no face found; used a centre crop")
-    box = face_square(det)
-    return Framed(_resize(_cut_square(img, *box), size, channels), "face", box)
+    # the largest detections (a false one can outgrow the face): each registered, the best
+    # match to the mean face kept
+    grey = _grey(img).astype(np.float32) / 255.0
+    fits = []
+    for d in detect_faces(img)[:CANDIDATES]:
+        f = register(grey, *_centre_side(face_square(d, DEFAULT_CROP)))
+        if f is not None:
+            fits.append(f)
+    fitted = min(fits, key=lambda f: f[4])[:4] if fits else None
+    if fitted is None:  # the fit ran away: the detector's box, as it is
+        box = face_square(det, crop)
+        return Framed(_resize(_cut_square(img, *box), size, channels), "face", box)
+    cy, cx, side, angle = fitted
+    # the default crop found; another geometry (an older model's) is scaled and shifted from it
+    side_d = side / DEFAULT_CROP.margin  # the detector-box side this crop corresponds to
+    a = np.radians(angle)
+    down = (crop.shift - DEFAULT_CROP.shift) * side_d
+    cy, cx = cy + down * np.cos(a), cx - down * np.sin(a)
+    side = side_d * crop.margin
+    im = _cut_turned(img if img.ndim == 3 else np.dstack([img] * 3), cy, cx, side, angle, size)
+    im = np.asarray(Image.fromarray(im).convert("L" if channels == 1 else "RGB"))
+    box = (round(cy - side / 2), round(cx - side / 2), max(1, round(side)))
+    return Framed(im, "face", box, angle=angle)
+
+
+def learn_aligned_crop(images: list[np.ndarray], crop: Crop = DEFAULT_CROP) -> Crop | None:
+    """The one fixed square of an aligned folder: the crop around the median detection over a
+    sample of its images (all of one size), as fractions of the image; None if the detector
+    finds a face in fewer than half of them."""
+    dets = [d for d in (detect_face(im) for im in images) if d is not None]
+    if not images or len(dets) * 2 < len(images):
+        return None
+    h, w = images[0].shape[:2]
+    med = Detection(*(int(round(float(np.median([getattr(d, k) for d in dets]))))
+                      for k in ("top", "left", "side")))
+    t, l, sd = face_square(med, crop)
+    return Crop(crop.margin, crop.shift, (t / h, l / w, sd / min(h, w)))
 
 
 def looks_aligned(images: list[np.ndarray]) -> bool:

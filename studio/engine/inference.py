@@ -54,6 +54,23 @@ class FaceModel:
         mu = self.file.train_mu
         return np.zeros((0, self.latent_dim)) if mu is None else mu.numpy().astype(np.float64)
 
+    def prior(self):
+        """Where the training faces lie (a Gaussian fitted to their mu), or None without them:
+        what "Random face" and `sample` draw from."""
+        from studio.engine.latent import FacePrior
+
+        mu = self.training_mu()
+        return FacePrior.fit(mu) if len(mu) > self.latent_dim else None
+
+    def sample(self, n: int, temperature: float = 1.0, rng=None, prior: str = "fitted"):
+        """n faces' z: from the fitted prior, or from N(0, I) (`prior="standard"`)."""
+        from studio.engine import latent
+
+        fitted = self.prior() if prior == "fitted" else None
+        if fitted is None:
+            return latent.prior_samples(self.latent_dim, n, temperature, rng)
+        return fitted.sample(n, temperature, rng)
+
     def projection(self) -> Projection:
         """The map: the latent itself for 2 dims, else the PCA plane of the training mu."""
         mu = self.training_mu()
@@ -78,7 +95,15 @@ class FaceModel:
         return data_mod.to_uint8(self.model.decode(z))
 
     def frame(self, path: str | Path, framing: str = "auto") -> Framed:
-        return data_mod.load_photo(path, self.config.image_size, self.config.channels, framing)
+        return data_mod.load_photo(path, self.config.image_size, self.config.channels, framing,
+                                   self.crop)
+
+    @property
+    def crop(self):
+        """How this model's faces were cut (stored with its training data's description)."""
+        from studio.engine.faces import Crop
+
+        return Crop.from_description(self.file.dataset)
 
     def encode_photo(self, path: str | Path, framing: str = "auto") -> Encoded:
         framed = self.frame(path, framing)

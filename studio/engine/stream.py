@@ -40,7 +40,7 @@ class FolderFaces(Dataset):
         self.folder = folder
         self.paths = folder_images(folder) if paths is None else list(paths)
         self.size, self.channels = size, channels
-        self.method = choose_framing(self.paths, framing)
+        self.method, self.crop = choose_framing(self.paths, framing)
         self.names = tuple(str(p.relative_to(folder)) for p in self.paths)
         self.cache = Path(cache) if cache else None
         self._images = self._state = None  # opened lazily, in each worker
@@ -49,6 +49,7 @@ class FolderFaces(Dataset):
         self.description = {
             "name": folder.name, "kind": "folder", "source": str(folder.resolve()),
             "images": len(self.paths), "framing": self.method, "streamed": True,
+            "crop": self.crop.to_dict(),
             "cache": str(self.cache) if self.cache else None,
             "image_size": size, "channels": channels}
 
@@ -57,7 +58,7 @@ class FolderFaces(Dataset):
         h = hashlib.sha256("\n".join(self.names).encode()).hexdigest()
         return {"format": FORMAT, "folder": str(self.folder.resolve()), "images": len(self.paths),
                 "files_sha256": h, "image_size": self.size, "channels": self.channels,
-                "framing": self.method}
+                "framing": self.method, "crop": self.crop.to_dict()}
 
     def _prepare_cache(self, create: bool) -> None:
         index = self.cache / "index.json"
@@ -120,7 +121,7 @@ class FolderFaces(Dataset):
                 return torch.zeros(self.sample_shape, dtype=torch.uint8), False
         try:
             img = faces.frame(read_image(self.paths[i], read_side(self.size)), self.size,
-                              self.channels, self.method).image
+                              self.channels, self.method, self.crop).image
         except ImageError as e:
             log.warning("skipped %s", e)
             if self.cache is not None:
