@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from studio.engine import schema
 from studio.engine.errors import ModelFileError
 from studio.engine.model import VAE, VAEConfig
 
@@ -137,25 +138,24 @@ def load_model_file(path: str | Path) -> ModelFile:
     if raw.get("version") != VERSION:
         raise ModelFileError(path, f"model file version {raw.get('version')} is not supported "
                                    f"by this Face Studio (it reads version {VERSION})")
+    # every field checked for type and range before anything is built (studio.engine.schema)
     try:
-        config = VAEConfig.from_dict(raw["config"])
-        state = raw["state_dict"]
-        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-            raise ValueError("weights are not a set of tensors")
-        if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
-            raise ValueError("its weights hold NaN or infinite values")
-        mu = raw.get("train_mu")
-        if mu is not None and (mu.ndim != 2 or mu.shape[1] != config.latent_dim):
-            raise ValueError(f"training mu has shape {tuple(mu.shape)}, "
-                             f"expected (N, {config.latent_dim})")
+        config = VAEConfig.from_dict(schema.check_config(raw.get("config")))
+        state = raw.get("state_dict")
+        schema.check_state(state, config)
+        mu = schema.check_train_mu(raw.get("train_mu"), config.latent_dim)
+        history = schema.check_history(raw.get("history"))
+        dataset = schema.check_dataset(raw.get("dataset"))
+        train_state = schema.check_train_state(raw.get("train_state"))
+        meta = dict(schema.check_meta(raw.get("meta")))
+    except schema.SchemaError as e:
+        raise ModelFileError(path, f"model file: {e}") from None
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFileError(path, f"damaged model file ({e})") from None
-    meta = dict(raw.get("meta") or {})
     meta["path"] = str(path)
     meta.setdefault("name", path.stem)
-    return ModelFile(config=config, state_dict=state, history=tuple(raw.get("history") or ()),
-                     dataset=dict(raw.get("dataset") or {}), train_mu=mu,
-                     train_state=raw.get("train_state"), meta=meta)
+    return ModelFile(config=config, state_dict=state, history=tuple(history),
+                     dataset=dict(dataset), train_mu=mu, train_state=train_state, meta=meta)
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VAE, ModelFile]:

@@ -143,7 +143,7 @@ def test_a_file_of_another_architecture_says_so(tiny_model_path, tmp_path):
     other = ModelFile(VAEConfig(image_size=16, latent_dim=4, widths=(4, 8)), mf.state_dict)
     p = tmp_path / "other.pt"
     save_model(p, other)
-    with pytest.raises(ModelFileError, match="do not fit"):
+    with pytest.raises(ModelFileError, match="the config needs"):
         load_model_file(p).build()
 
 
