@@ -64,6 +64,46 @@ def _non_negative_float(text: str) -> float:
     return v
 
 
+def _number(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not abs(v) < 1e6:
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number of sensible size")
+    return v
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    parts = [p for p in text.split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers such as -2,-1,0,1,2")
+    return tuple(_number(p.strip()) for p in parts)
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        ws = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of whole numbers such as "
+                                         "64,128,256,512") from None
+    if not ws or any(not 1 <= w <= 4096 for w in ws):
+        raise argparse.ArgumentTypeError(f"{text}: each width must be between 1 and 4096")
+    return ws
+
+
+def model_choices(name: str) -> tuple[str, ...]:
+    from studio.engine import model
+
+    return getattr(model, name)
+
+
+def framings() -> tuple[str, ...]:
+    from studio.engine.faces import FRAMINGS
+
+    return FRAMINGS
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, usage=f"{PROG} [IMAGE ...] | {PROG} COMMAND ...",
                 description="Face Studio: explore faces with a Variational Autoencoder. "
@@ -77,9 +117,23 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a VAE on built-in faces or a folder of images")
     t.add_argument("data", metavar="DATA", help="a folder of images, or the word 'builtin'")
     t.add_argument("--out", required=True, metavar="FILE", help="model file to write (.pt)")
-    t.add_argument("--latent-dim", type=_positive_int, metavar="N", help="latent dims (16)")
-    t.add_argument("--image-size", type=_positive_int, metavar="N", help="image side in px (32)")
-    t.add_argument("--channels", type=int, choices=(1, 3), help="1 grey or 3 colour (1)")
+    t.add_argument("--latent-dim", type=_positive_int, metavar="N", help="latent dims (128)")
+    t.add_argument("--image-size", type=_positive_int, metavar="N", help="image side in px (64)")
+    t.add_argument("--channels", type=int, choices=(1, 3), help="1 grey or 3 colour (3)")
+    t.add_argument("--widths", type=_widths, metavar="W,W,...",
+                   help="encoder channels per stride-2 layer (64,128,256,512)")
+    t.add_argument("--likelihood", choices=model_choices("LIKELIHOODS"),
+                   help="decoder likelihood (sigma-vae: its variance set to the batch's error)")
+    t.add_argument("--sigma", type=_positive_float, metavar="X",
+                   help="the fixed Gaussian likelihood's standard deviation (0.1)")
+    t.add_argument("--norm", choices=model_choices("NORMS"), help="normalisation layers (batch)")
+    t.add_argument("--lr-schedule", choices=("cosine", "constant"), default="cosine",
+                   help="cosine: decay the learning rate to 5%% by the end of the run")
+    t.add_argument("--adversarial", type=_non_negative_float, metavar="X",
+                   help="weight of a patch discriminator's term, 0 for none (0.1; single-process "
+                   "runs only, so 0 under torchrun)")
+    t.add_argument("--adversarial-start", type=int, default=1500, metavar="STEPS",
+                   help="steps before the discriminator's term starts (1500)")
     t.add_argument("--epochs", type=_positive_int, metavar="N",
                    help="epochs for the whole run (50, or none when --max-seconds is given)")
     t.add_argument("--max-seconds", type=_positive_float, metavar="S",
@@ -90,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     t.add_argument("--seed", type=int, default=0, metavar="N")
     t.add_argument("--resume", metavar="FILE", help="continue the run saved in FILE")
-    t.add_argument("--framing", default="auto", choices=("auto", "face", "none"),
-                   help="find and crop faces (face), take images as they are (none), or decide")
+    t.add_argument("--framing", default="auto", choices=framings(),
+                   help="find and crop each face (face), cut one fixed square learned from the "
+                   "folder (aligned), take images as they are (none), or decide (auto)")
     t.add_argument("--name", help="the model's name (defaults to the file name)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--stream", action="store_true",
@@ -106,13 +161,58 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="reconstruction and ELBO figures of a model on data")
     e.add_argument("model", metavar="MODEL")
     e.add_argument("data", metavar="DATA", help="a folder of images, or 'builtin'")
-    e.add_argument("--framing", default="auto", choices=("auto", "face", "none"))
+    e.add_argument("--framing", default="auto", choices=framings())
     e.add_argument("--json", action="store_true")
+
+    fr = sub.add_parser("frame", help="write each photo's crop exactly as a model sees it")
+    fr.add_argument("images", nargs="+", metavar="IMAGE")
+    fr.add_argument("--out", required=True, metavar="DIR", help="folder for the crops (PNG)")
+    fr.add_argument("--model", default="default", metavar="MODEL",
+                    help="whose size, colour and crop to use (the default model)")
+    fr.add_argument("--framing", default="auto", choices=framings())
+    fr.add_argument("--scale", type=_positive_int, default=1, metavar="K",
+                    help="enlarge each crop K times (1: the model's pixels)")
+
+    dr = sub.add_parser("direction", help="a named direction from two groups of faces")
+    dr.add_argument("model", metavar="MODEL")
+    dr.add_argument("--plus", nargs="+", required=True, metavar="IMG_OR_FOLDER",
+                    help="faces that have it (photos or folders of photos)")
+    dr.add_argument("--minus", nargs="+", required=True, metavar="IMG_OR_FOLDER",
+                    help="faces that do not")
+    dr.add_argument("--name", required=True)
+    dr.add_argument("--out", required=True, metavar="FILE.json")
+    dr.add_argument("--hold", nargs="+", default=[], metavar="FILE.json",
+                    help="directions to hold fixed: applied orthogonal to them")
+    dr.add_argument("--balance", action="store_true",
+                    help="reweight the groups so the held directions have the same mean in both")
+    dr.add_argument("--framing", default="auto", choices=framings())
+
+    ed = sub.add_parser("edit", help="move faces along a direction")
+    ed.add_argument("model", metavar="MODEL")
+    ed.add_argument("images", nargs="+", metavar="IMAGE")
+    ed.add_argument("--direction", required=True, metavar="FILE.json")
+    ed.add_argument("--name", help="which direction of the file (the first)")
+    ed.add_argument("--amount", type=_number, default=1.0, metavar="X",
+                    help="how far, in units of the direction's length (1)")
+    ed.add_argument("--amounts", type=_numbers, metavar="X,X,...",
+                    help="a strip per photo, one face per amount, e.g. -2,-1,0,1,2")
+    ed.add_argument("--out", required=True, metavar="FILE_OR_DIR",
+                    help="a .png for one photo, else a folder")
+    ed.add_argument("--scale", type=_positive_int, default=2, metavar="K")
+    ed.add_argument("--framing", default="auto", choices=framings())
+
+    sl = sub.add_parser("slim", help="a model file to share: without its training state (a "
+                                     "third of the size), optionally carrying example faces")
+    sl.add_argument("model", metavar="MODEL")
+    sl.add_argument("--out", required=True, metavar="FILE", help="model file to write (.pt)")
+    sl.add_argument("--examples", nargs="*", default=[], metavar="IMAGE",
+                    help="photos whose crops the file carries: the window opens on them as A "
+                    "and B")
 
     c = sub.add_parser("encode", help="mu and sigma of each image")
     c.add_argument("model", metavar="MODEL")
     c.add_argument("images", nargs="+", metavar="IMAGE")
-    c.add_argument("--framing", default="auto", choices=("auto", "face", "none"))
+    c.add_argument("--framing", default="auto", choices=framings())
     c.add_argument("--json", action="store_true")
 
     m = sub.add_parser("morph", help="morph through faces to a GIF or a PNG strip")
@@ -131,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GIF frame duration in ms (80)")
     m.add_argument("--scale", type=_positive_int, default=4, metavar="K",
                    help="enlarge each frame K times (4)")
-    m.add_argument("--framing", default="auto", choices=("auto", "face", "none"))
+    m.add_argument("--framing", default="auto", choices=framings())
 
     f = sub.add_parser("manifold", help="an N x N grid of faces across the map, as in the AEVB "
                                         "paper's figure")
@@ -147,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=_positive_int, required=True, metavar="N")
     s.add_argument("--out", required=True, metavar="FILE", help=".png")
     s.add_argument("--temperature", type=_non_negative_float, default=1.0, metavar="T")
+    s.add_argument("--prior", default="fitted", choices=("fitted", "standard"),
+                   help="draw from a Gaussian fitted to the training faces' mu (fitted), or from "
+                   "the VAE's N(0, I) prior (standard)")
     s.add_argument("--seed", type=int, default=0, metavar="N")
     s.add_argument("--scale", type=_positive_int, default=4, metavar="K")
     return p
@@ -262,9 +365,10 @@ def _train(a, world) -> int:
                                   "a resumed run keeps its model")
     else:
         try:
-            cfg = model.VAEConfig(image_size=a.image_size or 32, channels=a.channels or 1,
-                                  latent_dim=a.latent_dim or 16,
-                                  beta=1.0 if a.beta is None else a.beta)
+            given = {"image_size": a.image_size, "channels": a.channels,
+                     "latent_dim": a.latent_dim, "beta": a.beta, "widths": a.widths,
+                     "likelihood": a.likelihood, "sigma": a.sigma, "norm": a.norm}
+            cfg = model.VAEConfig(**{k: v for k, v in given.items() if v is not None})
         except ValueError as e:
             raise StudioError(f"bad model settings: {e}") from None
     epochs = a.epochs if a.epochs is not None else (None if a.max_seconds else 50)
@@ -272,7 +376,11 @@ def _train(a, world) -> int:
         raise StudioError(f"--workers must be 0 or more, not {a.workers}")
     world, device = distributed.start(training.resolve_device(a.device))
     tc = training.TrainConfig(epochs=epochs, max_seconds=a.max_seconds, batch_size=a.batch_size,
-                              lr=a.lr, seed=a.seed, device=str(device))
+                              lr=a.lr, seed=a.seed, device=str(device),
+                              lr_schedule=a.lr_schedule,
+                              adversarial=(a.adversarial if a.adversarial is not None
+                                           else 0.0 if world.distributed else 0.1),
+                              adversarial_start=a.adversarial_start)
     bar = None if a.quiet or not world.main else ProgressBar()
 
     def reading(i, n):
@@ -342,6 +450,7 @@ def _train(a, world) -> int:
             bar.close()
     interrupted = bool(stop)
     if world.distributed:  # every process must end with the same weights; say so, or fail
+        distributed.sync_buffers(world, trainer.model)
         digests = distributed.gather_strings(world, distributed.weights_digest(trainer.model))
         if len(set(digests)) != 1:
             raise StudioError(f"the {world.world} processes ended with different weights "
@@ -385,9 +494,157 @@ def cmd_eval(a) -> int:
               f"{fm.config.channels}x{fm.config.image_size}x{fm.config.image_size})")
         print(f"  PSNR       {r.psnr_db:8.2f} dB")
         print(f"  recon MSE  {r.recon_mse:8.5f}")
+        print(f"  sharpness  {r.sharpness:8.3f} (1.0: as sharp as the inputs)")
         print(f"  KL         {r.kl_nats:8.2f} nats")
         print(f"  -ELBO      {r.neg_elbo_nats:8.2f} nats")
     return 0
+
+
+def cmd_frame(a) -> int:
+    from PIL import Image
+
+    from studio.engine import checkpoint, data
+    from studio.engine.errors import ImageError
+    from studio.engine.faces import Crop
+
+    from studio.engine.errors import StudioError
+
+    mf = checkpoint.load_model_file(checkpoint.find_model(a.model))
+    cfg, crop = mf.config, Crop.from_description(mf.dataset)
+    out = Path(a.out)
+    if out.exists() and not out.is_dir():
+        raise StudioError(f"{out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    bad = 0
+    used: set[str] = set()
+    for path in a.images:
+        try:
+            f = data.load_photo(path, cfg.image_size, cfg.channels, a.framing, crop)
+        except ImageError as e:
+            print(f"{PROG}: error: {e}", file=sys.stderr)
+            bad += 1
+            continue
+        name = Path(path).stem
+        while name in used:  # two photos of one name in different folders
+            name += "_"
+        used.add(name)
+        target = out / f"{name}.png"
+        im = Image.fromarray(f.image)
+        if a.scale > 1:
+            im = im.resize((im.width * a.scale, im.height * a.scale), Image.NEAREST)
+        export_png(im, target)
+        turn = f", turned {f.angle:+.1f} deg" if f.method == "face" and f.angle else ""
+        note = f" ({f.note})" if f.note else ""
+        print(f"{path}: {f.method}{turn} -> {target}{note}")
+    return EXIT_BAD_INPUT if bad else 0
+
+
+def _group_mus(fm, items, framing, flag):
+    """mu of every photo named, or found in the folders named."""
+    import numpy as np
+
+    from studio.engine import data
+    from studio.engine.errors import StudioError
+
+    paths = []
+    for it in items:
+        p = Path(it)
+        paths.extend(data.folder_images(p) if p.is_dir() else [p])
+    if not paths:
+        raise StudioError(f"{flag}: no images in {' '.join(items)}")
+    return np.stack([e.mu for e in _encode_all(fm, paths, framing)])
+
+
+def cmd_direction(a) -> int:
+    from studio.engine import session
+    from studio.engine.inference import FaceModel
+    from studio.engine.latent import Direction
+
+    out = _check_out(a.out, (".json",))
+    fm = FaceModel.open(a.model)
+    held = [d for f in a.hold for d in session.load_directions(f, fm.latent_dim)]
+    plus = _group_mus(fm, a.plus, a.framing, "--plus")
+    minus = _group_mus(fm, a.minus, a.framing, "--minus")
+    d = Direction.from_groups(a.name, plus, minus, positive=" ".join(a.plus),
+                              negative=" ".join(a.minus), hold=held, balance=a.balance)
+    d.effective  # noqa: B018 (raises if nothing is left once the held directions are taken out)
+    session.save_directions(out, [d], fm.latent_dim)
+    held_txt = f", holding {', '.join(h.name for h in held)}" if held else ""
+    print(f"wrote {out}: '{a.name}' from {len(plus)} + and {len(minus)} - faces{held_txt}; "
+          f"separation AUC {d.auc:.3f} (cross-validated; 0.5 is none, 1.0 complete)")
+    if d.warning:
+        logging.getLogger(PROG).warning("%s: %s", a.name, d.warning)
+    return 0
+
+
+def cmd_edit(a) -> int:
+    from studio.engine import export, session
+    from studio.engine.errors import StudioError
+    from studio.engine.inference import FaceModel
+
+    import numpy as np
+
+    fm = FaceModel.open(a.model)
+    dirs = session.load_directions(a.direction, fm.latent_dim)
+    if not dirs:
+        raise StudioError(f"{a.direction}: holds no direction")
+    if a.name:
+        dirs = [d for d in dirs if d.name == a.name]
+        if not dirs:
+            raise StudioError(f"{a.direction}: has no direction named '{a.name}'")
+    d = dirs[0]
+    out = Path(a.out)
+    single = out.suffix.lower() == ".png"
+    if single and len(a.images) > 1:
+        raise StudioError(f"{out}: one .png holds one photo's edit; give a folder for "
+                          f"{len(a.images)} photos")
+    if not single:
+        if out.exists() and not out.is_dir():
+            raise StudioError(f"{out}: exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+    amounts = a.amounts or (a.amount,)
+    for e in _encode_all(fm, a.images, a.framing):
+        faces = fm.decode(np.stack([d.apply(e.mu, x) for x in amounts]))
+        image = faces[0] if len(amounts) == 1 else export.grid(list(faces), cols=len(amounts))
+        target = out if single else out / f"{Path(e.path).stem}-{d.name}.png"
+        export.save_png(image, target, scale=a.scale)
+        print(f"{e.path} -> {target} ({d.name} at {', '.join(f'{x:+g}' for x in amounts)})")
+    return 0
+
+
+def cmd_slim(a) -> int:
+    import dataclasses
+
+    import torch
+
+    from studio.engine import checkpoint, data
+    from studio.engine.faces import Crop
+
+    out = _check_out(a.out, (".pt",))
+    mf = checkpoint.load_model_file(checkpoint.find_model(a.model))
+    cfg = mf.config
+    dataset = dict(mf.dataset)
+    if a.examples:
+        crop = Crop.from_description(mf.dataset)
+        dataset["examples"] = [
+            {"name": Path(p).stem,
+             "image": torch.from_numpy(data.load_photo(p, cfg.image_size, cfg.channels, "auto",
+                                                       crop).image.copy())}
+            for p in a.examples]
+    meta = {k: v for k, v in mf.meta.items() if k != "path"}
+    slim = dataclasses.replace(mf, train_state=None, dataset=dataset, meta=meta)
+    checkpoint.save_model(out, slim)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; no training state"
+          + (f", {len(a.examples)} example faces" if a.examples else "") + ")")
+    return 0
+
+
+def export_png(im, target: Path) -> None:
+    """Write a PNG atomically (a temporary file renamed into place)."""
+    from studio.engine.export import atomic_path
+
+    with atomic_path(target) as tmp:
+        im.save(tmp, format="PNG")
 
 
 def _encode_all(fm, paths, framing):
@@ -461,19 +718,23 @@ def cmd_sample(a) -> int:
 
     out = _check_out(a.out, (".png",))
     fm = FaceModel.open(a.model)
-    z = latent.prior_samples(fm.latent_dim, a.n, a.temperature, a.seed)
+    z = fm.sample(a.n, a.temperature, a.seed, a.prior)
     export.save_png(export.grid(list(fm.decode(z))), out, scale=a.scale)
-    print(f"wrote {out}: {a.n} faces, temperature {a.temperature}, seed {a.seed}")
+    print(f"wrote {out}: {a.n} faces, temperature {a.temperature}, seed {a.seed}, "
+          f"prior {a.prior}")
     return 0
 
 
 def cmd_window(a) -> int:
     from studio.gui.app import run
 
-    return run(images=a.images)
+    return run(images=a.images, model=getattr(a, "model", None))
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "encode": cmd_encode, "morph": cmd_morph,
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "frame": cmd_frame, "slim": cmd_slim,
+            "direction": cmd_direction, "edit": cmd_edit,
+            "encode": cmd_encode,
+            "morph": cmd_morph,
             "sample": cmd_sample, "manifold": cmd_manifold}
 
 
@@ -486,6 +747,29 @@ def main(argv: list[str] | None = None) -> int:
         from studio.benchmarks.bench import main as bench_main
 
         return bench_main(argv[1:])
+    # a list of amounts may begin with a minus sign (--amounts -2,-1,0,1,2): keep it a value
+    for i in range(len(argv) - 1):
+        if argv[i] == "--amounts" and argv[i + 1][:1] == "-":
+            argv[i:i + 2] = [f"--amounts={argv[i + 1]}"]
+            break
+    window_model = None
+    if argv and (argv[0] == "--model" or argv[0].startswith("--model=")):
+        # the window on a model: face-studio --model FILE [IMAGE ...]
+        if "=" in argv[0]:
+            window_model, argv = argv[0].split("=", 1)[1], argv[1:]
+        elif len(argv) > 1:
+            window_model, argv = argv[1], argv[2:]
+        else:
+            print(f"{PROG}: error: --model needs a model file or name", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        from studio.engine import checkpoint
+
+        try:  # refused here, in one line, before any window opens
+            checkpoint.load_model_file(checkpoint.find_model(window_model))
+        except StudioError as e:
+            print(f"{PROG}: error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return cmd_window(argparse.Namespace(images=argv, model=window_model))
     if argv and (argv[0] in COMMANDS or argv[0].startswith("-")):
         args = build_parser().parse_args(argv)
         handler = COMMANDS[args.command] if args.command else cmd_window

@@ -183,8 +183,8 @@ def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
     from studio.engine.model import VAEConfig
     from studio.engine.training import TrainConfig, Trainer, resolve_device
 
-    faces = builtin_faces()
-    cfg = VAEConfig()
+    cfg = VAEConfig()  # the shipped default's build: 64 px colour
+    faces = builtin_faces(cfg.image_size, cfg.channels)
     dev = resolve_device(device)
     tr = Trainer(faces, cfg, TrainConfig(epochs=None, device=device))
 
@@ -318,7 +318,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     ticker.setTimerType(Qt.PreciseTimer)
     ticker.setInterval(tick_ms)
     ticker.timeout.connect(tick)
-    engine.start_training(TrainRequest(data="builtin", latent_dim=16, epochs=None,
+    engine.start_training(TrainRequest(data="builtin", epochs=None,
                                        max_seconds=10_000, device=device))
     wait_until(lambda: engine.job.trainer is not None and engine.job.trainer.step >= 20)
     # the training speed: stretches with the window live (progress, curves, snapshots, the map
@@ -329,7 +329,9 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     from studio.engine.model import VAEConfig
     from studio.engine.training import TrainConfig, Trainer
 
-    headless_tr = Trainer(builtin_faces(), VAEConfig(), TrainConfig(epochs=None, device=device))
+    cfg = VAEConfig()
+    headless_tr = Trainer(builtin_faces(cfg.image_size, cfg.channels), cfg,
+                          TrainConfig(epochs=None, device=device))
     _train_for(headless_tr, 1.0)  # warm-up
     each = train_seconds / rounds
     in_app, headless = [], []

@@ -6,6 +6,8 @@ from pathlib import Path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 SUFFIX = ".pt"  # model files
+DEFAULT = "default"  # the name every MODEL argument accepts for the shipped default model
+DEFAULT_FILE = "faces-lfw-128d"  # which shipped model that is
 
 
 def models_dirs() -> list[Path]:
@@ -26,10 +28,13 @@ def shipped_models() -> list[Path]:
 
 
 def find_model(name_or_path: str | Path) -> Path:
-    """A path as given if it exists, else a shipped model by file name or stem."""
+    """A path as given if it exists, else a shipped model by file name or stem; "default" is
+    the shipped default model."""
     p = Path(name_or_path)
     if p.exists():
         return p
+    if str(name_or_path) == DEFAULT:
+        p = Path(DEFAULT_FILE + SUFFIX)
     for m in shipped_models():
         if p.name in (m.name, m.stem):
             return m

@@ -105,6 +105,73 @@ def posterior_samples(mu: np.ndarray, sigma: np.ndarray, n: int,
     return mu + sigma * rng.standard_normal((n, mu.shape[-1]))
 
 
+class FacePrior:
+    """A Gaussian mixture fitted to the training faces' mu: where faces actually lie in the
+    latent space. With a KL of a few hundred nats the aggregate posterior fills only part of
+    N(0, I), and draws from N(0, I) paint mottled half-faces; draws from this density (the
+    "ex-post density estimation" of Ghosh et al. 2020, as pythae's GMM sampler does) paint faces.
+    Temperature T scales each component's spread (T = 0 gives the component means).
+
+    Fitted by EM with full covariances (regularised by `reg` on the diagonal), K components
+    (fewer when there are few faces), from a seeded start: the same faces give the same prior.
+    The studio uses K = 1 (one full-covariance Gaussian: fitted in milliseconds whenever a model
+    opens); K = 10 costs seconds at 128 dims on this CPU.
+    """
+
+    def __init__(self, weights: np.ndarray, means: np.ndarray, chols: np.ndarray):
+        self.weights, self.means, self.chols = weights, means, chols
+
+    @property
+    def dim(self) -> int:
+        return self.means.shape[1]
+
+    @classmethod
+    def fit(cls, mu: np.ndarray, k: int = 1, iters: int = 30, seed: int = 0,
+            reg: float = 1e-3, max_points: int = 6000) -> "FacePrior":
+        rng = np.random.default_rng(seed)
+        x = np.asarray(mu, dtype=np.float64)
+        if len(x) > max_points:
+            x = x[np.sort(rng.choice(len(x), max_points, replace=False))]
+        n, d = x.shape
+        k = max(1, min(k, n // max(4 * d, 20)))
+        means = x[rng.choice(n, k, replace=False)]
+        cov = np.cov(x.T).reshape(d, d) + reg * np.eye(d)
+        covs = np.repeat(cov[None], k, axis=0)
+        weights = np.full(k, 1.0 / k)
+        for _ in range(iters if k > 1 else 0):
+            logp = cls._log_probs(x, weights, means, covs)
+            logp -= logp.max(1, keepdims=True)
+            r = np.exp(logp)
+            r /= r.sum(1, keepdims=True)
+            nk = r.sum(0) + 1e-9
+            weights = nk / n
+            means = (r.T @ x) / nk[:, None]
+            for j in range(k):
+                c = x - means[j]
+                covs[j] = (r[:, j, None] * c).T @ c / nk[j] + reg * np.eye(d)
+        if k == 1:
+            means = x.mean(0, keepdims=True)
+        return cls(weights, means, np.linalg.cholesky(covs))
+
+    @staticmethod
+    def _log_probs(x, weights, means, covs) -> np.ndarray:
+        out = np.empty((len(x), len(weights)))
+        for j in range(len(weights)):
+            ch = np.linalg.cholesky(covs[j])
+            sol = np.linalg.solve(ch, (x - means[j]).T)
+            out[:, j] = (np.log(weights[j] + 1e-300) - np.log(np.diag(ch)).sum()
+                         - 0.5 * (sol ** 2).sum(0))
+        return out
+
+    def sample(self, n: int, temperature: float = 1.0,
+               rng: np.random.Generator | int | None = None) -> np.ndarray:
+        """n faces' z: (n, D)."""
+        rng = np.random.default_rng(rng)
+        comp = rng.choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
+        eps = rng.standard_normal((n, self.dim))
+        return self.means[comp] + temperature * np.einsum("nij,nj->ni", self.chols[comp], eps)
+
+
 def prior_samples(dim: int, n: int, temperature: float = 1.0,
                   rng: np.random.Generator | int | None = None) -> np.ndarray:
     """n draws from the prior N(0, T^2 I): (n, D)."""
@@ -196,38 +263,166 @@ def gaussian_extent(spread: float = 1.0, tail: float = 0.05) -> tuple[float, flo
     return (-q, q)
 
 
+SMALL_GROUP = 20  # fewer faces than this in a group: the direction is noisy, and we say so
+
+
+def auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """The area under the ROC curve of scores `pos` against `neg` (Mann-Whitney U / n m): the
+    chance that a face of the first group scores above one of the second. 0.5 is no separation."""
+    pos, neg = np.asarray(pos, dtype=np.float64), np.asarray(neg, dtype=np.float64)
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    allv = np.concatenate([pos, neg])
+    order = allv.argsort(kind="stable")
+    ranks = np.empty(len(allv))
+    ranks[order] = np.arange(1, len(allv) + 1)
+    for v in np.unique(allv):  # ties share their mean rank
+        tie = allv == v
+        if tie.sum() > 1:
+            ranks[tie] = ranks[tie].mean()
+    u = ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2
+    return float(u / (len(pos) * len(neg)))
+
+
+def separation(first: np.ndarray, second: np.ndarray, folds: int = 5, seed: int = 0) -> float:
+    """Cross-validated AUC of the faces' projections on the direction (as plat's `atvec --roc`):
+    in each of `folds` folds the direction is built from the other faces and the held faces are
+    scored by their projection on it. NaN when a group has fewer than 2 faces."""
+    first, second = np.atleast_2d(first).astype(np.float64), np.atleast_2d(second).astype(np.float64)
+    if len(first) < 2 or len(second) < 2:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    k = max(2, min(folds, len(first), len(second)))
+    fa, fb = rng.permutation(len(first)) % k, rng.permutation(len(second)) % k
+    pos, neg = [], []
+    for f in range(k):
+        v = first[fa != f].mean(0) - second[fb != f].mean(0)
+        pos.append(first[fa == f] @ v)
+        neg.append(second[fb == f] @ v)
+    return auc(np.concatenate(pos), np.concatenate(neg))
+
+
+def balance_weights(first_attr: np.ndarray, second_attr: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Weights for two groups' faces that give the held attributes (N, K: each face's
+    projection on each held direction) the same mean in both groups: each group is reweighted
+    towards the pooled mean by exponential tilting (the least change, in KL, that matches it)."""
+    first_attr = np.atleast_2d(first_attr).astype(np.float64)
+    second_attr = np.atleast_2d(second_attr).astype(np.float64)
+    target = np.concatenate([first_attr, second_attr]).mean(0)
+
+    def tilt(a: np.ndarray) -> np.ndarray:
+        lam = np.zeros(a.shape[1])
+        sd = a.std(0) + 1e-9
+        x = (a - target) / sd
+        for _ in range(100):  # Newton on the dual: find lam with E_w[x] = 0
+            w = np.exp(np.clip(x @ lam, -30, 30))
+            w /= w.sum()
+            m = w @ x
+            if np.abs(m).max() < 1e-6:
+                break
+            cov = (x - m).T @ ((x - m) * w[:, None]) + 1e-6 * np.eye(len(lam))
+            lam -= np.linalg.solve(cov, m)
+        return w * len(a)
+
+    return tilt(first_attr), tilt(second_attr)
+
+
 @dataclass(frozen=True)
 class Direction:
     """A named direction in the latent space: the mean mu of one group of faces minus that of
     another ("smiling" minus "serious"). Applied as z + amount * vector, amount in units of the
-    vector's own length (so amount 1 moves a face as far as the two groups lie apart)."""
+    vector's own length (so amount 1 moves a face as far as the two groups lie apart).
+
+    `held`: other directions (by name) this one holds fixed: it is then applied as its component
+    orthogonal to theirs (InterFaceGAN's conditional manipulation), rescaled so that amount 1
+    still moves a face as far along the named attribute. `auc`: how well the direction separates
+    its two groups (cross-validated; 0.5 is chance), with the group sizes."""
 
     name: str
     vector: np.ndarray  # (D,)
     positive: str = ""  # what the first group was, for the person
     negative: str = ""
+    auc: float | None = None
+    sizes: tuple[int, int] = (0, 0)
+    held: tuple["Direction", ...] = ()
 
     @classmethod
     def from_groups(cls, name: str, first: np.ndarray, second: np.ndarray,
-                    positive: str = "", negative: str = "") -> "Direction":
+                    positive: str = "", negative: str = "", hold=(),
+                    balance: bool = False) -> "Direction":
         first, second = np.atleast_2d(first), np.atleast_2d(second)
         if len(first) == 0 or len(second) == 0:
             raise ValueError("a direction needs at least one face in each group")
         if first.shape[1] != second.shape[1]:
             raise ValueError("the two groups have different latent sizes")
-        v = first.astype(np.float64).mean(0) - second.astype(np.float64).mean(0)
-        return cls(name, v, positive, negative)
+        first, second = first.astype(np.float64), second.astype(np.float64)
+        hold = tuple(hold)
+        if balance and hold:  # the held attributes get the same mean in both groups
+            basis = np.stack([h.vector / (np.linalg.norm(h.vector) + 1e-12) for h in hold], 1)
+            wa, wb = balance_weights(first @ basis, second @ basis)
+            v = (wa @ first) / wa.sum() - (wb @ second) / wb.sum()
+        else:
+            v = first.mean(0) - second.mean(0)
+        return cls(name, v, positive, negative, separation(first, second),
+                   (len(first), len(second)), hold)
+
+    @property
+    def warning(self) -> str:
+        """A word for the person when the direction rests on few faces or hardly separates."""
+        small = min(self.sizes) if self.sizes != (0, 0) else None
+        notes = []
+        if small is not None and small < SMALL_GROUP:
+            notes.append(f"a group has only {small} faces (at least {SMALL_GROUP} give a "
+                         "steadier direction)")
+        if self.auc is not None and np.isfinite(self.auc) and self.auc < 0.7:
+            notes.append(f"the groups barely separate along it (AUC {self.auc:.2f})")
+        return "; ".join(notes)
+
+    @property
+    def effective(self) -> np.ndarray:
+        """The vector applied: orthogonal to the held directions, as long along the named one."""
+        v = np.asarray(self.vector, dtype=np.float64)
+        if not self.held:
+            return v
+        basis = np.stack([np.asarray(h.vector, dtype=np.float64) for h in self.held], 1)
+        q, _ = np.linalg.qr(basis)
+        perp = v - q @ (q.T @ v)
+        n2 = float(perp @ perp)
+        if n2 < 1e-12 * max(1e-30, float(v @ v)):
+            raise ValueError(f"'{self.name}' lies within the directions it holds: nothing is left")
+        return perp * float(v @ v) / n2
 
     def apply(self, z: np.ndarray, amount: float) -> np.ndarray:
-        return np.asarray(z, dtype=np.float64) + float(amount) * self.vector
+        return np.asarray(z, dtype=np.float64) + float(amount) * self.effective
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "vector": [float(v) for v in self.vector],
-                "positive": self.positive, "negative": self.negative}
+        d = {"name": self.name, "vector": [float(v) for v in self.vector],
+             "positive": self.positive, "negative": self.negative}
+        if self.auc is not None and np.isfinite(self.auc):
+            d["auc"] = float(self.auc)
+        if self.sizes != (0, 0):
+            d["sizes"] = [int(n) for n in self.sizes]
+        if self.held:
+            d["hold"] = [h.to_dict() for h in self.held]
+        return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Direction":
+    def from_dict(cls, d: dict, depth: int = 0) -> "Direction":
         v = np.asarray(d["vector"], dtype=np.float64)
         if v.ndim != 1 or not np.all(np.isfinite(v)):
             raise ValueError("a direction's vector must be a list of finite numbers")
-        return cls(str(d["name"]), v, str(d.get("positive", "")), str(d.get("negative", "")))
+        auc_ = d.get("auc")
+        auc_ = float(auc_) if isinstance(auc_, (int, float)) and 0 <= auc_ <= 1 else None
+        sizes = d.get("sizes") or (0, 0)
+        if not (isinstance(sizes, (list, tuple)) and len(sizes) == 2
+                and all(isinstance(n, int) and n >= 0 for n in sizes)):
+            raise ValueError("a direction's sizes must be two counts")
+        held = d.get("hold") or []
+        if not isinstance(held, list) or (held and depth >= 1):
+            raise ValueError("a direction's hold must be a list of plain directions")
+        held = tuple(cls.from_dict(h, depth + 1) for h in held)
+        if any(len(h.vector) != len(v) for h in held):
+            raise ValueError("a held direction's size differs from the direction's")
+        return cls(str(d["name"]), v, str(d.get("positive", "")), str(d.get("negative", "")),
+                   auc_, (int(sizes[0]), int(sizes[1])), held)

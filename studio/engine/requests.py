@@ -71,6 +71,7 @@ class ModelInfo:
     device: str                 # where the engine paints
     accelerator: str            # where training on "auto" would run: the GPU's name, or cpu
     snapshot: bool = False      # True for a mid-training update
+    prior: Any = None           # latent.FacePrior fitted to train_mu (None: draw from N(0, I))
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,10 @@ class Result:
 @dataclass(frozen=True)
 class TrainRequest:
     data: str                         # "builtin" or a folder
-    latent_dim: int = 16
-    image_size: int = 32
-    channels: int = 1
+    latent_dim: int = 128             # the shipped default model's build
+    image_size: int = 64
+    channels: int = 3
+    framing: str = "auto"
     epochs: int | None = 200
     max_seconds: float | None = None
     beta: float = 1.0

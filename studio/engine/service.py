@@ -138,7 +138,8 @@ class EngineService:
                          train_mu=fm.training_mu(), projection=fm.projection(),
                          dataset=dict(mf.dataset), history=tuple(mf.history),
                          device=device_label(torch.device(self.device)),
-                         accelerator=device_label(resolve_device("auto")), snapshot=snapshot)
+                         accelerator=device_label(resolve_device("auto")), snapshot=snapshot,
+                         prior=fm.prior())
 
     def _frame(self, path):
         """Frame a photo, remembering the result: photos are encoded again whenever the model
@@ -277,7 +278,8 @@ class TrainingJob:
                 if self._stop.is_set():
                     raise StudioError("stopped while reading the images")
 
-            faces = data_mod.load_dataset(r.data, cfg.image_size, cfg.channels, progress=reading)
+            faces = data_mod.load_dataset(r.data, cfg.image_size, cfg.channels, r.framing,
+                                          progress=reading)
             tc = TrainConfig(epochs=r.epochs, max_seconds=r.max_seconds, device=r.device,
                              seed=r.seed)
             self.trainer = Trainer(faces, cfg, tc, resume=r.resume, name=r.name)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.gui.imaging import to_pixmap
 
 N_VARIATIONS = 6
+TOP_DIMS = 16  # bars shown at first: the most used dimensions (the rest on demand)
 
 
 def _image_label(tip: str, side: int) -> QLabel:
@@ -52,6 +53,11 @@ class AnalystRoom(QWidget):
         self.chart.addItem(self.err)
         self.chart.scene().sigMouseMoved.connect(self._on_chart_hovered)
 
+        self.all_dims = QCheckBox("all dimensions")
+        self.all_dims.setToolTip(f"Show every latent dimension, not only the {TOP_DIMS} most used "
+                                 "(the table always lists them all)")
+        self.all_dims.toggled.connect(lambda _: self.photo is not None and self.show_photo(self.photo))
+
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["dim", "mu", "sigma", "KL (nats)"])
         self.table.verticalHeader().setVisible(False)
@@ -74,6 +80,7 @@ class AnalystRoom(QWidget):
         imgs.addWidget(self.recon, 1, 1)
         lay.addLayout(imgs)
         lay.addWidget(self.chart, 3)
+        lay.addWidget(self.all_dims, 0, Qt.AlignLeft)
         lay.addWidget(self.table, 1)
         lay.addWidget(self.var_button, 0, Qt.AlignLeft)  # above its faces: a narrower room
         var = QHBoxLayout()
@@ -94,12 +101,19 @@ class AnalystRoom(QWidget):
         note = f" ({photo.note})" if photo.note else ""
         self.title.setText(f"{photo.path}{note}")
         order = self.order if len(self.order) == len(photo.mu) else np.arange(len(photo.mu))
-        mu, sigma = photo.mu[order], photo.sigma[order]
+        shown = order if self.all_dims.isChecked() else order[:TOP_DIMS]
+        mu, sigma = photo.mu[shown], photo.sigma[shown]
         x = np.arange(len(mu))
         self.bars.setOpts(x=x, height=mu, width=0.6)
         self.err.setData(x=x, y=mu, top=sigma, bottom=sigma, beam=0.3)
-        ticks = [(i, f"z{d}") for i, d in enumerate(order)]
-        self.chart.getAxis("bottom").setTicks([ticks if len(ticks) <= 16 else ticks[::2]])
+        ticks = [(i, f"z{d}") for i, d in enumerate(shown)]
+        # at most 16 labels, however many bars: every k-th, so that they never overlap
+        step = max(1, int(np.ceil(len(ticks) / TOP_DIMS)))
+        self.chart.getAxis("bottom").setTicks([ticks[::step]])
+        self.chart.getAxis("bottom").setLabel(
+            "latent dimension (most used first)" if len(shown) == len(order) else
+            f"the {len(shown)} most used of {len(order)} latent dimensions")
+        self.chart.setXRange(-0.7, len(mu) - 0.3, padding=0)
         self.table.setRowCount(len(mu))
         for r, d in enumerate(order):
             for c, v in enumerate((f"z{d}", f"{photo.mu[d]:+.4f}", f"{photo.sigma[d]:.4f}",
@@ -117,7 +131,8 @@ class AnalystRoom(QWidget):
             return
         p = self.chart.getViewBox().mapSceneToView(pos)
         i = int(round(p.x()))
-        if 0 <= i < len(self.order):
+        shown = len(self.order) if self.all_dims.isChecked() else min(TOP_DIMS, len(self.order))
+        if 0 <= i < shown:
             d = self.order[i]
             self.chart.setToolTip(f"z{d}: mu {self.photo.mu[d]:+.4f}, sigma {self.photo.sigma[d]:.4f}, "
                                   f"KL {self.photo.kl_per_dim[d]:.3f} nats")

@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.selected: int | None = None
         self.current_z: np.ndarray | None = None
         self.anchor_z: np.ndarray | None = None   # what the sliders' Reset returns to
+        self._set_aside: dict[int, tuple[list, list]] = {}  # latent dims -> keyframes, directions
         self.keyframes: list[session.Keyframe] = []
         self.directions: list[latent.Direction] = []
         self.groups: dict[int, list] = {1: [], -1: []}
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.create_dock = create_dock
         self._sized = False
         self.training_dock = dock
+        dock.hide()  # until a person asks for it (View > Training panel, Ctrl+T)
         self.device_label = QLabel("Device: -")
         self.model_label = QLabel("Model: loading...")
         self.statusBar().addPermanentWidget(self.model_label)
@@ -102,7 +104,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._pending_images = [str(p) for p in images]
-        engine.load_model(model or "faces-16d")
+        engine.load_model(model or "default")
 
     # -- menus -----------------------------------------------------------------------------------
     def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
@@ -145,6 +147,14 @@ class MainWindow(QMainWindow):
         v = self.menuBar().addMenu("&Paint")
         self._action(v, "Play / pause morph", self.painter.toggle_play, "Space")
         self._action(v, "Random face", lambda: self.painter.random.click(), "R")
+        view = self.menuBar().addMenu("&View")
+        train_toggle = self.training_dock.toggleViewAction()
+        train_toggle.setText("Training panel")
+        train_toggle.setShortcut(QKeySequence("Ctrl+T"))
+        view.addAction(train_toggle)
+        create_toggle = self.create_dock.toggleViewAction()
+        create_toggle.setText("Create panel")
+        view.addAction(create_toggle)
         h = self.menuBar().addMenu("&Help")
         self._action(h, "About Face Studio", self._on_about)
 
@@ -214,6 +224,7 @@ class MainWindow(QMainWindow):
     # -- the engine's answers ----------------------------------------------------------------------
     def _on_engine_model_loaded(self, info) -> None:
         first = self.info is None
+        old_dim = None if first else self.info.config.latent_dim
         same = (not first and info.config == self.info.config)
         self.info = info
         self.setWindowTitle(f"Face Studio - {info.name}")
@@ -223,10 +234,8 @@ class MainWindow(QMainWindow):
         self.analyst.set_usage(info.train_mu, info.config.latent_dim)
         if first or not same:
             self.create.sliders.set_dims(_usage_order(info.train_mu, info.config.latent_dim))
-            if not first:  # another latent space: these belonged to the old one
-                self.keyframes, self.directions, self.groups = [], [], {1: [], -1: []}
-                self._show_keyframes()
-                self._show_directions()
+        if not first and old_dim != info.config.latent_dim:
+            self._switch_latent_space(old_dim, info.config.latent_dim)
         if info.snapshot and same and self.projection is not None:
             # training moved the faces: redraw them where they are now, keep the person's view
             if self.projection.kind == "pca":
@@ -236,7 +245,15 @@ class MainWindow(QMainWindow):
         else:
             self.projection = info.projection
             self.blueprint.set_model(info.projection, info.train_mu, info.config.latent_dim)
-            self.current_z = None
+            if self.current_z is None or len(self.current_z) != info.config.latent_dim:
+                # a first start or another latent space: the face at the map's centre
+                self._paint_z(self.projection.origin, ("map", 0.0, 0.0))
+                self.blueprint.set_cursor(*self.projection.project(self.current_z))
+        if first and not self.photos and not self._pending_images and self._pending_session is None:
+            # a first start: two example faces the model carries as A and B, and the map
+            # showing faces
+            self._pending_images = _example_photos(info.dataset)
+            self.blueprint.mosaic_button.setChecked(True)
         paths = [p.path for p in self.photos] + self._pending_images
         self._pending_images = []
         if paths:
@@ -409,7 +426,10 @@ class MainWindow(QMainWindow):
     def _on_painter_random_requested(self, temperature: float) -> None:
         if self.info is None:
             return
-        z = latent.prior_samples(self.info.config.latent_dim, 1, temperature, self._rng)[0]
+        if self.info.prior is not None:  # where the training faces lie, not all of N(0, I)
+            z = self.info.prior.sample(1, temperature, self._rng)[0]
+        else:
+            z = latent.prior_samples(self.info.config.latent_dim, 1, temperature, self._rng)[0]
         self._paint_z(z, ("random", temperature))
         if self.projection is not None:
             self.blueprint.set_cursor(*self.projection.project(self.current_z))
@@ -455,9 +475,16 @@ class MainWindow(QMainWindow):
         self.groups = {1: [], -1: []}
         self._show_groups()
         self._show_directions()
+        sep = (f"separation AUC {d.auc:.2f} (0.5: none, 1: complete)"
+               if d.auc is not None and np.isfinite(d.auc) else "separation not measurable")
+        if d.warning:
+            self.show_message(f"Direction '{name}': {d.warning}")
+        self.statusBar().showMessage(f"Direction '{name}' from {d.sizes[0]} + and {d.sizes[1]} - "
+                                     f"faces: {sep}", 10000)
 
     def _show_directions(self, select: int | None = None) -> None:
-        self.create.directions.set_directions([d.name for d in self.directions], select)
+        self.create.directions.set_directions([_direction_label(d) for d in self.directions],
+                                              select)
         self._draw_arrows()
 
     def _on_direction_amount(self, i: int, amount: float) -> None:
@@ -480,12 +507,28 @@ class MainWindow(QMainWindow):
             del self.directions[i]
             self._show_directions()
 
+    def _switch_latent_space(self, old_dim: int, new_dim: int) -> None:
+        """Directions and keyframes belong to a latent space: set them aside (they come back
+        when a model of that size opens again), and say so once."""
+        kept = (self.keyframes, self.directions)
+        if any(kept):
+            self._set_aside[old_dim] = kept
+            self.show_message(f"{len(self.keyframes)} keyframes and {len(self.directions)} "
+                              f"directions belong to the {old_dim}-D model: set aside until a "
+                              f"{old_dim}-D model is open again")
+        self.keyframes, self.directions = self._set_aside.pop(new_dim, ([], []))
+        self.groups = {1: [], -1: []}
+        self.anchor_z, self._dir_base = None, None
+        self._show_groups()
+        self._show_keyframes()
+        self._show_directions()
+
     def _draw_arrows(self) -> None:
         if self.projection is None:
             return
         base = self._anchor()
-        if base is None:
-            base = self.projection.origin
+        if base is None or len(base) != len(self.projection.origin):
+            base = self.projection.origin  # (photos of the old model until re-described)
         tail = self.projection.project(base)
         self.blueprint.set_arrows([(d.name, tuple(tail), tuple(self.projection.project(base + d.vector)))
                                    for d in self.directions])
@@ -632,6 +675,7 @@ class MainWindow(QMainWindow):
         if 0 <= i < len(self.photos):
             self.selected = i
             self.analyst.show_photo(self.photos[i])
+            self._on_analyst_variations_requested()  # drawn at once: no empty boxes
 
     def _set_ab(self, a: int | None = None, b: int | None = None) -> None:
         if a is not None:
@@ -840,6 +884,36 @@ class MainWindow(QMainWindow):
         if not self.engine.shutdown(timeout=2.0):
             log.warning("engine threads did not stop within 2 s")
         super().closeEvent(ev)
+
+
+def _direction_label(d) -> str:
+    """A direction's row: its name and how well its groups separate along it."""
+    if d.auc is not None and np.isfinite(d.auc):
+        return f"{d.name}  (AUC {d.auc:.2f}{', few faces' if d.warning and min(d.sizes) else ''})"
+    return d.name
+
+
+def _example_photos(dataset: dict) -> list[str]:
+    """The example faces a model file carries (dataset["examples"]: name and uint8 image),
+    written once as PNGs under the config folder so that they open like any photo."""
+    from PIL import Image
+
+    out = []
+    folder = config_dir() / "examples"
+    for ex in dataset.get("examples") or ():
+        try:
+            name = "".join(c for c in str(ex["name"]) if c.isalnum() or c in "-_") or "face"
+            img = np.asarray(ex["image"], dtype=np.uint8)
+            path = folder / f"{name}.png"
+            if not path.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp.png")
+                Image.fromarray(img).save(tmp)
+                os.replace(tmp, path)
+            out.append(str(path))
+        except (KeyError, TypeError, ValueError, OSError) as e:
+            log.warning("example face not written: %s", e)
+    return out
 
 
 def _usage_order(train_mu: np.ndarray, dim: int) -> list[int]:

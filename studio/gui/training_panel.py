@@ -12,6 +12,14 @@ import pyqtgraph as pg
 
 from studio.engine.requests import TrainRequest
 
+# the framings (studio.engine.faces.FRAMINGS), each with what it does for a person
+FRAMING_CHOICES = (
+    ("auto", "Decide from a sample of the folder"),
+    ("face", "Find the face in every photo and cut it as the model's faces are cut"),
+    ("aligned", "An aligned set (LFW, CelebA aligned): one fixed crop learned from the folder"),
+    ("none", "Take each image as it is (already a face crop)"),
+)
+
 CURVES_EVERY_S = 1.0
 
 
@@ -37,12 +45,22 @@ class TrainingPanel(QWidget):
         self.data.activated.connect(self._on_data_activated)
         self.latent = QSpinBox()
         self.latent.setRange(1, 512)
-        self.latent.setValue(16)
+        self.latent.setValue(TrainRequest.latent_dim)
         self.latent.setToolTip("Latent dimensions: 2 makes the map the latent space itself")
         self.size = QSpinBox()
         self.size.setRange(16, 128)
-        self.size.setValue(32)
-        self.size.setToolTip("Image side in pixels")
+        self.size.setValue(TrainRequest.image_size)
+        self.size.setToolTip("Image side in pixels (64: the shipped model's)")
+        self.colour = QComboBox()
+        self.colour.addItem("colour", 3)
+        self.colour.addItem("grey", 1)
+        self.colour.setToolTip("Colour or grey faces")
+        self.framing = QComboBox()
+        for name, tip in FRAMING_CHOICES:
+            self.framing.addItem(name, name)
+            self.framing.setItemData(self.framing.count() - 1, tip, Qt.ToolTipRole)
+        self.framing.setToolTip("How each photo of a folder is cut to a face: auto decides (one "
+                                "fixed crop for an aligned set such as LFW, else each face found)")
         self.epochs = QSpinBox()
         self.epochs.setRange(0, 100000)
         self.epochs.setValue(300)
@@ -100,6 +118,7 @@ class TrainingPanel(QWidget):
         form.addWidget(QLabel("Data"), 0, 0)
         form.addWidget(self.data, 0, 1, 1, 3)
         for i, (label, w) in enumerate((("Latent dims", self.latent), ("Image size", self.size),
+                                        ("Colour", self.colour), ("Framing", self.framing),
                                         ("Epochs", self.epochs), ("Time budget", self.budget),
                                         ("Beta", self.beta), ("Device", self.device))):
             r, c = 1 + i // 2, (i % 2) * 2
@@ -131,7 +150,8 @@ class TrainingPanel(QWidget):
     def request(self) -> TrainRequest:
         return TrainRequest(
             data=self.data.currentData() or "builtin", latent_dim=self.latent.value(),
-            image_size=self.size.value(), epochs=self.epochs.value() or None,
+            image_size=self.size.value(), channels=self.colour.currentData(),
+            framing=self.framing.currentData(), epochs=self.epochs.value() or None,
             max_seconds=float(self.budget.value()) or None, beta=self.beta.value(),
             device=self.device.currentText())
 

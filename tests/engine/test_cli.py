@@ -48,8 +48,9 @@ def test_train_with_a_time_budget(face_folder, tmp_path):
 def test_eval_prints_the_figures(tiny_model_path, face_folder, capsys):
     assert cli.main(["eval", str(tiny_model_path), str(face_folder), "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
-    assert set(r) == {"images", "psnr_db", "recon_mse", "kl_nats", "neg_elbo_nats"}
+    assert set(r) == {"images", "psnr_db", "recon_mse", "kl_nats", "neg_elbo_nats", "sharpness"}
     assert r["images"] == 12
+    assert 0 < r["sharpness"] < 1.5  # a tiny model's reconstructions: smoother than the inputs
     assert r["psnr_db"] == pytest.approx(10 * np.log10(1 / r["recon_mse"]))
     assert r["kl_nats"] >= 0 and r["neg_elbo_nats"] > r["kl_nats"] - 1e-6 or r["neg_elbo_nats"] < 0
 
