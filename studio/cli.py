@@ -208,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     sl.add_argument("--examples", nargs="*", default=[], metavar="IMAGE",
                     help="photos whose crops the file carries: the window opens on them as A "
                     "and B")
+    sl.add_argument("--data-name", metavar="TEXT",
+                    help="what the training data is called (shown beside the model's name)")
 
     c = sub.add_parser("encode", help="mu and sigma of each image")
     c.add_argument("model", metavar="MODEL")
@@ -631,6 +633,8 @@ def cmd_slim(a) -> int:
              "image": torch.from_numpy(data.load_photo(p, cfg.image_size, cfg.channels, "auto",
                                                        crop).image.copy())}
             for p in a.examples]
+    if a.data_name:
+        dataset["name"] = a.data_name
     meta = {k: v for k, v in mf.meta.items() if k != "path"}
     slim = dataclasses.replace(mf, train_state=None, dataset=dataset, meta=meta)
     checkpoint.save_model(out, slim)
@@ -728,7 +732,8 @@ def cmd_sample(a) -> int:
 def cmd_window(a) -> int:
     from studio.gui.app import run
 
-    return run(images=a.images, model=getattr(a, "model", None))
+    model = getattr(a, "model", None)
+    return run(images=a.images, **({"model": model} if model else {}))
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "frame": cmd_frame, "slim": cmd_slim,

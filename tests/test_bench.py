@@ -23,7 +23,7 @@ def test_bench_quick_reports_every_figure():
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert KEYS <= set(out), KEYS - set(out)
-    assert out["device"] == "cpu" and out["model"] == "faces-16d"
+    assert out["device"] == "cpu" and out["model"] == "default"
     for k in KEYS - {"device", "model"}:
         assert isinstance(out[k], float) and math.isfinite(out[k]) and out[k] >= 0, (k, out[k])
     assert out["encode_photo_framing"] == "face"  # the 12-megapixel photo's face was found

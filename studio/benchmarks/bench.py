@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODEL = "faces-16d"
+DEFAULT_MODEL = "default"
 
 
 def _pct(values, q) -> float:

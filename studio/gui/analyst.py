@@ -114,7 +114,7 @@ class AnalystRoom(QWidget):
             "latent dimension (most used first)" if len(shown) == len(order) else
             f"the {len(shown)} most used of {len(order)} latent dimensions")
         self.chart.setXRange(-0.7, len(mu) - 0.3, padding=0)
-        self.table.setRowCount(len(mu))
+        self.table.setRowCount(len(order))  # the table lists every dimension
         for r, d in enumerate(order):
             for c, v in enumerate((f"z{d}", f"{photo.mu[d]:+.4f}", f"{photo.sigma[d]:.4f}",
                                    f"{photo.kl_per_dim[d]:.3f}")):

@@ -46,7 +46,8 @@ def config_dir() -> Path:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, engine: EngineThread, model: str | None = None, images=()):
+    def __init__(self, engine: EngineThread, model: str | None = None, images=(),
+                 welcome: bool = True):
         super().__init__()
         self.engine = engine
         self.info = None
@@ -104,6 +105,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._pending_images = [str(p) for p in images]
+        # a first start with nothing asked for opens on the model's example faces and a mosaic
+        self._welcome = welcome and not self._pending_images
         engine.load_model(model or "default")
 
     # -- menus -----------------------------------------------------------------------------------
@@ -247,9 +250,10 @@ class MainWindow(QMainWindow):
             self.blueprint.set_model(info.projection, info.train_mu, info.config.latent_dim)
             if self.current_z is None or len(self.current_z) != info.config.latent_dim:
                 # a first start or another latent space: the face at the map's centre
-                self._paint_z(self.projection.origin, ("map", 0.0, 0.0))
+                self._paint_z(self.projection.origin, ("map", 0.0, 0.0), by_person=False)
                 self.blueprint.set_cursor(*self.projection.project(self.current_z))
-        if first and not self.photos and not self._pending_images and self._pending_session is None:
+        if (first and self._welcome and not self.photos and not self._pending_images
+                and self._pending_session is None):
             # a first start: two example faces the model carries as A and B, and the map
             # showing faces
             self._pending_images = _example_photos(info.dataset)
@@ -354,12 +358,12 @@ class MainWindow(QMainWindow):
         """The latent point under map point (x, y): in the plane through the anchor face."""
         return self.projection.unproject(np.array([x, y]), self._anchor())
 
-    def _paint_z(self, z: np.ndarray, tag, source: str = "other") -> None:
+    def _paint_z(self, z: np.ndarray, tag, source: str = "other", by_person: bool = True) -> None:
         """Paint z: the one way every tool (map, morph, random, sliders, directions) paints.
         A face painted by other means becomes the sliders' anchor and the base that a
         direction's slider moves from."""
         self.current_z = np.asarray(z, dtype=np.float64)
-        self.engine.decode(self.current_z, "paint", tag=tag)
+        self.engine.decode(self.current_z, "paint", tag=tag, by_person=by_person)
         if source != "sliders":
             self.create.sliders.show_z(self.current_z)
         if source not in ("sliders", "direction"):

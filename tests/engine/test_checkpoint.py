@@ -104,12 +104,16 @@ def test_missing_file(tmp_path):
 def test_shipped_models_are_found_and_open():
     models = checkpoint.shipped_models()
     names = {m.stem for m in models}
-    assert {"faces-2d", "faces-16d"} <= names
+    assert {"faces-lfw-2d", "faces-lfw-128d"} <= names
     for m in models:
         mf = load_model_file(m)
-        assert mf.train_mu is not None and mf.train_mu.shape[0] == 100
-        assert mf.dataset["kind"] == "builtin"
-    assert load_model_file(checkpoint.find_model("faces-2d")).config.latent_dim == 2
+        # trained on the LFW training side, 64 px colour; the file carries its faces' mu and
+        # the crop it was trained with, and no training state (a shared file)
+        assert mf.train_mu is not None and mf.train_mu.shape[0] > 9000
+        assert mf.dataset["framing"] == "aligned" and mf.dataset["crop"]["box"]
+        assert (mf.config.image_size, mf.config.channels) == (64, 3)
+        assert mf.train_state is None and m.stat().st_size <= 40e6
+    assert load_model_file(checkpoint.find_model("faces-lfw-2d")).config.latent_dim == 2
 
 
 def test_wheel_layout_is_searched_first(tmp_path, monkeypatch):
@@ -176,7 +180,7 @@ def test_kill_9_in_the_middle_of_saving_leaves_a_file_that_opens(tmp_path):
         "    save_model(sys.argv[1], mf)\n")
     from studio.engine.files import find_model
 
-    src = str(find_model("faces-16d"))
+    src = str(find_model("default"))
     rnd = random.Random(0)
     for _ in range(5):
         proc = subprocess.Popen([sys.executable, "-c", script, str(target), src],
@@ -186,4 +190,4 @@ def test_kill_9_in_the_middle_of_saving_leaves_a_file_that_opens(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         mf = load_model_file(target)
-        assert mf.config.latent_dim == 16 and mf.train_mu.shape == (100, 16)
+        assert mf.config.latent_dim == 128 and mf.train_mu.shape[1] == 128

@@ -97,6 +97,6 @@ def test_two_processes_stream_a_folder_through_one_cache(folder, tmp_path):
     r = _train(folder, out, 2, "--epochs", "2", "--cache", str(cache), "--workers", "1")
     assert "weights identical on all 2 processes" in r.stderr
     # each process framed its own share of the faces into the one cache
-    assert FolderFaces(folder, 16, 1, cache=cache).cached() == 64
+    assert FolderFaces(folder, 16, 3, cache=cache).cached() == 64  # colour: the default
     mf = load_model_file(out)
     assert mf.dataset["streamed"] and mf.meta["epochs"] == 2 and mf.train_mu.shape == (64, 3)

@@ -24,7 +24,9 @@ def window(qtbot):
     from studio.gui.main_window import MainWindow
 
     engine = EngineThread()
-    win = MainWindow(engine)
+    # no welcome (example faces, mosaic): these tests start from an empty studio;
+    # test_window.py::test_first_start_shows_faces checks the welcome
+    win = MainWindow(engine, welcome=False)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.info is not None, timeout=15000)

@@ -12,7 +12,7 @@ from studio.engine.inference import FaceModel
 
 @pytest.fixture(scope="module")
 def reference():
-    return FaceModel.open("faces-16d")
+    return FaceModel.open("default")
 
 
 @pytest.fixture(autouse=True)
@@ -41,10 +41,11 @@ def _export(window, qtbot, start):
 
 def test_latent_sliders_repaint_and_reset(window, qtbot, reference):
     sl = window.create.sliders
-    assert len(sl.sliders) == 16 and sl.order[0] == int(np.argmax(reference.training_mu().var(0)))
+    d = reference.latent_dim
+    assert len(sl.sliders) == d and sl.order[0] == int(np.argmax(reference.training_mu().var(0)))
     assert sum(s.isVisible() for s in sl.sliders.values()) == 8  # the top dims; the rest on request
     sl.show_all.setChecked(True)
-    assert sum(s.isVisible() for s in sl.sliders.values()) == 16
+    assert sum(s.isVisible() for s in sl.sliders.values()) == d
     start = _painted(window, qtbot, lambda: window._on_map_painted(0.5, -0.3), "map").copy()
     z0 = window.current_z.copy()
     top = sl.order[0]
@@ -114,7 +115,8 @@ def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, referenc
     assert kind == "done" and message == str(out)
     gif = Image.open(out)
     assert gif.n_frames == 6 * 3  # three segments, looped back to the first
-    first = np.asarray(gif.convert("L").resize((32, 32), Image.BICUBIC), dtype=int)
+    s = reference.config.image_size
+    first = np.asarray(gif.convert("RGB").resize((s, s), Image.BICUBIC), dtype=int)
     assert np.abs(first - reference.decode(window.keyframes[0].z)[0]).mean() < 3
     assert any("Exported" in m for m in window.messages)
 
@@ -142,7 +144,8 @@ def test_manifold_export_from_the_window(window, qtbot, tmp_path):
     kind, *_ = _export(window, qtbot, lambda: window.export_manifold(str(out), 5))
     assert kind == "done"
     img = np.asarray(Image.open(out))
-    assert img.shape[:2] == (5 * 32 * 2, 5 * 32 * 2)
+    s = window.info.config.image_size
+    assert img.shape[:2] == (5 * s * 2, 5 * s * 2)
 
 
 def test_the_mosaic_tiles_the_view_and_follows_it(window, qtbot):
@@ -151,7 +154,8 @@ def test_the_mosaic_tiles_the_view_and_follows_it(window, qtbot):
                           check_params_cb=lambda r: r.purpose == "mosaic"):
         bp.mosaic_button.setChecked(True)
     qtbot.waitUntil(lambda: bp.mosaic_image.isVisible())
-    assert bp.mosaic_image.image.shape[:2] == (12 * 32, 12 * 32)
+    s = window.info.config.image_size
+    assert bp.mosaic_image.image.shape[:2] == (12 * s, 12 * s)
     before = bp.mosaic_image.image.copy()
     with qtbot.waitSignal(window.engine.decoded, timeout=10000,
                           check_params_cb=lambda r: r.purpose == "mosaic"):
@@ -166,7 +170,7 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
     from studio.gui.main_window import MainWindow
 
     def open_window():
-        win = MainWindow(EngineThread())
+        win = MainWindow(EngineThread(), welcome=False)
         qtbot.addWidget(win)
         win.show()
         qtbot.waitUntil(lambda: win.info is not None, timeout=15000)

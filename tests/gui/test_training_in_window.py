@@ -11,13 +11,13 @@ def _small(window, **kw):
     panel = window.training
     panel.latent.setValue(kw.get("latent", 16))
     panel.size.setValue(32)
+    panel.colour.setCurrentIndex(panel.colour.findData(1))  # grey: a quick model to train
     panel.epochs.setValue(kw.get("epochs", 300))
     panel.device.setCurrentText("cpu")
 
 
 def test_training_reports_progress_moves_the_map_and_stops(window, qtbot):
     _small(window)
-    before = np.array(window.blueprint.points.getData()).T.copy()
     events = []
     window.engine.training_event.connect(lambda ev: events.append(ev.kind))
     with qtbot.waitSignal(window.engine.training_event, timeout=20000,
@@ -30,8 +30,14 @@ def test_training_reports_progress_moves_the_map_and_stops(window, qtbot):
                           check_params_cb=lambda info: info.snapshot):
         pass
     qtbot.wait(50)
+    before = np.array(window.blueprint.points.getData()).T.copy()
+    assert before.shape == (100, 2)  # the new model's faces: the 100 built-in ones
+    with qtbot.waitSignal(window.engine.model_loaded, timeout=20000,
+                          check_params_cb=lambda info: info.snapshot):
+        pass
+    qtbot.wait(50)
     after = np.array(window.blueprint.points.getData()).T
-    assert after.shape == before.shape and np.abs(after - before).mean() > 0.05
+    assert after.shape == before.shape and np.abs(after - before).mean() > 0.01
     assert window.training.progress.value() > 0
     assert "img/s" in window.training.status.text() and "ETA" in window.training.status.text()
     with qtbot.waitSignal(window.engine.training_event, timeout=5000,
@@ -112,8 +118,8 @@ def test_a_bad_model_file_keeps_the_current_model(window, qtbot, tmp_path):
     before = window.info
     window.engine.load_model(str(bad))
     qtbot.waitUntil(lambda: any("bad.pt" in m for m in window.messages), timeout=10000)
-    assert window.info is before and window.windowTitle() == "Face Studio - Faces 16-D"
-    assert window.engine.service.model.name == "Faces 16-D"
+    assert window.info is before and window.windowTitle() == "Face Studio - LFW faces 128-D"
+    assert window.engine.service.model.name == "LFW faces 128-D"
 
 
 def test_a_folder_of_10000_images_loads_in_the_background(window, qtbot, tmp_path):
@@ -140,7 +146,7 @@ def test_a_folder_of_10000_images_loads_in_the_background(window, qtbot, tmp_pat
         lambda ev: ev.kind == "loading" and loading.append((time.perf_counter(), ev.message)))
     timer.start()
     window.engine.start_training(TrainRequest(data=str(folder), epochs=1, max_seconds=1,
-                                              latent_dim=16))
+                                              latent_dim=16, image_size=32, channels=1))
     with qtbot.waitSignal(window.engine.training_event, timeout=120000,
                           check_params_cb=lambda ev: ev.kind in ("finished", "failed")) as done:
         pass
@@ -179,7 +185,7 @@ def test_painting_while_training_keeps_a_core_free_then_gives_it_back(window, qt
     window.engine.training_event.connect(
         lambda ev: ev.kind == "progress" and threads.append(ev.threads))
     window.engine.start_training(TrainRequest(data="builtin", latent_dim=16, epochs=100000,
-                                              device="cpu"))
+                                              image_size=32, channels=1, device="cpu"))
     # each snapshot repaints that face with the new weights: the window's own doing, not a
     # person's, so training keeps both threads
     with qtbot.waitSignal(window.engine.model_loaded, timeout=20000,
@@ -205,8 +211,8 @@ def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(wind
     window.strip.list.setCurrentRow(1)
     items = [window.strip.list.item(i) for i in range(2)]
     before = [ph.mu.copy() for ph in window.photos]
-    window.engine.start_training(TrainRequest(data="builtin", latent_dim=16, epochs=100000,
-                                              device="cpu"))
+    # a model of the open one's build, so that the photos' mu compare
+    window.engine.start_training(TrainRequest(data="builtin", epochs=100000, device="cpu"))
     with qtbot.waitSignal(window.engine.photos_encoded, timeout=20000,
                           check_params_cb=lambda r: r.tag == "reencode"):
         pass

@@ -1,5 +1,7 @@
 """The studio window, offscreen: what a person sees after each gesture."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -10,7 +12,7 @@ from studio.engine.inference import FaceModel
 @pytest.fixture(scope="module")
 def reference():
     """The shipped default model, opened outside the app, to check what the window paints."""
-    return FaceModel.open("faces-16d")
+    return FaceModel.open("default")
 
 
 def _click(qtbot, widget, pos):
@@ -28,13 +30,42 @@ def _paint_result(window, qtbot, action, kind):
     return window.painter.image
 
 
-def test_window_opens_with_the_default_model_and_the_faces_on_the_map(window):
-    assert window.windowTitle() == "Face Studio - Faces 16-D"
+def test_window_opens_with_the_default_model_and_the_faces_on_the_map(window, reference):
+    assert window.windowTitle() == "Face Studio - LFW faces 128-D"
     for room in (window.analyst, window.blueprint, window.painter):
         assert room.isVisible() and room.width() > 100
-    assert len(window.blueprint.points.data) == 100
+    assert len(window.blueprint.points.data) == len(reference.training_mu()) > 9000
     assert "Device:" in window.device_label.text()
-    assert "built-in faces" in window.model_label.text()
+    assert "LFW" in window.model_label.text() and "128-D" in window.model_label.text()
+    assert not window.training_dock.isVisible()  # folded away until asked for
+
+
+def test_first_start_shows_faces(qtbot, tmp_path, monkeypatch):
+    """A first start with no photos: the model's two example faces as A and B, a face painted,
+    variations drawn, the map's mosaic on, and the Analyst's bars readable (16 of 128)."""
+    from studio.gui.engine_thread import EngineThread
+    from studio.gui.main_window import MainWindow
+
+    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    win = MainWindow(EngineThread())
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: len(win.photos) == 2, timeout=30000)
+    assert [Path(p.path).stem for p in win.photos] == ["Angelina_Jolie_0002", "Alex_Ferguson_0001"]
+    assert (win.a, win.b) == (0, 1)
+    assert win.photos[0].framed.shape == (64, 64, 3)  # colour
+    qtbot.waitUntil(lambda: getattr(win.painter, "image", None) is not None, timeout=20000)
+    face = win.painter.image
+    assert face.shape == (64, 64, 3) and face.std() > 5  # a colour face, not fog
+    qtbot.waitUntil(lambda: all(not lab.pixmap().isNull() for lab in win.analyst.var_labels),
+                    timeout=20000)
+    assert win.blueprint.mosaic_button.isChecked()
+    assert len(win.analyst.bars.opts["x"]) == 16
+    win.analyst.all_dims.setChecked(True)
+    assert len(win.analyst.bars.opts["x"]) == 128
+    qtbot.waitUntil(lambda: win.blueprint.mosaic_image.isVisible(), timeout=30000)
+    win.close()
+    assert not win.engine.running
 
 
 def test_a_click_on_the_map_paints_the_face_under_the_click(window, qtbot, reference):
@@ -95,8 +126,9 @@ def test_a_click_right_on_a_dot_paints_too(window, qtbot, reference):
     """The dots of the training faces must not swallow the click."""
     xy = window.projection.project(reference.training_mu()[7])
     pos = window.blueprint.view_to_widget(*xy)
-    assert window.blueprint.points.pointsAt(window.blueprint.view.mapSceneToView(
-        window.blueprint.plot.mapToScene(pos)))  # there is a dot under the cursor
+    hits = window.blueprint.points.pointsAt(window.blueprint.view.mapSceneToView(
+        window.blueprint.plot.mapToScene(pos)))
+    assert len(hits) > 0  # there is a dot under the cursor
     plot = window.blueprint.plot
     image = _paint_result(window, qtbot, lambda: _click(qtbot, plot.viewport(), pos), "map")
     expected = reference.decode(window.projection.unproject(xy))[0]
@@ -137,10 +169,11 @@ def test_the_analyst_shows_mu_and_sigma_of_the_selected_face(window, qtbot, two_
         window.open_images(two_photos[:1])
     enc = reference.encode_photo(two_photos[0])
     table = window.analyst.table
-    assert table.rowCount() == 16
+    d_all = reference.latent_dim
+    assert table.rowCount() == d_all  # the table lists every dimension
     shown = {table.item(r, 0).text(): (float(table.item(r, 1).text()), float(table.item(r, 2).text()))
-             for r in range(16)}
-    for d in range(16):
+             for r in range(d_all)}
+    for d in range(d_all):
         mu, sigma = shown[f"z{d}"]
         assert mu == pytest.approx(enc.mu[d], abs=1e-3) and sigma == pytest.approx(enc.sigma[d], abs=1e-3)
     with qtbot.waitSignal(window.engine.decoded, timeout=10000,
@@ -199,10 +232,10 @@ def test_model_save_as_and_open_round_trip(window, qtbot, tmp_path):
     path = tmp_path / "copy.pt"
     with qtbot.waitSignal(window.engine.model_saved, timeout=10000):
         window.engine.save_model(str(path))
-    assert load_model_file(path).config.latent_dim == 16
+    assert load_model_file(path).config.latent_dim == 128
     with qtbot.waitSignal(window.engine.model_loaded, timeout=10000):
         window.engine.load_model(str(path))
-    assert window.windowTitle() == "Face Studio - Faces 16-D"
+    assert window.windowTitle() == "Face Studio - LFW faces 128-D"
 
 
 def test_dropping_files_loads_them(window, qtbot, two_photos):
