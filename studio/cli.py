@@ -575,7 +575,7 @@ def cmd_direction(a) -> int:
     print(f"wrote {out}: '{a.name}' from {len(plus)} + and {len(minus)} - faces{held_txt}; "
           f"separation AUC {d.auc:.3f} (cross-validated; 0.5 is none, 1.0 complete)")
     if d.warning:
-        logging.getLogger(PROG).warning("%s: %s", a.name, d.warning)
+        print(f"{PROG}: warning: {a.name}: {d.warning}", file=sys.stderr)
     return 0
 
 
