@@ -188,7 +188,8 @@ def _resize(square: np.ndarray, size: int, channels: int) -> np.ndarray:
 # square is fitted by least squares between the normalised grey crop and the template, first on
 # blurred 32 px copies, then at 64 px, inside an ellipse over the face. The square it lands on is
 # the training crop's, in position, scale and roll, for any photo of a face.
-CANDIDATES = 3  # detections registered (the largest); the best match is kept
+CANDIDATES = 3  # detections registered, the largest first
+GOOD_FIT = 1.0  # a fit whose mismatch (2 (1 - correlation) with the mean face) is below this
 REGION = 2.5  # the region searched, in crop sides
 WIDE = 1.5  # the template's side, in crop sides (mean_face.png: 96 px for a 64 px crop)
 MAX_TURN = 25.0  # degrees: a fit that turns further than this is not trusted (detector box kept)
@@ -384,15 +385,21 @@ def frame(img: np.ndarray, size: int, channels: int, framing: str = "auto",
         box = centre_square(h, w)
         return Framed(_resize(_cut_square(img, *box), size, channels), "centre", box,
                       "no face found; used a centre crop")
-    # the largest detections (a false one can outgrow the face): each registered, the best
-    # match to the mean face kept
+    # the largest detections in turn (a false one can outgrow the face): the first that
+    # registers well to the mean face is kept (the person a photo is of is usually the largest
+    # face in it), else the best-matching of them
     grey = _grey(img).astype(np.float32) / 255.0
-    fits = []
+    fitted, best = None, None
     for d in detect_faces(img)[:CANDIDATES]:
         f = register(grey, *_centre_side(face_square(d, DEFAULT_CROP)))
-        if f is not None:
-            fits.append(f)
-    fitted = min(fits, key=lambda f: f[4])[:4] if fits else None
+        if f is None:
+            continue
+        if f[4] < GOOD_FIT:
+            fitted = f
+            break
+        if best is None or f[4] < best[4]:
+            best = f
+    fitted = (fitted or best)[:4] if (fitted or best) else None
     if fitted is None:  # the fit ran away: the detector's box, as it is
         box = face_square(det, crop)
         return Framed(_resize(_cut_square(img, *box), size, channels), "face", box)
