@@ -2,8 +2,8 @@
 
     python -m studio.devtools.screenshot [--out resources/screenshot.png]
 
-Opens the studio with two built-in faces loaded, clicks the map, moves the morph and saves what
-the screen shows.
+Opens the studio as at a first start (the default model's two example faces as A and B, the
+map's mosaic of faces), clicks the map and saves what the screen shows.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ import numpy as np
 
 
 def main(argv=None) -> int:
-    from PIL import Image
-    from skimage import data as sk
-
     from studio.devtools import xvfb
 
     ap = argparse.ArgumentParser()
@@ -28,20 +25,16 @@ def main(argv=None) -> int:
     if not xvfb.available():
         raise SystemExit("needs Xvfb, xdotool and xwd (apt-get install xvfb xdotool x11-apps)")
     with tempfile.TemporaryDirectory() as tmp, xvfb.display(1600, 900) as disp:
-        photos = []
-        astro = Path(tmp) / "astronaut.jpg"
-        Image.fromarray(sk.astronaut()).save(astro)
-        photos.append(str(astro))
-        face = Path(tmp) / "lfw-42.png"
-        Image.fromarray((sk.lfw_subset()[42] * 255).astype(np.uint8)).save(face)
-        photos.append(str(face))
-        app = xvfb.launch(disp, *photos)
+        import os
+
+        os.environ["FACE_STUDIO_CONFIG_DIR"] = str(Path(tmp) / "config")  # a first start
+        app = xvfb.launch(disp)
         try:
             wid, geo = xvfb.find_window(disp, "Face Studio - ")
-            time.sleep(2.0)
+            time.sleep(8.0)  # the model, the example faces, the mosaic
             x, y = geo["X"] + geo["WIDTH"] // 2 - 40, geo["Y"] + int(geo["HEIGHT"] * 0.33)
             xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
-            time.sleep(1.0)
+            time.sleep(2.0)
             shot = xvfb.screenshot(disp)
             g = geo
             xvfb.save_png(shot[g["Y"]:g["Y"] + g["HEIGHT"], g["X"]:g["X"] + g["WIDTH"]], a.out)

@@ -19,6 +19,7 @@ from studio.gui.imaging import to_pixmap
 
 N_VARIATIONS = 6
 TOP_DIMS = 16  # bars shown at first: the most used dimensions (the rest on demand)
+MAX_LABELS = 8  # dimension labels under the bars
 
 
 def _image_label(tip: str, side: int) -> QLabel:
@@ -107,8 +108,9 @@ class AnalystRoom(QWidget):
         self.bars.setOpts(x=x, height=mu, width=0.6)
         self.err.setData(x=x, y=mu, top=sigma, bottom=sigma, beam=0.3)
         ticks = [(i, f"z{d}") for i, d in enumerate(shown)]
-        # at most 16 labels, however many bars: every k-th, so that they never overlap
-        step = max(1, int(np.ceil(len(ticks) / TOP_DIMS)))
+        # at most 8 labels, however many bars: every k-th, so that they never overlap in a
+        # narrow room (each bar's dimension is in the table and on hover)
+        step = max(1, int(np.ceil(len(ticks) / MAX_LABELS)))
         self.chart.getAxis("bottom").setTicks([ticks[::step]])
         self.chart.getAxis("bottom").setLabel(
             "latent dimension (most used first)" if len(shown) == len(order) else
