@@ -194,9 +194,6 @@ REGION = 2.5  # the region searched, in crop sides
 WIDE = 1.5  # the template's side, in crop sides (mean_face.png: 96 px for a 64 px crop)
 MAX_TURN = 25.0  # degrees: a fit that turns further than this is not trusted (detector box kept)
 MAX_RESCALE = 1.5  # nor one that grows or shrinks the box by more than this
-COARSE = False
-COARSE_TURNS = (-12.0, -6.0, 0.0, 6.0, 12.0)
-COARSE_SCALES = (0.75, 0.85, 0.95, 1.05, 1.2, 1.35)
 ITERS = (25, 20)
 PULL = 0.05  # weight of the pull towards the detector's box (squared log scale, turn, shift)
 
@@ -270,7 +267,7 @@ def register(grey: np.ndarray, cy: float, cx: float, side: float
 
     final_loss = [float("inf")]  # the last fit's mismatch (2 (1 - correlation))
 
-    def fit(out: int, sigma: float, iters: int, turn: bool) -> float:
+    def fit(out: int, sigma: float, iters: int) -> None:
         s_img = _blur(src, sigma * 64 / out / WIDE)  # the output spans WIDE x 64 px of it
         t = F.interpolate(tmpl, size=(out, out), mode="area") if out != 64 else tmpl
         t = _blur(t, sigma)
@@ -278,7 +275,6 @@ def register(grey: np.ndarray, cy: float, cx: float, side: float
         tn = _normalise(t, mk)
         params.grad = None
         opt = torch.optim.LBFGS([params], lr=1.0, max_iter=iters, line_search_fn="strong_wolfe")
-        keep = torch.tensor([1.0, 1.0 if turn else 0.0, 1.0, 1.0])
 
         def closure():
             opt.zero_grad()
@@ -288,7 +284,6 @@ def register(grey: np.ndarray, cy: float, cx: float, side: float
             loss = (mk * (_normalise(w, mk) - tn) ** 2).sum() / mk.sum()
             loss = loss + PULL * (params ** 2).sum()
             loss.backward()
-            params.grad *= keep
             return loss
 
         opt.step(closure)
@@ -296,13 +291,9 @@ def register(grey: np.ndarray, cy: float, cx: float, side: float
             final_loss[0] = float((mk * (_normalise(warp(s_img, out), mk) - tn) ** 2).sum()
                                   / mk.sum())
 
-    if COARSE:  # an exhaustive search over a grid first (one batched resampling)
-        with torch.no_grad():
-            params.copy_(_coarse_search(src, tmpl, mask))
-    fit(32, 1.0, ITERS[0], turn=True)
-    fit(64, 1.0, ITERS[1], turn=True)
+    fit(32, 1.0, ITERS[0])  # blurred 32 px copies first: a wider basin
+    fit(64, 1.0, ITERS[1])
     ls, th, tx, ty = (float(v) for v in params.detach())
-    _local.last_fit = (ls, th, tx, ty)  # for diagnosis
     if not all(np.isfinite([ls, th, tx, ty])):
         return None
     if abs(np.degrees(th)) > MAX_TURN or abs(ls) > np.log(MAX_RESCALE) or max(abs(tx), abs(ty)) > 0.5:
@@ -310,34 +301,6 @@ def register(grey: np.ndarray, cy: float, cx: float, side: float
     # region normalised coordinates (-1..1 over rs px) back to the image's pixels
     ncx, ncy = cx + tx * rs / 2, cy + ty * rs / 2
     return ncy, ncx, side * float(np.exp(ls)), float(np.degrees(th)), final_loss[0]
-
-
-def _coarse_search(src, tmpl, mask):
-    """The best (log scale, turn, shift x, shift y) on a grid, by normalised correlation with
-    the template on blurred 16 px copies, with the same weak pull as the fit."""
-    import torch
-    from torch.nn import functional as F
-
-    out = 16
-    s_img = _blur(src, 1.5 * 64 / out / WIDE)
-    t = _blur(F.interpolate(tmpl, size=(out, out), mode="area"), 1.5)
-    mk = F.interpolate(mask, size=(out, out), mode="area")
-    shifts = torch.linspace(-0.3, 0.3, 13)
-    cand = torch.cartesian_prod(torch.log(torch.tensor(COARSE_SCALES)),
-                                torch.deg2rad(torch.tensor(COARSE_TURNS)), shifts, shifts)
-    ls, th, tx, ty = cand.unbind(1)
-    sc = WIDE / REGION * torch.exp(ls)
-    theta = torch.stack([torch.stack([sc * torch.cos(th), -sc * torch.sin(th), tx], 1),
-                         torch.stack([sc * torch.sin(th), sc * torch.cos(th), ty], 1)], 1)
-    grid = F.affine_grid(theta, (len(cand), 1, out, out), align_corners=False)
-    w = F.grid_sample(s_img.expand(len(cand), -1, -1, -1), grid, mode="bilinear",
-                      padding_mode="border", align_corners=False)
-    wt = mk / mk.sum()
-    m = (w * wt).sum((2, 3), keepdim=True)
-    sd = (((w - m) ** 2) * wt).sum((2, 3), keepdim=True).clamp_min(1e-8).sqrt()
-    tn = _normalise(t, mk)
-    loss = (wt * ((w - m) / sd - tn) ** 2).sum((1, 2, 3)) + PULL * (cand ** 2).sum(1)
-    return cand[int(torch.argmin(loss))]
 
 
 def _cut_turned(img: np.ndarray, cy: float, cx: float, side: float, angle: float,
