@@ -503,9 +503,7 @@ def cmd_eval(a) -> int:
 
 
 def cmd_frame(a) -> int:
-    from PIL import Image
-
-    from studio.engine import checkpoint, data
+    from studio.engine import checkpoint, data, export
     from studio.engine.errors import ImageError
     from studio.engine.faces import Crop
 
@@ -531,10 +529,9 @@ def cmd_frame(a) -> int:
             name += "_"
         used.add(name)
         target = out / f"{name}.png"
-        im = Image.fromarray(f.image)
-        if a.scale > 1:
-            im = im.resize((im.width * a.scale, im.height * a.scale), Image.NEAREST)
-        export_png(im, target)
+        # enlarged by repeating pixels, so that the model's own pixels stay visible
+        pixels = f.image.repeat(a.scale, axis=0).repeat(a.scale, axis=1)
+        export.save_png(pixels, target)
         turn = f", turned {f.angle:+.1f} deg" if f.method == "face" and f.angle else ""
         note = f" ({f.note})" if f.note else ""
         print(f"{path}: {f.method}{turn} -> {target}{note}")
@@ -641,14 +638,6 @@ def cmd_slim(a) -> int:
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; no training state"
           + (f", {len(a.examples)} example faces" if a.examples else "") + ")")
     return 0
-
-
-def export_png(im, target: Path) -> None:
-    """Write a PNG atomically (a temporary file renamed into place)."""
-    from studio.engine.export import atomic_path
-
-    with atomic_path(target) as tmp:
-        im.save(tmp, format="PNG")
 
 
 def _encode_all(fm, paths, framing):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
                                QProgressDialog, QSplitter, QVBoxLayout, QWidget)
 
 from studio.engine import latent, session
+from studio.engine.errors import StudioError
 from studio.engine.files import IMAGE_SUFFIXES
 from studio.engine.latent import Projection
 from studio.gui.analyst import N_VARIATIONS, AnalystRoom
@@ -900,7 +901,7 @@ def _direction_label(d) -> str:
 def _example_photos(dataset: dict) -> list[str]:
     """The example faces a model file carries (dataset["examples"]: name and uint8 image),
     written once as PNGs under the config folder so that they open like any photo."""
-    from PIL import Image
+    from studio.engine import export
 
     out = []
     folder = config_dir() / "examples"
@@ -911,11 +912,9 @@ def _example_photos(dataset: dict) -> list[str]:
             path = folder / f"{name}.png"
             if not path.exists():
                 folder.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp.png")
-                Image.fromarray(img).save(tmp)
-                os.replace(tmp, path)
+                export.save_png(img, path)
             out.append(str(path))
-        except (KeyError, TypeError, ValueError, OSError) as e:
+        except (KeyError, TypeError, ValueError, OSError, StudioError) as e:
             log.warning("example face not written: %s", e)
     return out
 
