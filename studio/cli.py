@@ -111,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog=f"Also: {PROG} bench [--json] [--device auto|cpu|cuda] measures the "
                 "studio's speed and prints the figures.")
     from studio import __version__
+    from studio.engine.latent import EASINGS, PATHS
+    from studio.engine.requests import DEVICES
+    from studio.engine.training import LR_SCHEDULES
+
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", prog=PROG)
 
@@ -127,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sigma", type=_positive_float, metavar="X",
                    help="the fixed Gaussian likelihood's standard deviation (0.1)")
     t.add_argument("--norm", choices=model_choices("NORMS"), help="normalisation layers (batch)")
-    t.add_argument("--lr-schedule", choices=("cosine", "constant"), default="cosine",
+    t.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="cosine",
                    help="cosine: decay the learning rate to 5%% by the end of the run")
     t.add_argument("--adversarial", type=_non_negative_float, metavar="X",
                    help="weight of a patch discriminator's term, 0 for none (0.1; single-process "
@@ -141,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_positive_int, default=64, metavar="N")
     t.add_argument("--lr", type=_positive_float, default=1e-3, metavar="X")
     t.add_argument("--beta", type=_non_negative_float, metavar="X", help="KL weight (1)")
-    t.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    t.add_argument("--device", default="auto", choices=DEVICES)
     t.add_argument("--seed", type=int, default=0, metavar="N")
     t.add_argument("--resume", metavar="FILE", help="continue the run saved in FILE")
     t.add_argument("--framing", default="auto", choices=framings(),
@@ -224,8 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frames per segment")
     m.add_argument("--out", required=True, metavar="FILE",
                    help=".gif, .mp4 (H.264) or .png (a strip; a contact sheet with --sheet)")
-    m.add_argument("--path", default="lerp", choices=("lerp", "slerp"))
-    m.add_argument("--easing", default="linear", choices=("linear", "ease-in-out"),
+    m.add_argument("--path", default="lerp", choices=PATHS)
+    m.add_argument("--easing", default="linear", choices=EASINGS,
                    help="ease-in-out lingers on each face")
     m.add_argument("--loop", action="store_true", help="go on from the last face back to the first")
     m.add_argument("--sheet", action="store_true", help="a .png as a numbered contact sheet")
@@ -328,7 +332,6 @@ def _check_out(path: str, suffixes: tuple[str, ...]) -> Path:
 # -- commands --------------------------------------------------------------------------------------
 def cmd_train(a) -> int:
     from studio.engine import distributed
-
     from studio.engine.errors import StudioError
 
     world = distributed.world_from_env()
@@ -504,10 +507,8 @@ def cmd_eval(a) -> int:
 
 def cmd_frame(a) -> int:
     from studio.engine import checkpoint, data, export
-    from studio.engine.errors import ImageError
+    from studio.engine.errors import ImageError, StudioError
     from studio.engine.faces import Crop
-
-    from studio.engine.errors import StudioError
 
     mf = checkpoint.load_model_file(checkpoint.find_model(a.model))
     cfg, crop = mf.config, Crop.from_description(mf.dataset)
@@ -577,11 +578,11 @@ def cmd_direction(a) -> int:
 
 
 def cmd_edit(a) -> int:
+    import numpy as np
+
     from studio.engine import export, session
     from studio.engine.errors import StudioError
     from studio.engine.inference import FaceModel
-
-    import numpy as np
 
     fm = FaceModel.open(a.model)
     dirs = session.load_directions(a.direction, fm.latent_dim)
@@ -706,7 +707,7 @@ def cmd_manifold(a) -> int:
 
 
 def cmd_sample(a) -> int:
-    from studio.engine import export, latent
+    from studio.engine import export
     from studio.engine.inference import FaceModel
 
     out = _check_out(a.out, (".png",))

@@ -3,7 +3,7 @@
     face-studio bench [--json] [--device auto|cpu|cuda] [--quick]
 
 What each key means (ms: milliseconds; s: seconds):
-  decode_ms_p50/p95       one face decoded by the engine service (the engine's own timing)
+  decode_ms_p50/p95       one face decoded by the engine service (request in to answer out)
   encode_photo_ms         a 12-megapixel JPEG from disk to mu and sigma, face found and framed
   paint_ms_p95_idle/_training
                           in the real main window (offscreen): a mouse press on the map to the
@@ -60,30 +60,32 @@ def _pct(values, q) -> float:
 
 # -- engine-level figures -------------------------------------------------------------------------
 def bench_decode(n: int = 300) -> dict:
-    from studio.engine.requests import Decode, LoadModel
+    from studio.engine.requests import LoadModel, Paint
     from studio.engine.service import EngineService
 
     got: list = []
     ready = threading.Event()
 
-    def emit(res):
-        got.append(res)
+    def emit(event):
+        got.append((time.perf_counter(), event))
         ready.set()
 
     svc = EngineService(emit).start()
 
     def call(req):
         ready.clear()
+        t0 = time.perf_counter()
         svc.submit(req)
         ready.wait(30)
-        return got[-1]
+        t1, event = got[-1]
+        return event, t1 - t0
 
-    info = call(LoadModel(DEFAULT_MODEL)).value
+    info = call(LoadModel(DEFAULT_MODEL))[0].info
     rng = np.random.default_rng(0)
     times = []
     for _ in range(n):
-        res = call(Decode(rng.standard_normal(info.config.latent_dim)))
-        times.append(res.seconds * 1000)
+        _, seconds = call(Paint(rng.standard_normal(info.config.latent_dim)))
+        times.append(seconds * 1000)
     svc.stop()
     return {"decode_ms_p50": _pct(times, 50), "decode_ms_p95": _pct(times, 95)}
 
@@ -209,11 +211,11 @@ def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
 # -- the window --------------------------------------------------------------------------------
 def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds: int = 5) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PIL import Image
     from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
     from skimage import data as skdata
-    from PIL import Image
 
     from studio.engine.requests import TrainRequest
     from studio.gui.engine_thread import EngineThread
@@ -222,6 +224,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     app = QApplication.instance() or QApplication([])
     engine = EngineThread()
     win = MainWindow(engine)
+    win.ask_unsaved = lambda doing: "discard"  # the model it trains is not kept
     win.show()
 
     def wait_until(cond, timeout=60.0):
@@ -232,7 +235,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
 
     # the engine's boot thread warms torch's optimiser imports for a second or two after the
     # model is in; the figures below are the studio's steady state, so they wait for it
-    wait_until(lambda: win.info is not None and not engine._boot.is_alive())
+    wait_until(lambda: win.state.info is not None and not engine._boot.is_alive())
     shown: list[float] = []
     original = win.painter.show_face
 
@@ -280,7 +283,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
             Image.fromarray((skdata.lfw_subset()[i] * 255).astype(np.uint8)).save(p)
             paths.append(str(p))
         win.open_images(paths)
-        wait_until(lambda: len(win.photos) == 2)
+        wait_until(lambda: len(win.state.photos) == 2)
     slider = win.painter.slider
     slider.setValue(0)
     frames = list(range(5, 1001, 5))
@@ -344,7 +347,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
         engine.job.pause()
         step = [-1]
 
-        def settled():  # the step in hand is over
+        def settled(step=step):  # the step in hand is over
             now, step[0] = step[0], engine.job.trainer.step
             return now == step[0]
         wait_until(lambda: time.sleep(0.03) or settled(), timeout=10)

@@ -33,7 +33,7 @@ import torch
 
 from studio.benchmarks.lfw import held_out, person_of
 from studio.engine import data, export
-from studio.engine.faces import Crop, frame
+from studio.engine.faces import frame
 from studio.engine.inference import FaceModel
 from studio.engine.latent import Direction
 

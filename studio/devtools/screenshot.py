@@ -13,8 +13,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 
 def main(argv=None) -> int:
     from studio.devtools import xvfb

@@ -18,7 +18,6 @@ which unpickles only tensors and plain containers and refuses anything else with
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import zipfile
 from dataclasses import dataclass, field
@@ -27,7 +26,8 @@ from pathlib import Path
 import torch
 
 from studio.engine import schema
-from studio.engine.errors import ModelFileError
+from studio.engine.errors import ModelFileError, StudioError
+from studio.engine.files import atomic_path
 from studio.engine.model import VAE, VAEConfig
 
 log = logging.getLogger(__name__)
@@ -75,35 +75,16 @@ def _payload(mf: ModelFile) -> dict:
 
 
 def save_model(path: str | Path, mf: ModelFile) -> Path:
-    """Write a model file atomically: the old file stays whole until the new one is complete."""
+    """Write a model file atomically and durably: the old file stays whole until the new one is
+    complete and on disk."""
     path = Path(path)
     if path.is_dir():
         raise ModelFileError(path, "is a folder; give a file name such as model.pt")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ModelFileError(path, f"folder {parent} does not exist")
-    tmp = parent / f".{path.name}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "wb") as f:
+        with atomic_path(path, durable=True) as tmp, open(tmp, "wb") as f:
             torch.save(_payload(mf), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:  # a read-only folder, a full disk: the old file is untouched
-        tmp.unlink(missing_ok=True)
-        raise ModelFileError(path, f"could not be written ({e.strerror or e}); "
-                                   "the previous file, if any, is unchanged") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        fd = os.open(parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+    except StudioError as e:
+        raise ModelFileError(path, str(e).removeprefix(f"{path}: ")) from None
     return path
 
 

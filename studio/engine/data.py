@@ -16,8 +16,8 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
+from torch.nn import functional as F
 
 from studio.engine import faces
 from studio.engine.errors import DataError, ImageError

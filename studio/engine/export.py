@@ -9,15 +9,14 @@ cancelled export never leaves a half-written file under the chosen name. Long wr
 from __future__ import annotations
 
 import math
-import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
 
 from studio.engine.errors import StudioError
+from studio.engine.files import atomic_path
 
 MORPH_SUFFIXES = (".gif", ".mp4", ".png")
 Progress = Callable[[int, int], None] | None
@@ -30,23 +29,6 @@ class Cancelled(StudioError):
 def _tick(progress: Progress, done: int, total: int) -> None:
     if progress is not None:
         progress(done, total)
-
-
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success rename it over `path`, else delete it."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise StudioError(f"{path}: folder {parent} does not exist")
-    tmp = parent / f".{path.stem}.{os.getpid()}.tmp{path.suffix}"  # the suffix, for ffmpeg
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as e:
-        raise StudioError(f"{path}: could not be written ({e.strerror or e})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _image(a: np.ndarray, scale: int = 1) -> Image.Image:

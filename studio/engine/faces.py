@@ -25,7 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-FRAMINGS = ("auto", "face", "aligned", "none")
+# how each photo of a folder is cut to a face, with what each does for a person
+FRAMING_TIPS = {
+    "auto": "Decide from a sample of the folder",
+    "face": "Find the face in every photo and cut it as the model's faces are cut",
+    "aligned": "An aligned set (LFW, CelebA aligned): one fixed crop learned from the folder",
+    "none": "Take each image as it is (already a face crop)",
+}
+FRAMINGS = tuple(FRAMING_TIPS)
 # The crop around a detected face: its side is `margin` times the detector's box side, its centre
 # `shift` box sides below the box centre. The default is brow to chin, as the shipped 64 px model
 # was trained: on LFW deep-funneled the median detection (200 photos) is a 114 px box at the
@@ -83,8 +90,8 @@ class Crop:
                    tuple(float(v) for v in box) if box else None)
 
     def fixed_square(self, h: int, w: int) -> tuple[int, int, int]:
-        t, l, sd = self.box
-        return round(t * h), round(l * w), max(1, round(sd * min(h, w)))
+        top, left, sd = self.box
+        return round(top * h), round(left * w), max(1, round(sd * min(h, w)))
 
 
 DEFAULT_CROP = Crop()
@@ -389,8 +396,8 @@ def learn_aligned_crop(images: list[np.ndarray], crop: Crop = DEFAULT_CROP) -> C
     h, w = images[0].shape[:2]
     med = Detection(*(int(round(float(np.median([getattr(d, k) for d in dets]))))
                       for k in ("top", "left", "side")))
-    t, l, sd = face_square(med, crop)
-    return Crop(crop.margin, crop.shift, (t / h, l / w, sd / min(h, w)))
+    top, left, sd = face_square(med, crop)
+    return Crop(crop.margin, crop.shift, (top / h, left / w, sd / min(h, w)))
 
 
 def looks_aligned(images: list[np.ndarray]) -> bool:

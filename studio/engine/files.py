@@ -2,12 +2,55 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+
+from studio.engine.errors import StudioError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 SUFFIX = ".pt"  # model files
 DEFAULT = "default"  # the name every MODEL argument accepts for the shipped default model
 DEFAULT_FILE = "faces-lfw-128d"  # which shipped model that is
+
+
+@contextmanager
+def atomic_path(path: str | Path, durable: bool = False) -> Iterator[Path]:
+    """The one way the studio writes a file: yield a temporary path beside `path`; when the
+    block ends without error, rename it over `path` (the old file stays whole until then), else
+    delete it. `durable`: flush the file and the rename to disk (model files). An OSError is a
+    StudioError naming the file."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise StudioError(f"{path}: is a folder; give a file name")
+    if not parent.is_dir():
+        raise StudioError(f"{path}: folder {parent} does not exist")
+    tmp = parent / f".{path.stem}.{os.getpid()}.tmp{path.suffix}"  # the suffix, for ffmpeg
+    try:
+        yield tmp
+        if durable:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.replace(tmp, path)
+        if durable:
+            try:
+                fd = os.open(parent, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
+    except OSError as e:
+        raise StudioError(f"{path}: could not be written ({e.strerror or e}); the previous "
+                          "file, if any, is unchanged") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def models_dirs() -> list[Path]:

@@ -3,9 +3,9 @@
 The encoder maps an image x (C x S x S, values in [0, 1]) to the mean mu and log-variance logvar
 of a diagonal Gaussian q(z | x); `reparameterize` draws z = mu + sigma * eps; the decoder maps z
 to the parameters of p(x | z): Bernoulli probabilities, or the mean of a Gaussian whose standard
-deviation is fixed (`sigma`) or, in the sigma-VAE, set to the batch's error. The prior p(z) is a standard normal. `loss` returns the
-reconstruction term (negative log-likelihood, nats per image), the KL term (nats per image) and
-their weighted total separately, so that the training panel can plot each one.
+deviation is fixed (`sigma`) or, in the sigma-VAE, set to the batch's error. The prior p(z) is a
+standard normal. `loss` returns the reconstruction term (negative log-likelihood, nats per
+image), the KL term (nats per image) and their weighted total separately.
 """
 
 from __future__ import annotations

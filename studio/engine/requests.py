@@ -1,29 +1,38 @@
-"""What crosses into the engine and back: immutable requests, results and training events.
+"""What crosses into the engine and back: immutable requests, and one typed event per answer.
 
-Free of torch (and of Qt), so that the window can build requests and read results before the
+Every request and event is a frozen dataclass. Requests get their id from one counter (here),
+whoever makes them. For the interactive requests (`INTERACTIVE`: painting, hovering, variations,
+the map's mosaic) only the newest of each type counts: the engine serves the newest pending one
+and the window drops an answer older than the newest request of its type (`answers`).
+
+Free of torch (and of Qt), so that the window can build requests and read events before the
 heavy libraries have loaded.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import numpy as np
 
 from studio.engine.latent import Projection
 
-# purposes where only the newest request counts: painting (map, morph, random, sliders,
-# directions), hovering, variations, the map's mosaic
-INTERACTIVE = frozenset({"paint", "hover", "variations", "mosaic"})
+_ids = itertools.count(1)
+
+
+def next_id() -> int:
+    """The one request counter (itertools.count is thread-safe under the GIL)."""
+    return next(_ids)
 
 
 # -- requests ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LoadModel:
     path: str
-    id: int = 0
-    purpose: str = "model"
+    id: int = field(default_factory=next_id)
 
 
 @dataclass(frozen=True)
@@ -31,34 +40,72 @@ class UseModel:
     """Take a model file already in memory (a training snapshot, a finished run). Requests
     to paint are served before it: they are what a person is waiting for."""
     file: Any  # a ModelFile
-    id: int = 0
-    purpose: str = "model"
+    id: int = field(default_factory=next_id)
 
 
 @dataclass(frozen=True)
-class Decode:
+class Paint:
+    """Decode one face for the Painter."""
+    z: np.ndarray  # (D,)
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class Hover:
+    """Decode the face under the mouse, for the map's preview."""
+    z: np.ndarray
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class Variations:
+    """Decode draws from a photo's posterior, for the Analyst."""
     z: np.ndarray  # (N, D)
-    purpose: str = "paint"
-    id: int = 0
-    tag: Any = None  # echoed back (for example the map point or morph t)
+    id: int = field(default_factory=next_id)
 
 
 @dataclass(frozen=True)
-class EncodePhotos:
+class Mosaic:
+    """Decode faces to tile the map; `tiles` = (x0, x1, y0, y1, n), the tile centres."""
+    z: np.ndarray
+    tiles: tuple
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class DescribePhotos:
+    """Frame and encode photos. `again`: the photos already loaded, for a new model."""
     paths: tuple[str, ...]
-    id: int = 0
-    purpose: str = "photos"
-    tag: Any = None
+    again: bool = False
+    id: int = field(default_factory=next_id)
 
 
 @dataclass(frozen=True)
 class SaveModel:
     path: str
-    id: int = 0
-    purpose: str = "save"
+    id: int = field(default_factory=next_id)
 
 
-# -- results -----------------------------------------------------------------------------------
+class ExportKind(Enum):
+    MORPH = "morph"        # frames -> GIF / MP4 / PNG strip / contact sheet
+    MANIFOLD = "manifold"  # n x n faces -> one PNG
+
+
+@dataclass(frozen=True)
+class Export:
+    """Decode z and write the result to `path`, in the background, with progress and cancel.
+    Morph options: duration_ms, scale, sheet. Manifold options: n, scale."""
+    kind: ExportKind
+    z: np.ndarray
+    path: str
+    options: dict = field(default_factory=dict)
+    id: int = field(default_factory=next_id)
+
+
+INTERACTIVE = (Paint, Hover, Variations, Mosaic)
+
+
+# -- what a model and a photo are, for the window ---------------------------------------------------
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
@@ -86,14 +133,90 @@ class Photo:
     kl_per_dim: np.ndarray
 
 
+# -- events: the engine's answers ---------------------------------------------------------------------
 @dataclass(frozen=True)
-class Result:
-    id: int
-    purpose: str
-    value: Any = None
-    error: str | None = None
-    tag: Any = None
-    seconds: float = 0.0
+class ModelOpened:
+    info: ModelInfo
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class ModelSaved:
+    path: str
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class FacePainted:
+    image: np.ndarray   # (S, S[, 3]) uint8
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class HoverReady:
+    image: np.ndarray
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class VariationsReady:
+    images: np.ndarray  # (N, S, S[, 3])
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class MosaicReady:
+    images: np.ndarray
+    tiles: tuple
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class PhotosDescribed:
+    photos: tuple       # Photo
+    errors: tuple       # one line per photo that could not be read
+    again: bool = False
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class RequestFailed:
+    message: str        # one line for the person
+    request: type = object
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class ExportProgressed:
+    done: int
+    total: int
+
+
+class ExportOutcome(Enum):
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ExportFinished:
+    outcome: ExportOutcome
+    message: str        # the path written, or why not
+
+
+# the answer to each interactive request: an answer older than the newest request is stale
+ANSWERS = {FacePainted: Paint, HoverReady: Hover, VariationsReady: Variations, MosaicReady: Mosaic}
+
+
+def answers(event) -> type | None:
+    """The interactive request type an event answers, or None."""
+    if isinstance(event, RequestFailed):
+        return event.request if event.request in INTERACTIVE else None
+    return ANSWERS.get(type(event))
+
+
+# -- training ------------------------------------------------------------------------------------
+DEVICES = ("auto", "cpu", "cuda", "mps")  # where to train (also "cuda:N")
 
 
 @dataclass(frozen=True)
@@ -110,13 +233,35 @@ class TrainRequest:
     seed: int = 0
     name: str = "my model"
     resume: Any = field(default=None, repr=False)  # a ModelFile to go on from
+    recovery: str | None = None       # where to keep a recovery copy while it trains
 
 
 @dataclass(frozen=True)
-class TrainEvent:
-    kind: str                 # "loading", "progress", "snapshot", "finished", "failed"
-    progress: Any = None      # TrainProgress
-    file: Any = None  # a ModelFile
-    message: str = ""
-    threads: int = 0          # progress: CPU threads training runs on now, and at most
+class TrainingLoading:
+    message: str
+
+
+@dataclass(frozen=True)
+class TrainingProgressed:
+    progress: Any             # TrainProgress
+    threads: int = 0          # CPU threads training runs on now, and at most
     max_threads: int = 0
+
+
+@dataclass(frozen=True)
+class TrainingSnapshot:
+    progress: Any
+    file: Any                 # a ModelFile with the weights of now
+
+
+@dataclass(frozen=True)
+class TrainingFinished:
+    progress: Any
+    file: Any
+    stopped: bool = False     # stopped by the person before its end
+
+
+@dataclass(frozen=True)
+class TrainingFailed:
+    message: str
+    file: Any = None          # the last good weights, when it had trained at all

@@ -43,8 +43,8 @@ def _float(v, name: str, lo: float, hi: float, lo_open: bool = False) -> float:
         raise SchemaError(f"{name} must be a number, not {type(v).__name__}")
     v = float(v)
     if not math.isfinite(v) or v > hi or v < lo or (lo_open and v == lo):
-        raise SchemaError(f"{name} must be {'above' if lo_open else 'between'} {lo}"
-                          f"{'' if lo_open else ' and ' + str(hi)}{' and at most ' + str(hi) if lo_open else ''}")
+        rest = f" and at most {hi}" if lo_open else f" and {hi}"
+        raise SchemaError(f"{name} must be {'above' if lo_open else 'between'} {lo}{rest}")
     return v
 
 

@@ -2,8 +2,8 @@
 
 Qt-free (the window adapts it in studio/gui/engine_thread.py). The caller submits immutable
 requests; each gets an id; results come back through the `emit` callback, on the engine's thread,
-as new numpy arrays. For interactive purposes (painting, morphing, hovering ...) only the newest
-pending request of each purpose is served: a request superseded before the engine reached it is
+as typed events (studio.engine.requests). For interactive requests (painting, hovering ...) only
+the newest pending request of each type is served: a request superseded before the engine reached it is
 dropped, as in napari's slicer and Orange3's ConcurrentWidgetMixin.
 
 Training runs on a thread of its own (`TrainingJob`), so that painting stays instant while it
@@ -13,11 +13,9 @@ the training faces, and the engine paints with those from then on.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
-from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -26,42 +24,73 @@ import torch
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file, save_model
 from studio.engine.errors import StudioError
 from studio.engine.inference import FaceModel
-from studio.engine.requests import (INTERACTIVE, Decode, EncodePhotos, LoadModel,
-                                    ModelInfo, Photo, Result, SaveModel, TrainEvent, TrainRequest,
-                                    UseModel)
+from studio.engine.requests import (
+    INTERACTIVE,
+    DescribePhotos,
+    Export,
+    ExportFinished,
+    ExportKind,
+    ExportOutcome,
+    ExportProgressed,
+    FacePainted,
+    Hover,
+    HoverReady,
+    LoadModel,
+    ModelInfo,
+    ModelOpened,
+    ModelSaved,
+    Mosaic,
+    MosaicReady,
+    Paint,
+    Photo,
+    PhotosDescribed,
+    RequestFailed,
+    SaveModel,
+    TrainingFailed,
+    TrainingFinished,
+    TrainingLoading,
+    TrainingProgressed,
+    TrainingSnapshot,
+    TrainRequest,
+    UseModel,
+    Variations,
+    VariationsReady,
+)
 
 log = logging.getLogger(__name__)
 
 class EngineService:
-    """The thread that owns the model. `emit(result)` is called on that thread."""
+    """The thread that owns the model. `emit(event)` is called on that thread (and, for an
+    export's progress, on the export's own thread)."""
 
-    def __init__(self, emit: Callable[[Result], None], device: str = "cpu"):
+    def __init__(self, emit: Callable[[object], None], device: str = "cpu"):
         self._emit = emit
         self.device = device
-        self._ids = itertools.count(1)
         self._cond = threading.Condition()
         self._queue: list = []             # FIFO of non-interactive requests
-        self._latest: dict[str, object] = {}  # purpose -> newest interactive request
+        self._latest: dict[type, object] = {}  # request type -> newest interactive request
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="face-studio-engine", daemon=True)
         self.model: FaceModel | None = None
+        self.export_job: ExportJob | None = None
         self._frames: dict = {}  # framed photos by (path, mtime, size, image size, channels)
+        self._handlers = {LoadModel: self._load, UseModel: self._use_file, Paint: self._paint,
+                          Hover: self._hover, Variations: self._variations, Mosaic: self._mosaic,
+                          DescribePhotos: self._describe, SaveModel: self._save,
+                          Export: self._export}
 
     def start(self) -> "EngineService":
         self._thread.start()
         return self
 
     def submit(self, request) -> int:
-        """Queue a request; it keeps an id it already has (given by the caller), else gets one."""
-        rid = request.id or next(self._ids)
-        request = replace(request, id=rid)
         with self._cond:
-            if request.purpose in INTERACTIVE:
-                self._latest[request.purpose] = request  # the older one, if any, is dropped
+            if isinstance(request, INTERACTIVE):
+                self._latest[type(request)] = request  # the older one, if any, is dropped
             else:
                 self._queue.append(request)
             self._cond.notify()
-        return rid
+        return request.id
 
     def stop(self, timeout: float = 2.0) -> bool:
         with self._cond:
@@ -69,11 +98,23 @@ class EngineService:
             self._cond.notify_all()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        return not self._thread.is_alive()
+        job = self.export_job
+        if job is not None:
+            job.cancel()
+            job.join(timeout)
+        return not self._thread.is_alive() and not self.exporting
 
     @property
     def running(self) -> bool:
         return self._thread.is_alive()
+
+    @property
+    def exporting(self) -> bool:
+        return self.export_job is not None and self.export_job.running
+
+    def cancel_export(self) -> None:
+        if self.export_job is not None:
+            self.export_job.cancel()
 
     # -- the loop -------------------------------------------------------------------------------
     def _next(self):
@@ -83,8 +124,8 @@ class EngineService:
             if self._stopping:
                 return None
             if self._latest:  # a person is waiting on these: they go first
-                purpose = min(self._latest, key=lambda k: self._latest[k].id)
-                return self._latest.pop(purpose)
+                kind = min(self._latest, key=lambda k: self._latest[k].id)
+                return self._latest.pop(kind)
             return self._queue.pop(0)
 
     def _run(self) -> None:
@@ -97,32 +138,57 @@ class EngineService:
             req = self._next()
             if req is None:
                 return
-            t0 = time.perf_counter()
             try:
-                value = self._handle(req)
-                res = Result(req.id, req.purpose, value, tag=getattr(req, "tag", None))
+                if self.model is None and not isinstance(req, (LoadModel, UseModel)):
+                    raise StudioError("no model is open")
+                event = self._handlers[type(req)](req)
             except StudioError as e:
-                res = Result(req.id, req.purpose, error=str(e), tag=getattr(req, "tag", None))
+                event = RequestFailed(str(e), type(req), req.id)
             except Exception as e:  # a bug must not kill the engine: report it and go on
                 log.exception("engine request %s failed", req)
-                res = Result(req.id, req.purpose, error=f"{type(e).__name__}: {e}")
-            self._emit(replace(res, seconds=time.perf_counter() - t0))
+                event = RequestFailed(f"{type(e).__name__}: {e}", type(req), req.id)
+            if event is not None:
+                self._emit(event)
 
-    def _handle(self, req):
-        if isinstance(req, LoadModel):
-            return self._use(load_model_file(find_model(req.path)), snapshot=False)
-        if isinstance(req, UseModel):
-            return self._use(req.file, snapshot=bool(req.file.meta.get("snapshot")))
-        if self.model is None:
-            raise StudioError("no model is open")
-        if isinstance(req, Decode):
-            return self.model.decode(np.atleast_2d(req.z))
-        if isinstance(req, EncodePhotos):
-            return self._encode(req.paths)
-        if isinstance(req, SaveModel):
-            save_model(req.path, self.model.file)
-            return req.path
-        raise TypeError(f"unknown request {type(req).__name__}")
+    def _decode(self, z) -> np.ndarray:
+        return self.model.decode(np.atleast_2d(z))
+
+    def _load(self, req: LoadModel) -> ModelOpened:
+        return ModelOpened(self._use(load_model_file(find_model(req.path)), snapshot=False), req.id)
+
+    def _use_file(self, req: UseModel) -> ModelOpened:
+        return ModelOpened(self._use(req.file, snapshot=bool(req.file.meta.get("snapshot"))),
+                           req.id)
+
+    def _paint(self, req: Paint) -> FacePainted:
+        return FacePainted(self._decode(req.z)[0], req.id)
+
+    def _hover(self, req: Hover) -> HoverReady:
+        return HoverReady(self._decode(req.z)[0], req.id)
+
+    def _variations(self, req: Variations) -> VariationsReady:
+        return VariationsReady(self._decode(req.z), req.id)
+
+    def _mosaic(self, req: Mosaic) -> MosaicReady:
+        return MosaicReady(self._decode(req.z), req.tiles, req.id)
+
+    def _describe(self, req: DescribePhotos) -> PhotosDescribed:
+        photos, errors = self._encode(req.paths)
+        return PhotosDescribed(tuple(photos), tuple(errors), req.again, req.id)
+
+    def _save(self, req: SaveModel) -> ModelSaved:
+        save_model(req.path, self.model.file)
+        return ModelSaved(req.path, req.id)
+
+    def _export(self, req: Export) -> None:
+        """Decode the frames here (the model is this thread's), write them on a thread of
+        their own: painting goes on meanwhile."""
+        if self.exporting:
+            raise StudioError(f"{req.path}: an export is already running")
+        frames = np.concatenate([self._decode(c) for c in np.array_split(
+            np.atleast_2d(req.z), max(1, len(np.atleast_2d(req.z)) // 64))])
+        self.export_job = ExportJob(req.kind, frames, req.path, req.options, self._emit).start()
+        return None
 
     def _use(self, mf: ModelFile, snapshot: bool) -> ModelInfo:
         if self.model is not None and snapshot and self.model.config == mf.config:
@@ -193,13 +259,15 @@ def _default_threads() -> int:
 # each interactive request, training runs on one thread fewer (on 2 cores, training meanwhile goes
 # at 67-80% of its speed, measured; on 16 it would lose about 1/16); then it takes every core again.
 YIELD_S = 1.5
+RECOVERY_EVERY_S = 60.0  # how often training in the window writes its recovery copy
 
 
 class TrainingJob:
     """Trains on a thread; pause, resume and stop take effect at the next step.
-    `emit(TrainEvent)` is called on the training thread."""
+    `emit(event)` is called on the training thread (TrainingLoading, -Progressed,
+    -Snapshot, -Finished, -Failed)."""
 
-    def __init__(self, request: TrainRequest, emit: Callable[[TrainEvent], None],
+    def __init__(self, request: TrainRequest, emit: Callable[[object], None],
                  snapshot_every_s: float = 2.0, progress_every_s: float = 0.25):
         self.request = request
         self._emit = emit
@@ -256,6 +324,16 @@ class TrainingJob:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    def _keep_recovery(self) -> None:
+        """A copy of the model so far, written atomically, for the window to offer after a
+        crash (it deletes the copy once the model is saved or discarded)."""
+        if not self.request.recovery or self.trainer is None or not self.trainer.step:
+            return
+        try:
+            save_model(self.request.recovery, self.trainer.model_file())
+        except StudioError as e:
+            log.warning("recovery copy not written: %s", e)
+
     def _main(self) -> None:
         from studio.engine import data as data_mod
         from studio.engine.model import VAEConfig
@@ -265,7 +343,7 @@ class TrainingJob:
         torch.set_num_threads(self.threads)  # every core, whatever the engine thread set for itself
         self.threads_now = self.threads
         try:
-            self._emit(TrainEvent("loading", message=f"reading {r.data}"))
+            self._emit(TrainingLoading(f"reading {r.data}"))
             cfg = r.resume.config if r.resume else VAEConfig(
                 image_size=r.image_size, channels=r.channels, latent_dim=r.latent_dim, beta=r.beta)
             last = [0.0]
@@ -274,7 +352,7 @@ class TrainingJob:
                 now = time.monotonic()
                 if i == n or now - last[0] >= self.progress_every_s:
                     last[0] = now
-                    self._emit(TrainEvent("loading", message=f"reading and framing images {i}/{n}"))
+                    self._emit(TrainingLoading(f"reading and framing images {i}/{n}"))
                 if self._stop.is_set():
                     raise StudioError("stopped while reading the images")
 
@@ -283,44 +361,43 @@ class TrainingJob:
             tc = TrainConfig(epochs=r.epochs, max_seconds=r.max_seconds, device=r.device,
                              seed=r.seed)
             self.trainer = Trainer(faces, cfg, tc, resume=r.resume, name=r.name)
-            last_snap = last_prog = time.monotonic()
+            last_snap = last_prog = last_recovery = time.monotonic()
             p = None
             for p in self.trainer.steps():
                 self._set_threads()
                 now = time.monotonic()
                 if now - last_prog >= self.progress_every_s or p.done:
-                    self._emit(TrainEvent("progress", progress=p, threads=self.threads_now,
-                                          max_threads=self.threads))
+                    self._emit(TrainingProgressed(p, self.threads_now, self.threads))
                     last_prog = now
                 if now - last_snap >= self.snapshot_every_s and not p.done:
-                    self._emit(TrainEvent("snapshot", progress=p, file=self.trainer.snapshot()))
+                    self._emit(TrainingSnapshot(p, self.trainer.snapshot()))
                     last_snap = time.monotonic()
+                    if last_snap - last_recovery >= RECOVERY_EVERY_S:
+                        self._keep_recovery()
+                        last_recovery = time.monotonic()
                 if not self._run_flag.is_set():
                     self._run_flag.wait()
                 if self._stop.is_set():
                     break
-            self._emit(TrainEvent("finished", progress=p, file=self.trainer.model_file(),
-                                  message="stopped" if self._stop.is_set() else "done"))
+            self._keep_recovery()
+            self._emit(TrainingFinished(p, self.trainer.model_file(), self._stop.is_set()))
         except StudioError as e:
             # a run that diverged still holds its last good weights: the window keeps them
             kept = self.trainer.model_file() if self.trainer is not None and self.trainer.step else None
-            self._emit(TrainEvent("failed", file=kept, message=str(e)))
+            self._emit(TrainingFailed(str(e), kept))
         except Exception as e:
             log.exception("training failed")
-            self._emit(TrainEvent("failed", message=f"{type(e).__name__}: {e}"))
+            self._emit(TrainingFailed(f"{type(e).__name__}: {e}"))
 
 
 # -- exports on a thread of their own --------------------------------------------------------------
 class ExportJob:
-    """Writes an export (frames already decoded by the engine) on a thread, so that painting
-    goes on; `emit(kind, done, total, message)` reports "progress", "done", "cancelled" or
-    "failed" on that thread. cancel() stops at the next frame; nothing is left under the name.
+    """Writes an export (frames the engine decoded) on a thread, so that painting goes on;
+    `emit` gets ExportProgressed and one ExportFinished, on that thread. cancel() stops at the
+    next frame; nothing is left under the name."""
 
-    kind "morph": frames -> GIF / MP4 / PNG strip / PNG contact sheet (options: duration_ms,
-    scale, sheet). kind "manifold": n x n faces -> one PNG (options: n, scale)."""
-
-    def __init__(self, kind: str, frames: np.ndarray, path: str, options: dict,
-                 emit: Callable[[str, int, int, str], None]):
+    def __init__(self, kind: ExportKind, frames: np.ndarray, path: str, options: dict,
+                 emit: Callable[[object], None]):
         self.kind, self.frames, self.path, self.options = kind, frames, path, dict(options)
         self._emit = emit
         self._cancel = threading.Event()
@@ -352,11 +429,11 @@ class ExportJob:
             now = time.monotonic()
             if now - last[0] > 0.1 or done == total:
                 last[0] = now
-                self._emit("progress", done, total, "")
+                self._emit(ExportProgressed(done, total))
 
         o = self.options
         try:
-            if self.kind == "manifold":
+            if self.kind is ExportKind.MANIFOLD:
                 n = int(o["n"])
                 image = export.grid(list(self.frames), cols=n, pad=0)
                 progress(0, 1)
@@ -367,11 +444,12 @@ class ExportJob:
                                   scale=int(o.get("scale", 4)), sheet=bool(o.get("sheet")),
                                   progress=progress)
         except export.Cancelled as e:
-            self._emit("cancelled", 0, 0, str(e))
+            self._emit(ExportFinished(ExportOutcome.CANCELLED, str(e)))
         except (StudioError, ValueError) as e:
-            self._emit("failed", 0, 0, str(e))
+            self._emit(ExportFinished(ExportOutcome.FAILED, str(e)))
         except Exception as e:  # a bug must not take the window down
             log.exception("export failed")
-            self._emit("failed", 0, 0, f"{self.path}: export failed ({type(e).__name__}: {e})")
+            self._emit(ExportFinished(ExportOutcome.FAILED,
+                                      f"{self.path}: export failed ({type(e).__name__}: {e})"))
         else:
-            self._emit("done", 1, 1, self.path)
+            self._emit(ExportFinished(ExportOutcome.DONE, self.path))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.errors import StudioError
-from studio.engine.export import atomic_path
+from studio.engine.files import atomic_path
 from studio.engine.latent import Direction
 
 FORMAT = "face-studio-session"
@@ -36,15 +36,23 @@ def sha256_of(path: str | Path) -> str:
 
 @dataclass(frozen=True)
 class Keyframe:
+    """A face of a morph: a latent point, and the photo it was made from, if any (its z then
+    follows the photo when another model describes it)."""
     label: str
     z: np.ndarray
+    photo: str | None = None
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "z": [float(v) for v in self.z]}
+        d = {"label": self.label, "z": [float(v) for v in self.z]}
+        if self.photo:
+            d["photo"] = self.photo
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Keyframe":
-        return cls(str(d.get("label", "")), _vector(d["z"]))
+        photo = d.get("photo")
+        return cls(str(d.get("label", "")), _vector(d["z"]),
+                   photo if isinstance(photo, str) and photo else None)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from torch.utils.data import Dataset
 from studio.engine import faces
 from studio.engine.data import choose_framing, folder_images, read_image, read_side
 from studio.engine.errors import ImageError, StudioError
+from studio.engine.files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,10 @@ class FolderFaces(Dataset):
             np.lib.format.open_memmap(self.cache / "faces.npy", "w+", np.uint8, shape).flush()
             np.lib.format.open_memmap(self.cache / "state.npy", "w+", np.uint8,
                                       (len(self.paths),)).flush()
-            tmp = index.with_suffix(".tmp")
-            tmp.write_text(json.dumps(key, indent=1))
-            os.replace(tmp, index)
+            with atomic_path(index) as tmp:
+                tmp.write_text(json.dumps(key, indent=1))
+        except StudioError as e:
+            raise StudioError(f"{self.cache}: cannot make the cache there ({e})") from None
         except OSError as e:
             raise StudioError(f"{self.cache}: cannot make the cache there "
                               f"({e.strerror or e})") from None

@@ -34,10 +34,10 @@ from studio.engine.data import FaceSet, augment_batch
 from studio.engine.distributed import SINGLE, EpochSampler, World, all_sum
 from studio.engine.errors import StudioError
 from studio.engine.model import VAE, Discriminator, VAEConfig, kl_warmup_weight
+from studio.engine.requests import DEVICES
 
 log = logging.getLogger(__name__)
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
 LR_SCHEDULES = ("cosine", "constant")
 
 
@@ -140,6 +140,7 @@ class TrainProgress:
     done: bool
     device: str
     message: str = ""         # something the person should know (a rollback, a smaller batch)
+    psnr_db: float = 0.0      # the batch's reconstructions (from sampled z) against it, in dB
 
 
 class TrainingDiverged(StudioError):
@@ -401,7 +402,9 @@ class Trainer:
             # person sees), the image count, and whether any process wants to stop here
             wants_stop = self._stop_requested or (
                 self.world.distributed and self._time_up(time.perf_counter() - start))
-            head = torch.stack([terms.recon.detach(), terms.kl.detach(), terms.total.detach()])
+            mse = (x.float() - torch.sigmoid(logits.detach().float())).pow(2).mean()
+            head = torch.stack([terms.recon.detach(), terms.kl.detach(), terms.total.detach(),
+                                mse])
             stats = torch.cat([head.float() * n, torch.tensor(
                 [float(n), float(wants_stop)], device=head.device)])
             stats = all_sum(self.world, stats).cpu()
@@ -417,10 +420,10 @@ class Trainer:
             self.scaler.update()
             if adv and n:
                 self._train_disc(x, fake.detach(), autocast)
-            count = int(stats[3])
+            count = int(stats[4])
             self._epoch_sums += stats[:3]
             self._epoch_count += count
-            self._agreed_stop = bool(stats[4] > 0)
+            self._agreed_stop = bool(stats[5] > 0)
             self.step += 1
             self.batch += 1
             now = time.perf_counter()
@@ -435,10 +438,11 @@ class Trainer:
             reached = self._target_reached(elapsed)
             done = reached or self._agreed_stop
             eta, frac = self._eta(elapsed, self.step - start_step, bpe)
-            r, k, t = (stats[:3] / max(1, count)).tolist()
+            r, k, t, m = (stats[:4] / max(1, count)).tolist()
             yield TrainProgress(
                 step=self.step, epoch=self.epoch, batch=self.batch, batches_per_epoch=bpe,
                 epochs=tc.epochs, recon=r, kl=k, total=t, kl_weight=kl_w, images_per_s=rate,
+                psnr_db=10 * math.log10(1 / max(m, 1e-10)),
                 elapsed_s=elapsed, eta_s=0.0 if reached else eta,
                 fraction=1.0 if reached else frac,
                 done=done, device=device_label(self.device), message=self._message)

@@ -24,7 +24,10 @@ def run(images=(), model: str | None = None) -> int:
 
     engine = EngineThread(device="cpu")
     window = MainWindow(engine, model=model, images=images)
+    window.install_exception_hook()
     window.show()
+    if not os.environ.get(STARTUP_PROBE):
+        QTimer.singleShot(0, window.sessions.offer_recovery)
     if os.environ.get(STARTUP_PROBE):
         def report():
             print(f"window shown at {time.time():.6f}", flush=True)

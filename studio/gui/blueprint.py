@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.engine.latent import Projection
 from studio.gui.imaging import to_pixmap
@@ -86,7 +85,7 @@ class _PaintViewBox(pg.ViewBox):
 class BlueprintRoom(QWidget):
     point_painted = Signal(float, float)   # map coordinates of a click or drag
     point_hovered = Signal(float, float)
-    axes_changed = Signal(str)             # "pca" or "i,j"
+    axes_changed = Signal(object)          # "pca", "latent" or two latent dims (i, j)
     lasso_selected = Signal(object)        # indices of the training faces inside the loop
     mosaic_wanted = Signal(object)         # (x0, x1, y0, y1, n): decode an n x n mosaic
 
@@ -128,6 +127,7 @@ class BlueprintRoom(QWidget):
         self._mosaic_timer.timeout.connect(self._ask_mosaic)
         self.view.sigRangeChanged.connect(self._on_range_for_mosaic)
         self._xy = np.zeros((0, 2))
+        self._axes_keys: list = ["pca"]
         self._shown = None
         self.view.sigRangeChanged.connect(self._on_view_changed)
         self._photo_items: list = []
@@ -177,12 +177,17 @@ class BlueprintRoom(QWidget):
         self.axes.blockSignals(True)
         self.axes.clear()
         if latent_dim == 2:
-            self.axes.addItem("latent z0, z1", "latent")
+            self._axes_keys = ["latent"]
+            self.axes.addItem("latent z0, z1")
         else:
-            self.axes.addItem("PCA plane through the anchor face", "pca")
+            self._axes_keys = ["pca"]
+            self.axes.addItem("PCA plane")
+            self.axes.setItemData(0, "The PCA plane of the training faces, through the anchor "
+                                     "face (the selected photo)", Qt.ToolTipRole)
             for i in range(min(latent_dim, 8)):
                 for j in range(i + 1, min(latent_dim, 8)):
-                    self.axes.addItem(f"z{i}, z{j}", f"{i},{j}")
+                    self._axes_keys.append((i, j))
+                    self.axes.addItem(f"z{i}, z{j}")
         self.axes.blockSignals(False)
         self.set_points(train_mu, keep_view)
         self._describe()
@@ -201,11 +206,10 @@ class BlueprintRoom(QWidget):
             self.points.setData(pos=xy)
         else:
             self._rasterise(xy)
-        if not keep_view:
-            if len(xy):
-                lo, hi = xy.min(0), xy.max(0)
-                self.view.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.1)
+        if not keep_view or not self._any_in_view():
+            self.fit_view()  # (a new run's faces start far from the old view: no dots in it)
         self._on_view_changed()
+        self._describe()  # the share of the spread changes as training moves the faces
 
     def _rasterise(self, xy: np.ndarray, bins: int = 384) -> None:
         """Densely packed faces as one image (how many faces fall in each cell), computed once:
@@ -406,9 +410,55 @@ class BlueprintRoom(QWidget):
         self.point_hovered.emit(p.x(), p.y())
 
     def _on_axes_changed(self, index: int) -> None:
-        data = self.axes.itemData(index)
-        if data:
-            self.axes_changed.emit(data)
+        if 0 <= index < len(self._axes_keys):
+            self.axes_changed.emit(self._axes_keys[index])
+
+    # -- what the controller reads and sets ------------------------------------------------------
+    def axes_key(self):
+        i = self.axes.currentIndex()
+        return self._axes_keys[i] if 0 <= i < len(self._axes_keys) else "pca"
+
+    def set_axes_key(self, key) -> bool:
+        """Choose axes ("pca", "latent", (i, j)); emits axes_changed if they change."""
+        key = tuple(key) if isinstance(key, list) else key
+        if key in self._axes_keys:
+            self.axes.setCurrentIndex(self._axes_keys.index(key))
+            return True
+        return False
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        return (float(x0), float(x1)), (float(y0), float(y1))
+
+    def set_view_range(self, x, y) -> None:
+        self.view.setRange(xRange=tuple(x), yRange=tuple(y), padding=0)
+
+    def _any_in_view(self) -> bool:
+        xy = self._xy
+        if not len(xy):
+            return True
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        return bool(np.any((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0)
+                           & (xy[:, 1] <= y1)))
+
+    def fit_view(self) -> None:
+        """Show every training face."""
+        if len(self._xy):
+            lo, hi = self._xy.min(0), self._xy.max(0)
+            self.view.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.1)
+
+    @property
+    def mosaic_on(self) -> bool:
+        return self.mosaic_button.isChecked()
+
+    def set_mosaic_on(self, on: bool) -> None:
+        self.mosaic_button.setChecked(bool(on))
+
+    def clear_lasso(self) -> None:
+        """Forget the loop and the faces it chose."""
+        self._lasso_pts = []
+        self.lasso_curve.setData([], [])
+        self.select_polygon(np.zeros((0, 2)))
 
 
 def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:

@@ -1,16 +1,32 @@
 """The Create dock: latent sliders, attribute directions and keyframe morphs.
 
-Like the rooms, it only shows state and says what the person asked for; the main window holds
-the faces and turns requests into engine work.
+Like the rooms, it only shows state and says what the person asked for (its signals are
+intents); the studio state holds the faces and the controller turns intents into work.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QPushButton, QScrollArea,
-                               QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.engine import latent
 
 SLIDER_RANGE = 4.0      # latent sliders run from -4 to +4
 SLIDER_STEPS = 400
@@ -105,14 +121,24 @@ class SlidersTab(QWidget):
                 s.setValue(int(round(np.clip(self.z[d], -SLIDER_RANGE, SLIDER_RANGE)
                                      / SLIDER_RANGE * (SLIDER_STEPS // 2))))
                 s.blockSignals(False)
-                self._labels[d].setText(f"{self.z[d]:+.2f}")
+                self._show_value(d)
 
     def _on_slider(self, d: int, v: int) -> None:
         if self.z is None:
             return
         self.z[d] = v / (SLIDER_STEPS // 2) * SLIDER_RANGE
-        self._labels[d].setText(f"{self.z[d]:+.2f}")
+        self._show_value(d)
         self.z_edited.emit(self.z.copy())
+
+    def _show_value(self, d: int) -> None:
+        """The value; one beyond the slider's ends (the handle then sits at its end) in red,
+        with a word why."""
+        v, label = self.z[d], self._labels[d]
+        beyond = abs(v) > SLIDER_RANGE + 1e-9
+        label.setText(f"{v:+.2f}")
+        label.setStyleSheet("color: #c00000;" if beyond else "")
+        label.setToolTip(f"{v:+.3f}: beyond the slider's {SLIDER_RANGE:g}; the handle stops at "
+                         "its end" if beyond else f"{v:+.3f}")
 
 
 class DirectionsTab(QWidget):
@@ -122,6 +148,7 @@ class DirectionsTab(QWidget):
     add_lasso = Signal(int)         # +1 or -1: the faces chosen by the map's lasso
     create_requested = Signal(str)  # the name
     amount_changed = Signal(int, float)  # direction index, amount in -2..2
+    chosen = Signal(int)            # another direction was chosen
     remove_requested = Signal(int)
     import_requested = Signal()
     export_requested = Signal()
@@ -132,7 +159,7 @@ class DirectionsTab(QWidget):
         self.groups = QLabel()
         self.groups.setWordWrap(True)
         self.name = QLineEdit()
-        self.name.setPlaceholderText("name, e.g. smiling")
+        self.name.setPlaceholderText("name (smiling...)")
         buttons = {}
         sources = {"Photo": (self.add_photo, "the photo selected in the strip"),
                    "Lasso": (self.add_lasso, "the faces chosen with the map's lasso")}
@@ -167,8 +194,8 @@ class DirectionsTab(QWidget):
         g.addWidget(buttons["l-"], 1, 1)
         lay.addLayout(g)
         lay.addWidget(self.groups)
+        lay.addWidget(self.name)
         row = QHBoxLayout()
-        row.addWidget(self.name, 1)
         row.addWidget(self.create)
         row.addWidget(clear)
         lay.addLayout(row)
@@ -198,8 +225,11 @@ class DirectionsTab(QWidget):
         self.list.blockSignals(False)
         if names:
             self.list.setCurrentRow(len(names) - 1 if select is None else select)
+        else:
+            self._on_row(-1)
 
     def _on_row(self, row: int) -> None:
+        self.chosen.emit(row)
         self.amount.blockSignals(True)
         self.amount.setValue(0)
         self.amount.blockSignals(False)
@@ -244,11 +274,8 @@ class KeyframesTab(QWidget):
         self.frames.setRange(2, 600)
         self.frames.setValue(24)
         self.frames.setToolTip("Frames from one keyframe to the next")
-        self.path_kind = QComboBox()
-        self.path_kind.addItems(["lerp", "slerp"])
-        self.path_kind.setToolTip("A straight line (lerp) or along the prior's sphere (slerp)")
         self.easing = QComboBox()
-        self.easing.addItems(["linear", "ease-in-out"])
+        self.easing.addItems(list(latent.EASINGS))
         self.easing.setToolTip("Even speed, or slow near each keyframe (ease-in-out)")
         self.loop = QCheckBox("Loop back to the first")
         self.loop.setToolTip("Morph on from the last keyframe back to the first")
@@ -259,8 +286,7 @@ class KeyframesTab(QWidget):
         self.fps.setToolTip("Frames per second of an exported GIF or MP4")
         for w in (self.frames, self.fps):
             w.valueChanged.connect(lambda _: self.settings_changed.emit())
-        for w in (self.path_kind, self.easing):
-            w.currentIndexChanged.connect(lambda _: self.settings_changed.emit())
+        self.easing.currentIndexChanged.connect(lambda _: self.settings_changed.emit())
         self.loop.toggled.connect(lambda _: self.settings_changed.emit())
         preview = _button("Preview", "Play the keyframe morph in the Painter",
                           self.preview_requested)
@@ -284,7 +310,6 @@ class KeyframesTab(QWidget):
         lay.addLayout(row2)
         form = QFormLayout()
         form.addRow("Frames per segment", self.frames)
-        form.addRow("Path", self.path_kind)
         form.addRow("Easing", self.easing)
         form.addRow("", self.loop)
         form.addRow("Frames per second", self.fps)
@@ -306,21 +331,19 @@ class KeyframesTab(QWidget):
             self.list.setCurrentRow(select)
 
     def settings(self) -> dict:
-        return {"frames": self.frames.value(), "path": self.path_kind.currentText(),
-                "easing": self.easing.currentText(), "loop": self.loop.isChecked(),
-                "fps": self.fps.value()}
+        """The morph settings shown here (the path, lerp or slerp, is the Painter's)."""
+        return {"frames": self.frames.value(), "easing": self.easing.currentText(),
+                "loop": self.loop.isChecked(), "fps": self.fps.value()}
 
-    def apply_settings(self, s: dict) -> None:
-        if "frames" in s:
-            self.frames.setValue(int(s["frames"]))
-        if s.get("path") in ("lerp", "slerp"):
-            self.path_kind.setCurrentText(s["path"])
-        if s.get("easing") in ("linear", "ease-in-out"):
-            self.easing.setCurrentText(s["easing"])
-        if "loop" in s:
-            self.loop.setChecked(bool(s["loop"]))
-        if "fps" in s:
-            self.fps.setValue(int(s["fps"]))
+    def show_settings(self, morph) -> None:
+        """Show a MorphSettings without announcing a change."""
+        for w, set_ in ((self.frames, lambda: self.frames.setValue(morph.frames)),
+                        (self.fps, lambda: self.fps.setValue(morph.fps)),
+                        (self.easing, lambda: self.easing.setCurrentText(morph.easing)),
+                        (self.loop, lambda: self.loop.setChecked(morph.loop))):
+            w.blockSignals(True)
+            set_()
+            w.blockSignals(False)
 
 
 class CreatePanel(QTabWidget):

@@ -2,10 +2,10 @@
 
 The engine's own threads put what they have into an inbox (a thread-safe queue) and emit `_woken`,
 a signal with no arguments, which crosses to the GUI thread as a queued connection; there the
-inbox is drained and each item re-emitted as a typed signal. No Python object is marshalled by Qt
+inbox is drained and each event re-emitted on the signal of its type. No Python object is marshalled by Qt
 across threads (PySide 6.12 was seen to crash with a refcount error doing that under load), and
-no widget is ever touched from a worker thread. Stale interactive results (older than the newest
-request of their purpose) are dropped here.
+no widget is ever touched from a worker thread. Stale interactive answers (older than the newest
+request of their type) are dropped here.
 
 The engine starts on a thread of its own, which imports torch (about 2 s): the window is shown
 first, and requests made before the engine is up wait in a list and go to it in order.
@@ -14,46 +14,62 @@ first, and requests made before the engine is up wait in a list and go to it in 
 from __future__ import annotations
 
 import gc
-import itertools
 import logging
 import queue
 import sys
 import threading
-from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.engine.requests import (INTERACTIVE, Decode, EncodePhotos, LoadModel,
-                                    Result, SaveModel, TrainEvent, TrainRequest, UseModel)
+from studio.engine import requests as rq
+from studio.engine.requests import TrainRequest
 
 log = logging.getLogger(__name__)
 
 
 class EngineThread(QObject):
-    """Owns the engine service and the training job; speaks in signals."""
+    """Owns the engine service and the training job; one signal per kind of event, carrying
+    the event (a frozen dataclass from studio.engine.requests)."""
 
-    model_loaded = Signal(object)      # ModelInfo
-    decoded = Signal(object)           # Result with value = uint8 images (N, S, S[, 3])
-    photos_encoded = Signal(object)    # Result with value = (photos, errors)
-    model_saved = Signal(str)
-    failed = Signal(str)               # a one-line message for the person
-    training_event = Signal(object)    # TrainEvent
-    export_event = Signal(str, int, int, str)  # kind, done, total, message (see ExportJob)
+    model_opened = Signal(object)         # ModelOpened
+    model_saved = Signal(object)          # ModelSaved
+    face_painted = Signal(object)         # FacePainted
+    hover_ready = Signal(object)          # HoverReady
+    variations_ready = Signal(object)     # VariationsReady
+    mosaic_ready = Signal(object)         # MosaicReady
+    photos_described = Signal(object)     # PhotosDescribed
+    failed = Signal(str)                  # a one-line message for the person
+    export_progressed = Signal(object)    # ExportProgressed
+    export_finished = Signal(object)      # ExportFinished
+    training_loading = Signal(object)     # TrainingLoading
+    training_progressed = Signal(object)  # TrainingProgressed
+    training_snapshot = Signal(object)    # TrainingSnapshot
+    training_finished = Signal(object)    # TrainingFinished
+    training_failed = Signal(object)      # TrainingFailed
     _woken = Signal()
 
     def __init__(self, device: str = "cpu", parent=None):
         super().__init__(parent)
         self.device = device
-        self._newest: dict[str, int] = {}
-        self._ids = itertools.count(1)
+        self._newest: dict[type, int] = {}
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._woken.connect(self._on_woken)
         self._lock = threading.Lock()
         self._early: list = []  # requests made before the engine was up
         self._shutting_down = False
+        self._export_pending = False
         self.service = None
         self.job = None
-        self.export_job = None
+        self._signals = {
+            rq.ModelOpened: self.model_opened, rq.ModelSaved: self.model_saved,
+            rq.FacePainted: self.face_painted, rq.HoverReady: self.hover_ready,
+            rq.VariationsReady: self.variations_ready, rq.MosaicReady: self.mosaic_ready,
+            rq.PhotosDescribed: self.photos_described,
+            rq.ExportProgressed: self.export_progressed, rq.ExportFinished: self.export_finished,
+            rq.TrainingLoading: self.training_loading,
+            rq.TrainingProgressed: self.training_progressed,
+            rq.TrainingSnapshot: self.training_snapshot,
+            rq.TrainingFinished: self.training_finished, rq.TrainingFailed: self.training_failed}
         # A thread wanting the GIL waits up to the switch interval for a thread running Python
         # (training's bookkeeping between torch calls): 1 ms instead of 5 keeps a paint's hops
         # (GUI -> engine -> GUI) short while training runs.
@@ -65,7 +81,7 @@ class EngineThread(QObject):
     def _start_engine(self) -> None:
         from studio.engine.service import EngineService  # imports torch: the slow part
 
-        service = EngineService(self._post_result, device=self.device).start()
+        service = EngineService(self._post, device=self.device).start()
         with self._lock:
             self.service = service
             early, self._early = self._early, []
@@ -95,11 +111,17 @@ class EngineThread(QObject):
         return self.service is not None
 
     # -- requests --------------------------------------------------------------------------------
-    def _submit(self, request, by_person: bool = False) -> int:
-        request = replace(request, id=next(self._ids))
-        self._newest[request.purpose] = request.id
-        if by_person and request.purpose in INTERACTIVE and self.job is not None:
-            self.job.person_waiting()  # training leaves a core free while a person paints
+    def submit(self, request, by_person: bool = False) -> int:
+        """Send a request; `by_person`: someone waits on it (a gesture), not the window itself
+        repainting after new weights arrived."""
+        if isinstance(request, rq.INTERACTIVE):
+            self._newest[type(request)] = request.id
+            if by_person and self.job is not None:
+                self.job.person_waiting()  # training leaves a core free while a person paints
+        if isinstance(request, rq.Export):
+            if self.exporting:
+                raise RuntimeError("an export is already running")
+            self._export_pending = True
         with self._lock:
             if self.service is None:
                 self._early.append(request)
@@ -107,22 +129,15 @@ class EngineThread(QObject):
         self.service.submit(request)
         return request.id
 
+    def last_request(self, kind: type) -> int:
+        """The id of the newest interactive request of a type (0: none yet)."""
+        return self._newest.get(kind, 0)
+
     def load_model(self, path: str) -> int:
-        return self._submit(LoadModel(str(path)))
+        return self.submit(rq.LoadModel(str(path)))
 
     def use_model(self, file) -> int:
-        return self._submit(UseModel(file))
-
-    def decode(self, z, purpose: str = "paint", tag=None, by_person: bool = True) -> int:
-        """Decode z; `by_person`: someone is waiting on it (a gesture), not the window itself
-        repainting after new weights arrived."""
-        return self._submit(Decode(z, purpose, tag=tag), by_person)
-
-    def encode_photos(self, paths, tag=None) -> int:
-        return self._submit(EncodePhotos(tuple(str(p) for p in paths), tag=tag))
-
-    def save_model(self, path: str) -> int:
-        return self._submit(SaveModel(str(path)))
+        return self.submit(rq.UseModel(file))
 
     # -- training --------------------------------------------------------------------------------
     def start_training(self, request: TrainRequest) -> None:
@@ -130,25 +145,16 @@ class EngineThread(QObject):
 
         if self.training:
             raise RuntimeError("training is already running")
-        self.job = TrainingJob(request, self._post_train_event).start()
+        self.job = TrainingJob(request, self._post).start()
 
     # -- exports -----------------------------------------------------------------------------
-    def start_export(self, kind: str, frames, path: str, options: dict) -> None:
-        """Write frames the engine decoded, on a thread of its own (progress as export_event)."""
-        from studio.engine.service import ExportJob
-
-        if self.exporting:
-            raise RuntimeError("an export is already running")
-        self.export_job = ExportJob(kind, frames, str(path), options,
-                                    self._post_export_event).start()
-
     @property
     def exporting(self) -> bool:
-        return self.export_job is not None and self.export_job.running
+        return self._export_pending or (self.service is not None and self.service.exporting)
 
     def cancel_export(self) -> None:
-        if self.export_job is not None:
-            self.export_job.cancel()
+        if self.service is not None:
+            self.service.cancel_export()
 
     @property
     def training(self) -> bool:
@@ -157,18 +163,15 @@ class EngineThread(QObject):
     @property
     def running(self) -> bool:
         """Whether any thread of the engine is still alive."""
-        return (self._boot.is_alive() or self.training or self.exporting
-                or (self.service is not None and self.service.running))
+        return (self._boot.is_alive() or self.training
+                or (self.service is not None and (self.service.running or self.service.exporting)))
 
     def shutdown(self, timeout: float = 2.0) -> bool:
-        """Stop training and the engine; True when every thread has ended."""
+        """Stop training, exports and the engine; True when every thread has ended."""
         self._shutting_down = True
         ok = True
         if self.job is not None:
             ok = self.job.stop(timeout=timeout) and ok
-        if self.export_job is not None:
-            self.export_job.cancel()
-            ok = self.export_job.join(timeout) and ok
         self._boot.join(timeout)
         with self._lock:
             service = self.service
@@ -177,48 +180,33 @@ class EngineThread(QObject):
         return ok and not self.running
 
     # -- from the worker threads -----------------------------------------------------------------
-    def _post_result(self, res: Result) -> None:
-        self._inbox.put((self._on_result, res))
+    def _post(self, event) -> None:
+        self._inbox.put(event)
         self._woken.emit()
 
-    def _post_train_event(self, ev: TrainEvent) -> None:
-        self._inbox.put((self._on_train_event, ev))
-        self._woken.emit()
-
-    def _post_export_event(self, kind: str, done: int, total: int, message: str) -> None:
-        self._inbox.put((self._on_export_event, (kind, done, total, message)))
-        self._woken.emit()
-
-    def _on_export_event(self, ev) -> None:
-        self.export_event.emit(*ev)
-
-    # -- results, on the GUI thread --------------------------------------------------------------
+    # -- events, on the GUI thread ---------------------------------------------------------------
     def _on_woken(self) -> None:
         while True:
             try:
-                handler, item = self._inbox.get_nowait()
+                event = self._inbox.get_nowait()
             except queue.Empty:
                 return
-            handler(item)
+            self._dispatch(event)
 
-    def _on_result(self, res: Result) -> None:
-        if res.purpose in INTERACTIVE and res.id < self._newest.get(res.purpose, 0):
+    def _dispatch(self, event) -> None:
+        kind = rq.answers(event)
+        if kind is not None and event.id < self._newest.get(kind, 0):
             return  # a newer request of the same kind is on its way: this one is stale
-        if res.error:
-            self.failed.emit(res.error)
+        if isinstance(event, rq.ExportFinished):
+            self._export_pending = False
+        if isinstance(event, rq.RequestFailed):
+            if isinstance(event.request, type) and issubclass(event.request, rq.Export):
+                self._export_pending = False
+            self.failed.emit(event.message)
             return
-        if res.purpose == "model":
-            self.model_loaded.emit(res.value)
-        elif res.purpose == "photos":
-            self.photos_encoded.emit(res)
-        elif res.purpose == "save":
-            self.model_saved.emit(res.value)
-        else:
-            self.decoded.emit(res)
-
-    def _on_train_event(self, ev: TrainEvent) -> None:
-        if ev.kind in ("snapshot", "finished", "failed") and ev.file is not None:
-            self.use_model(ev.file)  # a failed run that had trained keeps its last good weights
-        if ev.kind == "failed":
-            self.failed.emit(ev.message)
-        self.training_event.emit(ev)
+        if isinstance(event, (rq.TrainingSnapshot, rq.TrainingFinished, rq.TrainingFailed)) \
+                and event.file is not None:
+            self.use_model(event.file)  # a failed run that had trained keeps its last good weights
+        if isinstance(event, rq.TrainingFailed):
+            self.failed.emit(event.message)
+        self._signals[type(event)].emit(event)

@@ -1,16 +1,26 @@
 """The Painter: the current face, large; the morph from A to B; random faces; saving.
 
-The Painter only shows images and says what the person asked for; the main window turns that
-into engine requests.
+The Painter only shows images and says what the person asked for (its signals are intents); the
+controller turns them into changes of the studio state.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
+from studio.engine import latent
 from studio.gui.imaging import to_pixmap
 
 MORPH_STEPS = 1000  # slider resolution
@@ -18,6 +28,7 @@ MORPH_STEPS = 1000  # slider resolution
 
 class PainterRoom(QWidget):
     morph_moved = Signal(float)          # t in [0, 1]
+    method_changed = Signal(str)         # lerp or slerp (latent.PATHS)
     random_requested = Signal(float)     # temperature
     save_requested = Signal()
     export_requested = Signal()
@@ -41,10 +52,10 @@ class PainterRoom(QWidget):
         self.play.setToolTip("Play the morph back and forth (Space)")
         self.play.toggled.connect(self._on_play_toggled)
         self.path_kind = QComboBox()
-        self.path_kind.addItems(["lerp", "slerp"])
+        self.path_kind.addItems(list(latent.PATHS))
         self.path_kind.setToolTip("Interpolate in a straight line (lerp) or along the sphere "
                                   "where the prior keeps its faces (slerp)")
-        self.path_kind.currentIndexChanged.connect(lambda _: self.morph_moved.emit(self.t))
+        self.path_kind.currentTextChanged.connect(self.method_changed)
         self.ab_label = QLabel("A: -   B: -")
         # long file names are cut at the label's edge (the whole text is its tooltip) rather
         # than widening the Painter and, with it, the window past the screen
@@ -56,7 +67,7 @@ class PainterRoom(QWidget):
         self.temperature.setToolTip("Temperature of random faces: the prior's spread")
         self.random = QPushButton("Random face")
         self.random.setToolTip("Paint a new face drawn from the prior (R)")
-        self.random.clicked.connect(lambda: self.random_requested.emit(self.temperature.value()))
+        self.random.clicked.connect(self.random_face)
         self.save = QPushButton("Save image...")
         self.save.setToolTip("Save the painted face as a PNG (Ctrl+S)")
         self.save.clicked.connect(self.save_requested)
@@ -101,6 +112,16 @@ class PainterRoom(QWidget):
     @property
     def method(self) -> str:
         return self.path_kind.currentText()
+
+    def set_method(self, method: str) -> None:
+        """Show the morph's path kind without announcing a change."""
+        self.path_kind.blockSignals(True)
+        self.path_kind.setCurrentText(method)
+        self.path_kind.blockSignals(False)
+
+    def random_face(self) -> None:
+        """Ask for a random face at the chosen temperature (the R key)."""
+        self.random_requested.emit(self.temperature.value())
 
     def show_face(self, image: np.ndarray) -> None:
         self.image = image

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from studio.gui.imaging import to_pixmap
 
@@ -47,6 +46,16 @@ class PhotoStrip(QWidget):
 
     def clear(self) -> None:
         self.list.clear()
+
+    def count(self) -> int:
+        return self.list.count()
+
+    def set_current(self, row: int) -> None:
+        """Show row as the selected face without announcing it again."""
+        if 0 <= row < self.list.count() and row != self.list.currentRow():
+            self.list.blockSignals(True)
+            self.list.setCurrentRow(row)
+            self.list.blockSignals(False)
 
     def mark(self, a: int | None, b: int | None) -> None:
         for i in range(self.list.count()):

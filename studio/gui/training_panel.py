@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import time
-
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout,
-                               QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from dataclasses import replace
 
 import pyqtgraph as pg
-
-from studio.engine.requests import TrainRequest
-
-# the framings (studio.engine.faces.FRAMINGS), each with what it does for a person
-FRAMING_CHOICES = (
-    ("auto", "Decide from a sample of the folder"),
-    ("face", "Find the face in every photo and cut it as the model's faces are cut"),
-    ("aligned", "An aligned set (LFW, CelebA aligned): one fixed crop learned from the folder"),
-    ("none", "Take each image as it is (already a face crop)"),
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
+
+from studio.engine.faces import FRAMING_TIPS
+from studio.engine.requests import DEVICES, TrainRequest
 
 CURVES_EVERY_S = 1.0
 
@@ -56,14 +60,14 @@ class TrainingPanel(QWidget):
         self.colour.addItem("grey", 1)
         self.colour.setToolTip("Colour or grey faces")
         self.framing = QComboBox()
-        for name, tip in FRAMING_CHOICES:
+        for name, tip in FRAMING_TIPS.items():
             self.framing.addItem(name, name)
             self.framing.setItemData(self.framing.count() - 1, tip, Qt.ToolTipRole)
         self.framing.setToolTip("How each photo of a folder is cut to a face: auto decides (one "
                                 "fixed crop for an aligned set such as LFW, else each face found)")
         self.epochs = QSpinBox()
         self.epochs.setRange(0, 100000)
-        self.epochs.setValue(300)
+        self.epochs.setValue(TrainRequest.epochs)
         self.epochs.setSpecialValueText("no limit")
         self.epochs.setToolTip("Epochs to train (0: no limit, use the time budget)")
         self.budget = QSpinBox()
@@ -78,7 +82,7 @@ class TrainingPanel(QWidget):
         self.beta.setValue(1.0)
         self.beta.setToolTip("Weight of the KL term: larger is smoother, blurrier")
         self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda", "mps"])
+        self.device.addItems(list(DEVICES))
         self.device.setToolTip("Where to train: auto picks the GPU when there is one")
 
         self.start = QPushButton("Start")
@@ -96,23 +100,29 @@ class TrainingPanel(QWidget):
         self.status = QLabel("Not training")
         self.status.setWordWrap(True)
 
-        self.curves = pg.PlotWidget(background="w")
+        # What a person can read: how close the reconstructions come (PSNR, in dB: higher is
+        # better) and how much the codes carry (KL, in nats). The raw loss, a Gaussian
+        # log-density that can be negative, is in the status text's tooltip.
+        self.curves = pg.GraphicsLayoutWidget()
+        self.curves.setBackground("w")
         self.curves.setMinimumHeight(120)
-        self.curves.setToolTip("Loss per image in nats: reconstruction, KL and total")
-        self.curves.addLegend(offset=(-10, 10))
-        self.curves.setLabel("bottom", "step")
-        # long runs: draw what fits the view, thinned to the screen's resolution
-        self.curves.setClipToView(True)
-        self.curves.setDownsampling(auto=True, mode="peak")
-        self.curve_items = {
-            "recon": self.curves.plot(pen=pg.mkPen("#29335c", width=1.5), name="reconstruction"),
-            "kl": self.curves.plot(pen=pg.mkPen("#e4572e", width=1.5), name="KL"),
-            "total": self.curves.plot(pen=pg.mkPen("#333333", width=1, style=Qt.DashLine), name="total"),
-        }
+        self.curves.setToolTip("Left: reconstruction PSNR of the training batches (dB, higher "
+                               "is sharper). Right: KL of the codes (nats per face)")
+        plots = {}
+        for col, (key, title, colour) in enumerate((("psnr_db", "PSNR (dB)", "#29335c"),
+                                                    ("kl", "KL (nats)", "#e4572e"))):
+            plot = self.curves.addPlot(row=0, col=col, title=title)
+            plot.setLabel("bottom", "step")
+            # long runs: draw what fits the view, thinned to the screen's resolution
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            plots[key] = plot.plot(pen=pg.mkPen(colour, width=1.5))
+        self.curve_items = plots
         self.curve_data = {k: [] for k in self.curve_items}
         self.curve_steps: list[int] = []
         self._curves_drawn = 0.0  # when the curves were last redrawn (time.monotonic)
         self.last_message = ""
+        self.paused = False
 
         form = QGridLayout()  # two columns of settings, so the dock stays short
         form.addWidget(QLabel("Data"), 0, 0)
@@ -158,18 +168,23 @@ class TrainingPanel(QWidget):
     def _on_start_clicked(self) -> None:
         req = self.request()
         if req.epochs is None and req.max_seconds is None:
-            req = TrainRequest(**{**req.__dict__, "epochs": 300})
+            req = replace(req, epochs=TrainRequest.epochs)
         for k in self.curve_data:
             self.curve_data[k].clear()
         self.curve_steps.clear()
         self.start_requested.emit(req)
 
     def _on_pause_clicked(self) -> None:
-        if self.pause.text() == "Pause":
+        if not self.paused:
+            self.paused = True
             self.pause.setText("Resume")
+            self.status.setText(f"Paused at step {self.curve_steps[-1] if self.curve_steps else 0}"
+                                ": Resume goes on; Stop keeps the model so far")
             self.pause_requested.emit()
         else:
+            self.paused = False
             self.pause.setText("Pause")
+            self.status.setText("Resuming...")
             self.resume_requested.emit()
 
     def set_running(self, running: bool) -> None:
@@ -177,6 +192,7 @@ class TrainingPanel(QWidget):
         self.pause.setEnabled(running)
         self.stop.setEnabled(running)
         self.pause.setText("Pause")
+        self.paused = False
         if not running:
             self._draw_curves()  # every point reported, up to the last
 
@@ -186,13 +202,19 @@ class TrainingPanel(QWidget):
             self.curve_items[k].setData(self.curve_steps, self.curve_data[k])
 
     def show_progress(self, p) -> None:
+        if self.paused:  # a report from before the pause: the pause's text stays
+            return
         if p.message:
             self.last_message = p.message
         self.progress.setValue(int(p.fraction * 1000))
         ep = f"epoch {p.epoch}" + (f"/{p.epochs}" if p.epochs else "")
-        self.status.setText(f"{ep}, step {p.step}: loss {p.total:.1f} (recon {p.recon:.1f}, "
-                            f"KL {p.kl:.1f}), {p.images_per_s:.0f} img/s, ETA {_fmt_eta(p.eta_s)}"
+        self.status.setText(f"{ep}, step {p.step}: PSNR {p.psnr_db:.1f} dB, KL {p.kl:.0f} nats, "
+                            f"{p.images_per_s:.0f} img/s, ETA {_fmt_eta(p.eta_s)}"
                             + (f"\n{self.last_message}" if self.last_message else ""))
+        self.status.setToolTip(f"Loss per face: {p.total:.1f} nats = reconstruction "
+                               f"{p.recon:.1f} + {p.kl_weight:.2f} x KL {p.kl:.1f}. The "
+                               "reconstruction term is a Gaussian negative log-density, which "
+                               "is negative once the faces are close: that is no error.")
         self.curve_steps.append(p.step)
         for k in self.curve_items:
             self.curve_data[k].append(getattr(p, k))

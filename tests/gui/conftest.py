@@ -27,9 +27,12 @@ def window(qtbot):
     # no welcome (example faces, mosaic): these tests start from an empty studio;
     # test_window.py::test_first_start_shows_faces checks the welcome
     win = MainWindow(engine, welcome=False)
+    # a model trained by a test is dropped at the end without the Save / Discard question;
+    # tests of that question answer it themselves
+    win.ask_unsaved = lambda doing: "discard"
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.info is not None, timeout=15000)
+    qtbot.waitUntil(lambda: win.state.info is not None, timeout=15000)
     yield win
     win.close()
     assert not win.engine.running

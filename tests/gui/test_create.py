@@ -8,6 +8,8 @@ import pytest
 from PIL import Image
 
 from studio.engine.inference import FaceModel
+from studio.engine.requests import Paint
+from studio.state import Source
 
 
 @pytest.fixture(scope="module")
@@ -21,22 +23,25 @@ def own_config(tmp_path, monkeypatch):
 
 
 def _painted(window, qtbot, action, kind):
-    with qtbot.waitSignal(window.engine.decoded, timeout=10000,
-                          check_params_cb=lambda r: r.purpose == "paint" and r.tag[0] == kind):
+    """Do `action`; the face the engine paints for the newest request, painted from `kind`."""
+    with qtbot.waitSignal(window.engine.face_painted, timeout=10000,
+                          check_params_cb=lambda ev: ev.id == window.engine.last_request(Paint)
+                          and window.state.z_source.value == kind):
         action()
     return window.painter.image
 
 
 def _load(window, qtbot, paths):
-    with qtbot.waitSignal(window.engine.photos_encoded, timeout=15000):
+    with qtbot.waitSignal(window.engine.photos_described, timeout=15000):
         window.open_images(paths)
 
 
 def _export(window, qtbot, start):
-    with qtbot.waitSignal(window.engine.export_event, timeout=30000,
-                          check_params_cb=lambda kind, *_: kind != "progress") as blocker:
+    """Start an export; (outcome, message) when it has finished."""
+    with qtbot.waitSignal(window.engine.export_finished, timeout=30000) as blocker:
         assert start() is not False
-    return blocker.args
+    ev = blocker.args[0]
+    return ev.outcome.value, ev.message
 
 
 def test_latent_sliders_repaint_and_reset(window, qtbot, reference):
@@ -46,8 +51,8 @@ def test_latent_sliders_repaint_and_reset(window, qtbot, reference):
     assert sum(s.isVisible() for s in sl.sliders.values()) == 8  # the top dims; the rest on request
     sl.show_all.setChecked(True)
     assert sum(s.isVisible() for s in sl.sliders.values()) == d
-    start = _painted(window, qtbot, lambda: window._on_map_painted(0.5, -0.3), "map").copy()
-    z0 = window.current_z.copy()
+    start = _painted(window, qtbot, lambda: window.blueprint.point_painted.emit(0.5, -0.3), "map").copy()
+    z0 = window.state.z.copy()
     top = sl.order[0]
     assert sl._labels[top].text() == f"{z0[top]:+.2f}"  # the painted face's value is shown
     image = _painted(window, qtbot, lambda: sl.sliders[top].setValue(150), "sliders")
@@ -69,13 +74,13 @@ def test_a_direction_from_two_photos_moves_the_face(window, qtbot, two_photos, r
     assert d.create.isEnabled()
     d.name.setText("towards 3")
     d.create.click()
-    assert [x.name for x in window.directions] == ["towards 3"]
-    mu = [p.mu for p in window.photos]
-    assert np.allclose(window.directions[0].vector, mu[0] - mu[1])
+    assert [x.name for x in window.state.directions] == ["towards 3"]
+    mu = [p.mu for p in window.state.photos]
+    assert np.allclose(window.state.directions[0].vector, mu[0] - mu[1])
     assert len(window.blueprint._arrow_items) == 3  # line, head, label
     # from photo 2, +1 along the direction arrives at photo 1
-    base = window.photos[1].mu
-    _painted(window, qtbot, lambda: window._paint_z(base, ("map",)), "map")
+    base = window.state.photos[1].mu
+    _painted(window, qtbot, lambda: window.state.paint(base, Source.MAP), "map")
     image = _painted(window, qtbot, lambda: d.set_amount(1.0), "direction")
     assert np.abs(image.astype(int) - reference.decode(mu[0])[0]).max() <= 1
     image = _painted(window, qtbot, lambda: d.set_amount(-2.0), "direction")
@@ -94,7 +99,7 @@ def test_the_lasso_chooses_the_faces_inside(window, qtbot):
     assert sorted(chosen) == sorted(expected) and len(expected) > 5
     assert list(blocker.args[0]) == list(chosen)
     window.create.directions.add_lasso.emit(1)
-    assert len(window.groups[1]) == len(expected)
+    assert len(window.state.groups[1]) == len(expected)
 
 
 def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, reference, tmp_path):
@@ -103,7 +108,7 @@ def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, referenc
     for i in (0, 1):
         window.strip.list.setCurrentRow(i)
         k.add_photo.emit()
-    _painted(window, qtbot, lambda: window._on_map_painted(1.0, 1.0), "map")
+    _painted(window, qtbot, lambda: window.blueprint.point_painted.emit(1.0, 1.0), "map")
     k.add_current.emit()
     assert k.list.count() == 3
     assert len(window.blueprint.keyframe_dots.data) == 3  # drawn on the map
@@ -111,13 +116,13 @@ def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, referenc
     k.loop.setChecked(True)
     k.easing.setCurrentText("ease-in-out")
     out = tmp_path / "keys.gif"
-    kind, _, _, message = _export(window, qtbot, lambda: window.export_morph(str(out)))
+    kind, message = _export(window, qtbot, lambda: window.export_morph(str(out)))
     assert kind == "done" and message == str(out)
     gif = Image.open(out)
     assert gif.n_frames == 6 * 3  # three segments, looped back to the first
     s = reference.config.image_size
     first = np.asarray(gif.convert("RGB").resize((s, s), Image.BICUBIC), dtype=int)
-    assert np.abs(first - reference.decode(window.keyframes[0].z)[0]).mean() < 3
+    assert np.abs(first - reference.decode(window.state.keyframes[0].z)[0]).mean() < 3
     assert any("Exported" in m for m in window.messages)
 
 
@@ -132,9 +137,8 @@ def test_mp4_export_and_cancel_in_the_background(window, qtbot, two_photos, tmp_
     # a long export, cancelled as soon as it starts: no file, a message, the window carries on
     k.frames.setValue(600)
     big = tmp_path / "long.mp4"
-    window.engine.export_event.connect(lambda kind, *_: kind == "progress"
-                                       and window.engine.cancel_export())
-    kind, _, _, message = _export(window, qtbot, lambda: window.export_morph(str(big)))
+    window.engine.export_progressed.connect(lambda _: window.engine.cancel_export())
+    kind, message = _export(window, qtbot, lambda: window.export_morph(str(big)))
     assert kind == "cancelled" and "nothing was written" in message
     assert not big.exists() and not [p for p in tmp_path.iterdir() if "long" in p.name]
 
@@ -144,21 +148,19 @@ def test_manifold_export_from_the_window(window, qtbot, tmp_path):
     kind, *_ = _export(window, qtbot, lambda: window.export_manifold(str(out), 5))
     assert kind == "done"
     img = np.asarray(Image.open(out))
-    s = window.info.config.image_size
+    s = window.state.info.config.image_size
     assert img.shape[:2] == (5 * s * 2, 5 * s * 2)
 
 
 def test_the_mosaic_tiles_the_view_and_follows_it(window, qtbot):
     bp = window.blueprint
-    with qtbot.waitSignal(window.engine.decoded, timeout=10000,
-                          check_params_cb=lambda r: r.purpose == "mosaic"):
+    with qtbot.waitSignal(window.engine.mosaic_ready, timeout=10000):
         bp.mosaic_button.setChecked(True)
     qtbot.waitUntil(lambda: bp.mosaic_image.isVisible())
-    s = window.info.config.image_size
+    s = window.state.info.config.image_size
     assert bp.mosaic_image.image.shape[:2] == (12 * s, 12 * s)
     before = bp.mosaic_image.image.copy()
-    with qtbot.waitSignal(window.engine.decoded, timeout=10000,
-                          check_params_cb=lambda r: r.purpose == "mosaic"):
+    with qtbot.waitSignal(window.engine.mosaic_ready, timeout=10000):
         bp.view.translateBy(x=1.0)  # a pan: the mosaic is redrawn for the new region
     qtbot.waitUntil(lambda: not np.array_equal(bp.mosaic_image.image, before))
     bp.mosaic_button.setChecked(False)
@@ -173,7 +175,7 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
         win = MainWindow(EngineThread(), welcome=False)
         qtbot.addWidget(win)
         win.show()
-        qtbot.waitUntil(lambda: win.info is not None, timeout=15000)
+        qtbot.waitUntil(lambda: win.state.info is not None, timeout=15000)
         return win
 
     win = open_window()
@@ -187,40 +189,40 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
     win.create.directions.add_photo.emit(-1)
     win.create.directions.create_requested.emit("d1")
     win.create.keyframes.frames.setValue(9)
-    painted = _painted(win, qtbot, lambda: win._on_map_painted(-0.7, 0.4), "map").copy()
+    painted = _painted(win, qtbot, lambda: win.blueprint.point_painted.emit(-0.7, 0.4), "map").copy()
     path = tmp_path / "work.json"
-    assert win.save_session(str(path))
+    assert win.sessions.save(str(path))
     saved = json.loads(path.read_text())
     assert saved["model"]["sha256"] and len(saved["photos"]) == 2
     win.close()
 
     win2 = open_window()
-    assert str(path.resolve()) in win2.recent_sessions()
+    assert str(path.resolve()) in win2.sessions.recent()
     assert [a.text() for a in win2.recent_menu.actions()] == ["work.json"]
-    with qtbot.waitSignal(win2.engine.photos_encoded, timeout=15000):
-        win2.open_session(str(path))
+    with qtbot.waitSignal(win2.engine.photos_described, timeout=15000):
+        win2.sessions.open(str(path))
     qtbot.waitUntil(lambda: win2.painter.image is not None, timeout=10000)
     assert np.array_equal(win2.painter.image, painted)
-    assert [k.label for k in win2.keyframes] == ["face3.png", "face42.png"]
+    assert [k.label for k in win2.state.keyframes] == ["face3.png", "face42.png"]
     assert win2.create.keyframes.list.count() == 2 and win2.create.keyframes.frames.value() == 9
-    assert [d.name for d in win2.directions] == ["d1"]
-    assert np.allclose(win2.directions[0].vector, win.directions[0].vector)
-    assert len(win2.photos) == 2
+    assert [d.name for d in win2.state.directions] == ["d1"]
+    assert np.allclose(win2.state.directions[0].vector, win.state.directions[0].vector)
+    assert len(win2.state.photos) == 2
     win2.close()
 
     # a photo that has moved is named; the rest comes back
     Image.open(two_photos[1]).save(tmp_path / "moved.png")
     (tmp_path / "face42.png").unlink()
     win3 = open_window()
-    with qtbot.waitSignal(win3.engine.photos_encoded, timeout=15000):
-        win3.open_session(str(path))
+    with qtbot.waitSignal(win3.engine.photos_described, timeout=15000):
+        win3.sessions.open(str(path))
     assert any("missing photo" in m and "face42.png" in m for m in win3.messages)
-    assert len(win3.photos) == 1 and [d.name for d in win3.directions] == ["d1"]
+    assert len(win3.state.photos) == 1 and [d.name for d in win3.state.directions] == ["d1"]
     win3.close()
 
 
 def test_a_bad_session_file_gets_a_message(window, tmp_path):
     p = tmp_path / "bad.json"
     p.write_text("{nope")
-    window.open_session(str(p))
+    window.sessions.open(str(p))
     assert window.messages and str(p) in window.messages[-1] and "bad JSON" in window.messages[-1]

@@ -19,29 +19,28 @@ def _small(window, **kw):
 def test_training_reports_progress_moves_the_map_and_stops(window, qtbot):
     _small(window)
     events = []
-    window.engine.training_event.connect(lambda ev: events.append(ev.kind))
-    with qtbot.waitSignal(window.engine.training_event, timeout=20000,
-                          check_params_cb=lambda ev: ev.kind == "progress"):
+    window.engine.training_progressed.connect(lambda ev: events.append("progress"))
+    window.engine.training_finished.connect(lambda ev: events.append("finished"))
+    with qtbot.waitSignal(window.engine.training_progressed, timeout=20000):
         window.training.start.click()
     assert not window.training.start.isEnabled() and window.training.stop.isEnabled()
     # a snapshot reaches the engine: the map redraws with the new mu (the model is new, so
     # the faces start near the origin and spread out)
-    with qtbot.waitSignal(window.engine.model_loaded, timeout=20000,
-                          check_params_cb=lambda info: info.snapshot):
+    with qtbot.waitSignal(window.engine.model_opened, timeout=20000,
+                          check_params_cb=lambda ev: ev.info.snapshot):
         pass
     qtbot.wait(50)
     before = np.array(window.blueprint.points.getData()).T.copy()
     assert before.shape == (100, 2)  # the new model's faces: the 100 built-in ones
-    with qtbot.waitSignal(window.engine.model_loaded, timeout=20000,
-                          check_params_cb=lambda info: info.snapshot):
+    with qtbot.waitSignal(window.engine.model_opened, timeout=20000,
+                          check_params_cb=lambda ev: ev.info.snapshot):
         pass
     qtbot.wait(50)
     after = np.array(window.blueprint.points.getData()).T
     assert after.shape == before.shape and np.abs(after - before).mean() > 0.01
     assert window.training.progress.value() > 0
     assert "img/s" in window.training.status.text() and "ETA" in window.training.status.text()
-    with qtbot.waitSignal(window.engine.training_event, timeout=5000,
-                          check_params_cb=lambda ev: ev.kind == "finished"):
+    with qtbot.waitSignal(window.engine.training_finished, timeout=5000):
         window.training.stop.click()
     assert window.training.start.isEnabled()
     assert "progress" in events and "finished" in events
@@ -79,7 +78,7 @@ def test_closing_during_training_stops_every_thread_within_2s(qtbot, tmp_path):
     win = MainWindow(engine)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.info is not None, timeout=15000)
+    qtbot.waitUntil(lambda: win.state.info is not None, timeout=15000)
     engine.start_training(TrainRequest(data="builtin", latent_dim=4, epochs=100000, device="cpu"))
     qtbot.waitUntil(lambda: engine.job.trainer is not None and engine.job.trainer.step > 2,
                     timeout=20000)
@@ -100,12 +99,10 @@ def test_training_on_a_folder_shows_reading_progress(window, qtbot, tmp_path):
     for i in range(400):
         Image.fromarray((rng.random((24, 24)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
     messages = []
-    window.engine.training_event.connect(
-        lambda ev: ev.kind == "loading" and messages.append(ev.message))
+    window.engine.training_loading.connect(lambda ev: messages.append(ev.message))
     window.engine.start_training(TrainRequest(data=str(folder), latent_dim=2, image_size=16,
                                               epochs=1, device="cpu"))
-    with qtbot.waitSignal(window.engine.training_event, timeout=60000,
-                          check_params_cb=lambda ev: ev.kind == "finished"):
+    with qtbot.waitSignal(window.engine.training_finished, timeout=60000):
         pass
     counts = [int(m.split()[-1].split("/")[0]) for m in messages
               if m.startswith("reading and framing")]
@@ -115,10 +112,10 @@ def test_training_on_a_folder_shows_reading_progress(window, qtbot, tmp_path):
 def test_a_bad_model_file_keeps_the_current_model(window, qtbot, tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
-    before = window.info
+    before = window.state.info
     window.engine.load_model(str(bad))
     qtbot.waitUntil(lambda: any("bad.pt" in m for m in window.messages), timeout=10000)
-    assert window.info is before and window.windowTitle() == "Face Studio - LFW faces 128-D"
+    assert window.state.info is before and window.windowTitle() == "Face Studio - LFW faces 128-D"
     assert window.engine.service.model.name == "LFW faces 128-D"
 
 
@@ -142,16 +139,17 @@ def test_a_folder_of_10000_images_loads_in_the_background(window, qtbot, tmp_pat
     timer = QTimer()
     timer.setInterval(10)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    window.engine.training_event.connect(
-        lambda ev: ev.kind == "loading" and loading.append((time.perf_counter(), ev.message)))
+    window.engine.training_loading.connect(
+        lambda ev: loading.append((time.perf_counter(), ev.message)))
     timer.start()
     window.engine.start_training(TrainRequest(data=str(folder), epochs=1, max_seconds=1,
                                               latent_dim=16, image_size=32, channels=1))
-    with qtbot.waitSignal(window.engine.training_event, timeout=120000,
-                          check_params_cb=lambda ev: ev.kind in ("finished", "failed")) as done:
-        pass
+    ended = []
+    window.engine.training_finished.connect(ended.append)
+    window.engine.training_failed.connect(ended.append)
+    qtbot.waitUntil(lambda: bool(ended), timeout=120000)
     timer.stop()
-    assert done.args[0].kind == "finished"
+    assert type(ended[0]).__name__ == "TrainingFinished", ended[0]
     counts = [int(m.split()[-1].split("/")[0]) for _, m in loading if m.startswith("reading and")]
     assert len(counts) >= 3 and counts == sorted(counts) and counts[-1] == 10_000
     # the event loop ran all through the reading: timer ticks between the first and last report
@@ -167,29 +165,28 @@ def test_a_folder_of_10000_images_loads_in_the_background(window, qtbot, tmp_pat
 
 
 def test_painting_while_training_keeps_a_core_free_then_gives_it_back(window, qtbot, monkeypatch):
-    import studio.engine.service as service
     from PySide6.QtCore import QPoint, Qt
+
+    import studio.engine.service as service
 
     monkeypatch.setattr(service, "_DEFAULT_THREADS", 2)  # as on 2 cores, whatever this machine has
     monkeypatch.setattr(service, "YIELD_S", 0.8)
     vp = window.blueprint.plot.viewport()
 
     def press(x, y):
-        with qtbot.waitSignal(window.engine.decoded, timeout=10000,
-                              check_params_cb=lambda r: r.tag and r.tag[0] == "map"):
+        with qtbot.waitSignal(window.engine.face_painted, timeout=10000):
             qtbot.mousePress(vp, Qt.LeftButton, pos=QPoint(x, y))
         qtbot.mouseRelease(vp, Qt.LeftButton, pos=QPoint(x, y))
 
     press(vp.width() // 3, vp.height() // 3)  # a face on show before training
     threads = []
-    window.engine.training_event.connect(
-        lambda ev: ev.kind == "progress" and threads.append(ev.threads))
+    window.engine.training_progressed.connect(lambda ev: threads.append(ev.threads))
     window.engine.start_training(TrainRequest(data="builtin", latent_dim=16, epochs=100000,
                                               image_size=32, channels=1, device="cpu"))
     # each snapshot repaints that face with the new weights: the window's own doing, not a
     # person's, so training keeps both threads
-    with qtbot.waitSignal(window.engine.model_loaded, timeout=20000,
-                          check_params_cb=lambda info: info.snapshot):
+    with qtbot.waitSignal(window.engine.model_opened, timeout=20000,
+                          check_params_cb=lambda ev: ev.info.snapshot):
         pass
     qtbot.wait(700)
     assert threads and set(threads) == {2}
@@ -206,24 +203,24 @@ def test_painting_while_training_keeps_a_core_free_then_gives_it_back(window, qt
 
 def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(window, qtbot,
                                                                            two_photos):
-    with qtbot.waitSignal(window.engine.photos_encoded, timeout=10000):
+    with qtbot.waitSignal(window.engine.photos_described, timeout=10000):
         window.open_images(two_photos)
     window.strip.list.setCurrentRow(1)
     items = [window.strip.list.item(i) for i in range(2)]
-    before = [ph.mu.copy() for ph in window.photos]
+    before = [ph.mu.copy() for ph in window.state.photos]
     # a model of the open one's build, so that the photos' mu compare
     window.engine.start_training(TrainRequest(data="builtin", epochs=100000, device="cpu"))
-    with qtbot.waitSignal(window.engine.photos_encoded, timeout=20000,
-                          check_params_cb=lambda r: r.tag == "reencode"):
+    with qtbot.waitSignal(window.engine.photos_described, timeout=20000,
+                          check_params_cb=lambda ev: ev.again):
         pass
     # the same two entries, still selected as they were, not rebuilt
     assert [window.strip.list.item(i) for i in range(2)] == items
-    assert window.strip.list.currentRow() == 1 and window.selected == 1
+    assert window.strip.list.currentRow() == 1 and window.state.selected == 1
     # what the new weights say of them: new mu, shown by the analyst and on the map
-    assert all(not np.allclose(ph.mu, mu) for ph, mu in zip(window.photos, before))
-    assert window.analyst.photo is window.photos[1]
+    assert all(not np.allclose(ph.mu, mu) for ph, mu in zip(window.state.photos, before))
+    assert window.analyst.photo is window.state.photos[1]
     dots = [item for item in window.blueprint._photo_items if hasattr(item, "pointsAt")]
-    for ph, dot in zip(window.photos, dots):
+    for ph, dot in zip(window.state.photos, dots):
         x, y = dot.getData()
-        assert np.allclose([x[0], y[0]], window.projection.project(ph.mu))
+        assert np.allclose([x[0], y[0]], window.state.projection.project(ph.mu))
     assert window.engine.job.stop(timeout=3.0)

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from studio.engine.inference import FaceModel
+from studio.engine.requests import Paint
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,10 @@ def _click(qtbot, widget, pos):
 
 
 def _paint_result(window, qtbot, action, kind):
-    with qtbot.waitSignal(window.engine.decoded, timeout=10000,
-                          check_params_cb=lambda r: r.purpose == "paint" and r.tag[0] == kind):
+    """Do `action`; the face the engine paints for the newest request, painted from `kind`."""
+    with qtbot.waitSignal(window.engine.face_painted, timeout=10000,
+                          check_params_cb=lambda ev: ev.id == window.engine.last_request(Paint)
+                          and window.state.z_source.value == kind):
         action()
     qtbot.waitUntil(lambda: window.painter.image is not None)
     return window.painter.image
@@ -50,10 +53,10 @@ def test_first_start_shows_faces(qtbot, tmp_path, monkeypatch):
     win = MainWindow(EngineThread())
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: len(win.photos) == 2, timeout=30000)
-    assert [Path(p.path).stem for p in win.photos] == ["Angelina_Jolie_0002", "Alex_Ferguson_0001"]
-    assert (win.a, win.b) == (0, 1)
-    assert win.photos[0].framed.shape == (64, 64, 3)  # colour
+    qtbot.waitUntil(lambda: len(win.state.photos) == 2, timeout=30000)
+    assert [Path(p.path).stem for p in win.state.photos] == ["Angelina_Jolie_0002", "Alex_Ferguson_0001"]
+    assert (win.state.a, win.state.b) == (0, 1)
+    assert win.state.photos[0].framed.shape == (64, 64, 3)  # colour
     qtbot.waitUntil(lambda: getattr(win.painter, "image", None) is not None, timeout=20000)
     face = win.painter.image
     assert face.shape == (64, 64, 3) and face.std() > 5  # a colour face, not fog
@@ -75,7 +78,7 @@ def test_a_click_on_the_map_paints_the_face_under_the_click(window, qtbot, refer
     p = window.blueprint.view.mapSceneToView(scene)
     image = _paint_result(window, qtbot,
                           lambda: _click(qtbot, plot.viewport(), pos), "map")
-    expected = reference.decode(window.projection.unproject(np.array([p.x(), p.y()])))[0]
+    expected = reference.decode(window.state.projection.unproject(np.array([p.x(), p.y()])))[0]
     assert np.abs(image.astype(int) - expected).max() <= 1
     # a click elsewhere paints a different face
     pos2 = QPoint(plot.viewport().width() * 3 // 4, plot.viewport().height() * 3 // 4)
@@ -93,12 +96,12 @@ def test_the_press_paints_without_waiting_for_the_release(window, qtbot, referen
     p = window.blueprint.view.mapSceneToView(plot.mapToScene(pos))
     image = _paint_result(window, qtbot,
                           lambda: qtbot.mousePress(vp, Qt.LeftButton, pos=pos), "map")
-    expected = reference.decode(window.projection.unproject(np.array([p.x(), p.y()])))[0]
+    expected = reference.decode(window.state.projection.unproject(np.array([p.x(), p.y()])))[0]
     assert np.abs(image.astype(int) - expected).max() <= 1
-    asked = window.engine._newest["paint"]
+    asked = window.engine.last_request(Paint)
     qtbot.mouseRelease(vp, Qt.LeftButton, pos=pos)
     qtbot.wait(50)
-    assert window.engine._newest["paint"] == asked  # no second request for the same face
+    assert window.engine.last_request(Paint) == asked  # no second request for the same face
 
 
 def test_in_lasso_mode_a_drag_draws_a_loop_and_paints_nothing(window, qtbot):
@@ -124,22 +127,22 @@ def test_in_lasso_mode_a_drag_draws_a_loop_and_paints_nothing(window, qtbot):
 
 def test_a_click_right_on_a_dot_paints_too(window, qtbot, reference):
     """The dots of the training faces must not swallow the click."""
-    xy = window.projection.project(reference.training_mu()[7])
+    xy = window.state.projection.project(reference.training_mu()[7])
     pos = window.blueprint.view_to_widget(*xy)
     hits = window.blueprint.points.pointsAt(window.blueprint.view.mapSceneToView(
         window.blueprint.plot.mapToScene(pos)))
     assert len(hits) > 0  # there is a dot under the cursor
     plot = window.blueprint.plot
     image = _paint_result(window, qtbot, lambda: _click(qtbot, plot.viewport(), pos), "map")
-    expected = reference.decode(window.projection.unproject(xy))[0]
+    expected = reference.decode(window.state.projection.unproject(xy))[0]
     # the click lands within a pixel of the dot's centre: nearly the same face
     assert np.abs(image.astype(int) - expected).mean() < 2
 
 
 def test_morph_runs_from_a_to_b_without_jumps(window, qtbot, two_photos, reference):
-    with qtbot.waitSignal(window.engine.photos_encoded, timeout=10000):
+    with qtbot.waitSignal(window.engine.photos_described, timeout=10000):
         window.open_images(two_photos)
-    assert len(window.photos) == 2 and (window.a, window.b) == (0, 1)
+    assert len(window.state.photos) == 2 and (window.state.a, window.state.b) == (0, 1)
     assert window.strip.list.count() == 2
 
     slider = window.painter.slider
@@ -165,7 +168,7 @@ def test_morph_runs_from_a_to_b_without_jumps(window, qtbot, two_photos, referen
 
 
 def test_the_analyst_shows_mu_and_sigma_of_the_selected_face(window, qtbot, two_photos, reference):
-    with qtbot.waitSignal(window.engine.photos_encoded, timeout=10000):
+    with qtbot.waitSignal(window.engine.photos_described, timeout=10000):
         window.open_images(two_photos[:1])
     enc = reference.encode_photo(two_photos[0])
     table = window.analyst.table
@@ -176,8 +179,7 @@ def test_the_analyst_shows_mu_and_sigma_of_the_selected_face(window, qtbot, two_
     for d in range(d_all):
         mu, sigma = shown[f"z{d}"]
         assert mu == pytest.approx(enc.mu[d], abs=1e-3) and sigma == pytest.approx(enc.sigma[d], abs=1e-3)
-    with qtbot.waitSignal(window.engine.decoded, timeout=10000,
-                          check_params_cb=lambda r: r.purpose == "variations"):
+    with qtbot.waitSignal(window.engine.variations_ready, timeout=10000):
         window.analyst.var_button.click()
     assert all(lab.pixmap() is not None and not lab.pixmap().isNull()
                for lab in window.analyst.var_labels)
@@ -188,8 +190,8 @@ def test_a_corrupt_file_shows_a_message_and_the_app_carries_on(window, qtbot, tm
     bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
     window.open_images([str(bad), two_photos[0]])
     qtbot.waitUntil(lambda: any("broken.jpg" in m for m in window.messages), timeout=10000)
-    qtbot.waitUntil(lambda: len(window.photos) == 1, timeout=10000)
-    image = _paint_result(window, qtbot, lambda: window._on_map_painted(0.0, 0.0), "map")
+    qtbot.waitUntil(lambda: len(window.state.photos) == 1, timeout=10000)
+    image = _paint_result(window, qtbot, lambda: window.blueprint.point_painted.emit(0.0, 0.0), "map")
     assert image is not None
 
 
@@ -206,8 +208,8 @@ def test_photos_given_at_launch_are_loaded(qtbot, two_photos):
     win = MainWindow(EngineThread(), images=two_photos)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: len(win.photos) == 2, timeout=15000)
-    assert [p.path for p in win.photos] == two_photos
+    qtbot.waitUntil(lambda: len(win.state.photos) == 2, timeout=15000)
+    assert [p.path for p in win.state.photos] == two_photos
     assert win.strip.list.count() == 2 and "face3.png" in win.painter.ab_label.text()
     win.close()
 
@@ -231,9 +233,9 @@ def test_model_save_as_and_open_round_trip(window, qtbot, tmp_path):
 
     path = tmp_path / "copy.pt"
     with qtbot.waitSignal(window.engine.model_saved, timeout=10000):
-        window.engine.save_model(str(path))
+        window.save_model_as(str(path))
     assert load_model_file(path).config.latent_dim == 128
-    with qtbot.waitSignal(window.engine.model_loaded, timeout=10000):
+    with qtbot.waitSignal(window.engine.model_opened, timeout=10000):
         window.engine.load_model(str(path))
     assert window.windowTitle() == "Face Studio - LFW faces 128-D"
 
@@ -246,7 +248,7 @@ def test_dropping_files_loads_them(window, qtbot, two_photos):
     mime.setUrls([QUrl.fromLocalFile(p) for p in two_photos])
     ev = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     window.dropEvent(ev)
-    qtbot.waitUntil(lambda: len(window.photos) == 2, timeout=10000)
+    qtbot.waitUntil(lambda: len(window.state.photos) == 2, timeout=10000)
 
 
 def test_dragging_on_the_map_paints_all_the_way(window, qtbot):
@@ -270,9 +272,9 @@ def test_shortcuts_r_and_space(window, qtbot):
     from PySide6.QtTest import QTest
 
     window.activateWindow()
-    with qtbot.waitSignal(window.engine.decoded, timeout=10000,
-                          check_params_cb=lambda r: r.tag and r.tag[0] == "random"):
+    with qtbot.waitSignal(window.engine.face_painted, timeout=10000):
         QTest.keyClick(window, Qt.Key_R)
+    assert window.state.z_source.value == "random"
     assert not window.painter.play.isChecked()
     QTest.keyClick(window, Qt.Key_Space)
     assert window.painter.play.isChecked() and window.painter._timer.isActive()
@@ -286,10 +288,10 @@ def test_bad_inputs_in_the_window_each_get_a_message(window, qtbot, tmp_path):
     bad = [str(make(k, tmp_path)) for k in sorted(REFUSED)]
     good = [str(make(k, tmp_path)) for k in ("cmyk", "gif", "one")]
     window.open_images(bad + good)
-    qtbot.waitUntil(lambda: len(window.photos) == len(good), timeout=20000)
+    qtbot.waitUntil(lambda: len(window.state.photos) == len(good), timeout=20000)
     for path in bad:
         assert sum(path in m for m in window.messages) == 1, path
-    assert [p.path for p in window.photos] == good
+    assert [p.path for p in window.state.photos] == good
 
 
 def test_training_that_diverges_in_the_window_keeps_the_last_good_model(window, qtbot,
@@ -305,12 +307,12 @@ def test_training_that_diverges_in_the_window_keeps_the_last_good_model(window, 
     monkeypatch.setattr(training.Trainer, "__init__", init)
     window.engine.start_training(TrainRequest(data="builtin", latent_dim=2, epochs=1000,
                                               device="cpu", name="diverging"))
-    with qtbot.waitSignal(window.engine.model_loaded, timeout=60000,
-                          check_params_cb=lambda info: info.name == "diverging"
-                          and not info.snapshot):
+    with qtbot.waitSignal(window.engine.model_opened, timeout=60000,
+                          check_params_cb=lambda ev: ev.info.name == "diverging"
+                          and not ev.info.snapshot):
         pass
     assert any("not finite 3 times in a row" in m for m in window.messages)
-    assert window.info.config.latent_dim == 2 and not window.engine.training
+    assert window.state.info.config.latent_dim == 2 and not window.engine.training
 
 
 def test_the_window_fits_a_1366_pixel_screen_even_with_long_photo_names(window, qtbot, tmp_path):
@@ -322,7 +324,7 @@ def test_the_window_fits_a_1366_pixel_screen_even_with_long_photo_names(window, 
         p = tmp_path / f"a-photo-with-a-very-long-name-taken-at-the-family-reunion-{i}.png"
         Image.fromarray((sk.lfw_subset()[i] * 255).astype(np.uint8)).save(p)
         paths.append(str(p))
-    with qtbot.waitSignal(window.engine.photos_encoded, timeout=10000):
+    with qtbot.waitSignal(window.engine.photos_described, timeout=10000):
         window.open_images(paths)
     qtbot.wait(50)
     assert window.minimumSizeHint().width() <= 1366

@@ -1,0 +1,286 @@
+"""The controller: the views' intents to the studio state, the state's changes to the views'
+setters, and the engine's events to both. It holds no state of its own beyond the views it
+was given; what a person built lives in `StudioState`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from studio.engine import latent
+from studio.engine import requests as rq
+from studio.gui.analyst import N_VARIATIONS
+from studio.state import Change, Source, StudioState
+
+
+class Controller:
+    def __init__(self, state: StudioState, engine, views, say, status):
+        """views: an object with analyst, blueprint, painter, strip, create (sliders,
+        directions, keyframes) and training; say(text): a message the person must see;
+        status(text): a passing line in the status bar."""
+        self.state, self.engine, self.v = state, engine, views
+        self.say, self.status = say, status
+        self._by_person = True  # whether the next paint is a person's gesture
+        self._wire_state()
+        self._wire_views()
+        self._wire_engine()
+
+    # -- the state's changes -> the views ------------------------------------------------------------
+    def _wire_state(self) -> None:
+        s, on = self.state, self.state.on
+        on(Change.MESSAGE, self.say)
+        on(Change.MODEL, self._show_model)
+        on(Change.PAINTED, self._show_painted)
+        on(Change.PHOTOS, self._show_photos)
+        on(Change.AB, self._show_ab)
+        on(Change.SELECTED, self._show_selected)
+        on(Change.GROUPS, lambda: self.v.create.directions.show_groups(len(s.groups[1]),
+                                                                      len(s.groups[-1])))
+        on(Change.DIRECTIONS, self._show_directions)
+        on(Change.KEYFRAMES, self._show_keyframes)
+        on(Change.MORPH, self._show_morph)
+        on(Change.PROJECTION, self._show_projection)
+
+    def _show_model(self) -> None:
+        s, v = self.state, self.v
+        info = s.info
+        v.analyst.set_usage(info.train_mu, s.dim)
+        if not info.snapshot or len(v.create.sliders.order) != s.dim:
+            v.create.sliders.set_dims(s.usage_order())
+        if info.snapshot and v.blueprint.projection is not None \
+                and len(v.blueprint.projection.origin) == s.dim:
+            # training moved the faces: redraw them where they are now, keep the person's view
+            v.blueprint.projection = s.projection
+            v.blueprint.set_points(info.train_mu, keep_view=True)
+        else:
+            v.blueprint.set_model(s.projection, info.train_mu, s.dim)
+
+    def _show_painted(self) -> None:
+        s = self.state
+        self.engine.submit(rq.Paint(s.z), by_person=self._by_person)
+        if s.z_source is not Source.SLIDERS:
+            self.v.create.sliders.show_z(s.z)
+        xy = s.cursor()
+        if xy is not None:
+            self.v.blueprint.set_cursor(*xy)
+        if s.z_source is Source.MORPH:
+            self._draw_path()
+
+    def _show_photos(self) -> None:
+        s, v = self.state, self.v
+        if v.strip.count() != len(s.photos):
+            v.strip.clear()
+            for i, ph in enumerate(s.photos):
+                v.strip.add(i + 1, Path(ph.path).name, ph.framed)
+        v.blueprint.set_photos(s.photos, s.projection)
+        self._draw_path()
+        self._draw_arrows()
+
+    def _show_ab(self) -> None:
+        self.v.painter.set_ab(*self.state.ab_names())
+        self.v.strip.mark(self.state.a, self.state.b)
+        self._draw_path()
+
+    def _show_selected(self) -> None:
+        s = self.state
+        ph = s.selected_photo
+        if ph is None:
+            return
+        self.v.strip.set_current(s.selected)
+        self.v.analyst.show_photo(ph)
+        self._variations(quiet=True)  # drawn at once: no empty boxes
+        self._draw_arrows()
+
+    def _show_directions(self) -> None:
+        self.v.create.directions.set_directions(
+            [direction_label(d) for d in self.state.directions])
+        self._draw_arrows()
+
+    def _show_keyframes(self, select: int | None = None) -> None:
+        self.v.create.keyframes.set_keyframes([k.label for k in self.state.keyframes], select)
+        self._draw_path()
+
+    def _show_morph(self) -> None:
+        self.v.create.keyframes.show_settings(self.state.morph)
+        self.v.painter.set_method(self.state.morph.method)
+        self._draw_path()
+
+    def _show_projection(self) -> None:
+        s, v = self.state, self.v
+        if s.projection is not v.blueprint.projection:
+            v.blueprint.set_projection(s.projection, s.info.train_mu)
+        v.blueprint.set_photos(s.photos, s.projection)
+        xy = s.cursor()
+        if xy is not None:
+            v.blueprint.set_cursor(*xy)
+        self._draw_path()
+        self._draw_arrows()
+
+    def _draw_path(self) -> None:
+        s, b = self.state, self.v.blueprint
+        keys = s.morph_keys()
+        if keys is None or s.projection is None or keys.shape[1] != len(s.projection.origin):
+            b.set_path(None)
+            b.set_keyframes(None)
+            return
+        b.set_path(s.projection.project(s.morph_path(32)))
+        b.set_keyframes(s.projection.project(keys) if len(s.keyframes) >= 2 else None)
+
+    def _draw_arrows(self) -> None:
+        self.v.blueprint.set_arrows(self.state.arrows())
+
+    # -- the views' intents -> the state -------------------------------------------------------------
+    def _wire_views(self) -> None:
+        s, v = self.state, self.v
+        b, p, d, k = v.blueprint, v.painter, v.create.directions, v.create.keyframes
+        b.point_painted.connect(self._gesture(s.paint_at))
+        b.point_hovered.connect(self._hover)
+        b.axes_changed.connect(s.set_axes)
+        b.mosaic_wanted.connect(self._mosaic)
+        b.lasso_selected.connect(lambda idx: len(idx) and self.status(f"{len(idx)} faces chosen"))
+        p.morph_moved.connect(self._gesture(s.paint_morph))
+        p.method_changed.connect(lambda m: (s.set_morph(method=m), s.paint_morph(p.t)))
+        p.random_requested.connect(self._gesture(s.paint_random))
+        v.analyst.variations_requested.connect(self._variations)
+        v.strip.selected.connect(s.select)
+        v.strip.a_chosen.connect(lambda i: s.set_ab(a=i))
+        v.strip.b_chosen.connect(lambda i: s.set_ab(b=i))
+        v.create.sliders.z_edited.connect(self._gesture(s.paint_sliders))
+        v.create.sliders.reset_requested.connect(self._gesture(s.reset_sliders))
+        d.add_photo.connect(s.add_selected_to_group)
+        d.add_lasso.connect(self._add_lasso)
+        d.clear_groups.connect(lambda: (s.clear_groups(), b.clear_lasso()))
+        d.create_requested.connect(self._create_direction)
+        d.amount_changed.connect(self._gesture(s.apply_direction))
+        d.chosen.connect(lambda _: s.direction_chosen())
+        d.remove_requested.connect(s.remove_direction)
+        k.add_current.connect(s.add_painted_keyframe)
+        k.add_photo.connect(s.add_photo_keyframe)
+        k.remove_requested.connect(s.remove_keyframe)
+        k.move_requested.connect(self._move_keyframe)
+        k.settings_changed.connect(lambda: s.set_morph(**k.settings()))
+        k.preview_requested.connect(lambda: p.play.setChecked(True))
+
+    def _gesture(self, fn):
+        """A state call made by a person's gesture: its paint counts as someone waiting."""
+        def run(*args):
+            self._by_person = True
+            fn(*args)
+        return run
+
+    def _hover(self, x: float, y: float) -> None:
+        if self.state.projection is not None:
+            self.engine.submit(rq.Hover(self.state.z_at(x, y)), by_person=True)
+
+    def _mosaic(self, region) -> None:
+        s = self.state
+        if s.projection is None:
+            return
+        x0, x1, y0, y1, n = region
+        hx, hy = (x1 - x0) / (2 * n), (y1 - y0) / (2 * n)  # tile centres: the view, tiled
+        tiles = (x0 + hx, x1 - hx, y0 + hy, y1 - hy, n)
+        z = latent.manifold_grid(s.projection, n, tiles[:2], tiles[2:4], s.anchor())
+        self.engine.submit(rq.Mosaic(z, tiles))
+
+    def _variations(self, quiet: bool = False) -> None:
+        s = self.state
+        if quiet and s.selected_photo is None:
+            return
+        z = s.variations(N_VARIATIONS)
+        if z is not None:
+            self.engine.submit(rq.Variations(z), by_person=True)
+
+    def _add_lasso(self, sign: int) -> None:
+        idx = self.v.blueprint.selection
+        if self.state.info is None or len(idx) == 0:
+            self.say("Choose faces on the map with the Lasso first")
+            return
+        self.state.add_to_group(sign, self.state.info.train_mu[idx])
+
+    def _create_direction(self, name: str) -> None:
+        d = self.state.create_direction(name)
+        if d is None:
+            return
+        self.v.blueprint.clear_lasso()
+        sep = (f"separation AUC {d.auc:.2f} (0.5: none, 1: complete)"
+               if d.auc is not None and np.isfinite(d.auc) else "separation not measurable")
+        self.status(f"Direction '{d.name}' from {d.sizes[0]} + and {d.sizes[1]} - faces: {sep}")
+
+    def _move_keyframe(self, i: int, step: int) -> None:
+        j = self.state.move_keyframe(i, step)
+        if j is not None:
+            self.v.create.keyframes.set_keyframes([k.label for k in self.state.keyframes], j)
+
+    # -- the engine's events ---------------------------------------------------------------------------
+    def _wire_engine(self) -> None:
+        e, v = self.engine, self.v
+        e.face_painted.connect(lambda ev: v.painter.show_face(ev.image))
+        e.hover_ready.connect(lambda ev: v.blueprint.set_hover_image(ev.image))
+        e.variations_ready.connect(lambda ev: v.analyst.show_variations(ev.images))
+        e.mosaic_ready.connect(lambda ev: v.blueprint.set_mosaic(ev.images, ev.tiles))
+        e.photos_described.connect(self._photos_described)
+
+    def open_model(self, info, pending_photos=(), saved: bool | None = None) -> None:
+        """A model (or new weights) arrived: into the state, then the photos described again."""
+        s = self.state
+        self._by_person = False  # the window repaints itself: nobody waits on this one
+        s.open_model(info, saved)
+        self._by_person = True
+        paths = [p.path for p in s.photos] + [str(p) for p in pending_photos]
+        if paths:
+            self.engine.submit(rq.DescribePhotos(tuple(paths), again=bool(s.photos)))
+
+    def _photos_described(self, ev: rq.PhotosDescribed) -> None:
+        for err in ev.errors:
+            self.say(err)
+        s = self.state
+        if ev.again and s.describe_again(ev.photos):
+            return  # the usual case, at every training snapshot
+        if ev.again:
+            s.clear_photos()
+        for ph in ev.photos:
+            if ph.note:
+                self.status(f"{ph.path}: {ph.note}")
+        s.add_photos(ev.photos)
+
+    def describe(self, paths) -> None:
+        paths = tuple(str(p) for p in paths)
+        if paths:
+            self.engine.submit(rq.DescribePhotos(paths))
+
+    # -- exports ------------------------------------------------------------------------------------
+    def export_morph(self, path: str, sheet: bool = False) -> bool:
+        """The morph (keyframes or A to B, with the morph settings), written in the background."""
+        s = self.state
+        z = s.morph_path()
+        if z is None:
+            self.say("Add two keyframes, or load two photos and set A and B, first")
+            return False
+        if self.engine.exporting:
+            self.say("An export is already running")
+            return False
+        options = {"duration_ms": max(1, round(1000 / s.morph.fps)), "scale": 4, "sheet": sheet}
+        self.engine.submit(rq.Export(rq.ExportKind.MORPH, z, str(path), options))
+        return True
+
+    def export_manifold(self, path: str, n: int) -> bool:
+        """An n x n grid of faces across the map region in view, written in the background."""
+        s = self.state
+        if s.projection is None:
+            return False
+        if self.engine.exporting:
+            self.say("An export is already running")
+            return False
+        (x0, x1), (y0, y1) = self.v.blueprint.view_range()
+        z = latent.manifold_grid(s.projection, n, (x0, x1), (y0, y1), s.anchor())
+        self.engine.submit(rq.Export(rq.ExportKind.MANIFOLD, z, str(path), {"n": n, "scale": 2}))
+        return True
+
+
+def direction_label(d) -> str:
+    """A direction's row: its name and how well its groups separate along it."""
+    if d.auc is not None and np.isfinite(d.auc):
+        return f"{d.name}  (AUC {d.auc:.2f}{', few faces' if d.warning and min(d.sizes) else ''})"
+    return d.name

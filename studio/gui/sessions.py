@@ -1,0 +1,219 @@
+"""The window's files: sessions (save, open, recent), the example faces a model carries, and the
+recovery copy of a model in training.
+
+A session is written from and read into the studio state (`StudioState.to_session`, `restore`);
+this module adds the dialogs, the order of events (the session's model opens first, then its
+work is restored) and the small files the studio keeps for itself, all written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from studio.engine import session
+from studio.engine.errors import StudioError
+from studio.engine.files import atomic_path
+
+log = logging.getLogger(__name__)
+MAX_RECENT = 8
+SESSION_FILTER = "Face Studio session (*.json)"
+
+
+def config_dir() -> Path:
+    """Where the studio keeps its own small files (recent sessions, examples, recovery)."""
+    env = os.environ.get("FACE_STUDIO_CONFIG_DIR")
+    if env:
+        return Path(env)
+    from PySide6.QtCore import QStandardPaths
+
+    return Path(QStandardPaths.writableLocation(QStandardPaths.AppConfigLocation)) / "face-studio"
+
+
+class SessionKeeper:
+    def __init__(self, window):
+        self.w = window
+        self.state = window.state
+        self.pending: session.Session | None = None  # restored once its model is open
+        self._fit_view = False
+
+    # -- saving ------------------------------------------------------------------------------------
+    def on_save(self) -> None:
+        if not self.state.saved and self.state.info is not None:
+            # a session names its model by file: an unsaved one has none yet
+            if not self.w.settle_unsaved("saving the session", self.on_save, replaces=False):
+                return
+            self.w.show_message("The session names no model file: it will open with the "
+                                "default model")
+        path, _ = QFileDialog.getSaveFileName(self.w, "Save session", "session.json",
+                                              SESSION_FILTER)
+        if path:
+            self.save(path)
+
+    def view(self) -> dict:
+        (x0, x1), (y0, y1) = self.w.blueprint.view_range()
+        axes = self.w.blueprint.axes_key()
+        return {"axes": list(axes) if isinstance(axes, tuple) else axes, "x": [x0, x1],
+                "y": [y0, y1]}
+
+    def save(self, path: str) -> bool:
+        try:
+            s = self.state.to_session(self.view(), {"mosaic": self.w.blueprint.mosaic_on})
+            session.save_session(path, s)
+        except StudioError as e:
+            self.w.show_message(str(e))
+            return False
+        self.remember(path)
+        self.w.status(f"Saved session {path}", 5000)
+        return True
+
+    # -- opening -----------------------------------------------------------------------------------
+    def on_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open session", "", SESSION_FILTER)
+        if path:
+            self.open(path)
+
+    def open(self, path: str) -> None:
+        """Restore a session: the model first (if it is still there), then the rest once the
+        engine has it. What is missing is named; everything else comes back."""
+        if not self.w.settle_unsaved("opening a session", lambda: self.open(path)):
+            return
+        try:
+            s = session.load_session(path)
+        except StudioError as e:
+            self.w.show_message(str(e))
+            return
+        self.remember(path)
+        missing = s.missing()
+        model_there = bool(s.model_path) and Path(s.model_path).is_file()
+        if missing or not s.model_path:
+            model = self.state.info.name if self.state.info else "the default model"
+            what = "; ".join(missing) if missing else "its model (it was not saved)"
+            self.w.show_message(f"{path}: missing {what}; restoring the rest"
+                                + ("" if model_there else f" with {model}"))
+        info = self.state.info
+        current = info.path if info is not None else None
+        self._fit_view = not model_there  # the view was the other model's
+        if model_there and (current is None or Path(current).resolve() != Path(s.model_path)
+                            or s.model_sha256 != s.model_sha256_now):
+            self.pending = s
+            self.state.clear_photos()
+            self.w.engine.load_model(s.model_path)
+        else:
+            self.restore(s)
+
+    def model_opened(self) -> None:
+        """A model (not a snapshot) opened: a session waiting for it is restored now."""
+        if self.pending is not None:
+            s, self.pending = self.pending, None
+            self.restore(s)
+
+    def restore(self, s: session.Session) -> None:
+        b = self.w.blueprint
+        photos = self.state.restore(s)
+        axes = s.view.get("axes")
+        if axes is not None:
+            b.set_axes_key(axes)
+        x, y = s.view.get("x"), s.view.get("y")
+        if self._fit_view:
+            b.fit_view()
+        elif _range(x) and _range(y):
+            b.set_view_range(x, y)
+        b.set_mosaic_on(bool(s.settings.get("mosaic")))
+        self.w.strip.clear()
+        if photos:
+            self.w.controller.describe(photos)
+
+    # -- recent sessions ---------------------------------------------------------------------------
+    def recent(self) -> list[str]:
+        try:
+            items = json.loads((config_dir() / "recent.json").read_text(encoding="utf-8"))
+            return [p for p in items if isinstance(p, str)][:MAX_RECENT]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    def remember(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        items = [path] + [p for p in self.recent() if p != path]
+        try:
+            d = config_dir()
+            d.mkdir(parents=True, exist_ok=True)
+            with atomic_path(d / "recent.json") as tmp:
+                tmp.write_text(json.dumps(items[:MAX_RECENT]), encoding="utf-8")
+        except (OSError, StudioError) as e:  # not worth a dialog: the session was handled
+            log.warning("could not remember recent sessions: %s", e)
+        self.fill_recent()
+
+    def fill_recent(self) -> None:
+        menu = self.w.recent_menu
+        menu.clear()
+        items = self.recent()
+        for p in items:
+            self.w._action(menu, Path(p).name, lambda _=False, p=p: self.open(p), None, p)
+        menu.setEnabled(bool(items))
+
+    # -- the example faces a model carries ----------------------------------------------------------
+    @staticmethod
+    def example_photos(dataset: dict) -> list[str]:
+        """The example faces a model file carries (dataset["examples"]: name and uint8 image),
+        written once as PNGs under the config folder so that they open like any photo."""
+        from studio.engine import export
+
+        out = []
+        folder = config_dir() / "examples"
+        for ex in dataset.get("examples") or ():
+            try:
+                name = "".join(c for c in str(ex["name"]) if c.isalnum() or c in "-_") or "face"
+                img = np.asarray(ex["image"], dtype=np.uint8)
+                path = folder / f"{name}.png"
+                if not path.exists():
+                    folder.mkdir(parents=True, exist_ok=True)
+                    export.save_png(img, path)
+                out.append(str(path))
+            except (KeyError, TypeError, ValueError, OSError, StudioError) as e:
+                log.warning("example face not written: %s", e)
+        return out
+
+    # -- the recovery copy ---------------------------------------------------------------------------
+    @staticmethod
+    def recovery_path() -> Path:
+        d = config_dir() / "recovery"
+        d.mkdir(parents=True, exist_ok=True)
+        return d / "unsaved-model.pt"
+
+    @staticmethod
+    def is_recovered(path) -> bool:
+        return bool(path) and Path(path).name == "recovered-model.pt" and \
+            Path(path).resolve().parent == (config_dir() / "recovery").resolve()
+
+    def drop_recovery(self) -> None:
+        (config_dir() / "recovery" / "unsaved-model.pt").unlink(missing_ok=True)
+
+    def offer_recovery(self, ask=None) -> bool:
+        """At start: a model trained in an earlier sitting and never saved (the studio closed
+        or crashed) is offered back. `ask(text)` -> True to open it (a dialog by default)."""
+        path = config_dir() / "recovery" / "unsaved-model.pt"
+        if not path.is_file():
+            return False
+        text = ("A model trained in an earlier session was never saved. Open it now? "
+                "(No deletes it.)")
+        if ask is None:
+            def ask(text):
+                return QMessageBox.question(self.w, "Face Studio", text) == QMessageBox.Yes
+        if not ask(text):
+            self.drop_recovery()
+            return False
+        kept = config_dir() / "recovery" / "recovered-model.pt"
+        os.replace(path, kept)  # opened from here; it is not saved until Save as
+        self.w.engine.load_model(str(kept))
+        return True
+
+
+def _range(v) -> bool:
+    return (isinstance(v, list) and len(v) == 2
+            and all(isinstance(a, (int, float)) and np.isfinite(a) for a in v) and v[0] < v[1])

@@ -1,0 +1,522 @@
+"""The studio's document: what a person has built in the window, and the rules that keep it whole.
+
+Qt-free and torch-free (a test proves it), so that every rule is tested without a QApplication,
+as napari tests its `components/`. The window's controller turns the views' intents into calls
+here and the changes announced here into the views' setters; it never keeps a copy of this state.
+
+What it holds: the open model (`ModelInfo`) and whether it is saved; the loaded photos, faces A
+and B and the selected one; the painted z and where it came from; keyframes, directions and the
+groups a direction is being built from; the morph settings; the map's projection. Work that
+belongs to one model (its latent-only keyframes and its directions) is set aside when another
+model opens and comes back when that model opens again. A session is written from and read into
+this object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from studio.engine import latent, session
+from studio.engine.latent import Direction, Projection
+
+
+class Change(Enum):
+    """What changed; listeners read the new value from the state."""
+
+    MODEL = "model"            # another model, or new weights of the same one
+    SAVED = "saved"            # the model's saved / unsaved mark
+    PHOTOS = "photos"          # photos added, removed or re-described
+    AB = "ab"                  # faces A and B
+    SELECTED = "selected"      # the photo shown by the Analyst
+    PAINTED = "painted"        # the painted z (and where it came from)
+    KEYFRAMES = "keyframes"
+    DIRECTIONS = "directions"
+    GROUPS = "groups"
+    MORPH = "morph"            # the morph settings
+    PROJECTION = "projection"  # the map's axes
+    MESSAGE = "message"        # a line for the person (the text is the listener's argument)
+
+
+class Source(Enum):
+    """Where a painted z came from: it decides whether it becomes the sliders' anchor."""
+
+    CENTRE = "centre"        # the map's centre, at a model switch or first start
+    MAP = "map"
+    MORPH = "morph"
+    RANDOM = "random"
+    SLIDERS = "sliders"
+    DIRECTION = "direction"
+    RESET = "reset"
+    SESSION = "session"
+
+
+@dataclass(frozen=True)
+class MorphSettings:
+    frames: int = 24             # frames from one keyframe to the next
+    fps: int = 25                # of an exported GIF or MP4
+    method: str = "lerp"         # one of latent.PATHS
+    easing: str = "linear"       # one of latent.EASINGS
+    loop: bool = False
+
+    def style(self) -> dict:
+        return {"method": self.method, "easing": self.easing, "loop": self.loop}
+
+    def to_dict(self) -> dict:
+        return {"frames": self.frames, "fps": self.fps, "path": self.method,
+                "easing": self.easing, "loop": self.loop}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "MorphSettings":
+        """Settings from a session, each value kept only where it is valid."""
+        s = cls()
+        f, fps = d.get("frames"), d.get("fps")
+        if isinstance(f, int) and not isinstance(f, bool) and 2 <= f <= 600:
+            s = replace(s, frames=f)
+        if isinstance(fps, int) and not isinstance(fps, bool) and 1 <= fps <= 60:
+            s = replace(s, fps=fps)
+        if d.get("path") in latent.PATHS:
+            s = replace(s, method=d["path"])
+        if d.get("easing") in latent.EASINGS:
+            s = replace(s, easing=d["easing"])
+        if isinstance(d.get("loop"), bool):
+            s = replace(s, loop=d["loop"])
+        return s
+
+
+def model_key(info) -> str:
+    """Which model work belongs to: its file, or for an unsaved one (a training run) its name."""
+    return str(Path(info.path).resolve()) if info.path else f"unsaved:{info.name}"
+
+
+def usage_order(train_mu: np.ndarray, dim: int) -> list[int]:
+    """Latent dims, the most used first: by the spread of the training faces' mu (a dim the
+    encoder does not use sits at 0 for every face: it carries no KL)."""
+    mu = np.asarray(train_mu)
+    if mu.ndim != 2 or len(mu) < 2:
+        return list(range(dim))
+    return [int(i) for i in np.argsort(-mu.var(0), kind="stable")]
+
+
+class StudioState:
+    def __init__(self, rng: np.random.Generator | None = None):
+        self.info = None                       # the open model's ModelInfo
+        self.saved = True                      # False: a trained model not yet written to a file
+        self.projection: Projection | None = None
+        self.photos: list = []                 # requests.Photo, as the open model describes them
+        self.a: int | None = None
+        self.b: int | None = None
+        self.selected: int | None = None
+        self.z: np.ndarray | None = None       # the painted face
+        self.z_source: Source | None = None
+        self.anchor_z: np.ndarray | None = None  # what the sliders' Reset returns to
+        self.direction_base: np.ndarray | None = None  # the face a direction's slider moves
+        self.keyframes: list[session.Keyframe] = []
+        self.directions: list[Direction] = []
+        self.groups: dict[int, list[np.ndarray]] = {1: [], -1: []}
+        self.morph = MorphSettings()
+        self.set_aside: dict[str, tuple[list, list]] = {}  # model key -> keyframes, directions
+        self._key: str | None = None
+        self._rng = rng or np.random.default_rng()
+        self._listeners: dict[Change, list[Callable]] = {c: [] for c in Change}
+
+    # -- listening ---------------------------------------------------------------------------------
+    def on(self, change: Change, fn: Callable) -> None:
+        self._listeners[change].append(fn)
+
+    def _emit(self, change: Change, *args) -> None:
+        for fn in list(self._listeners[change]):
+            fn(*args)
+
+    def say(self, text: str) -> None:
+        self._emit(Change.MESSAGE, text)
+
+    # -- derived -----------------------------------------------------------------------------------
+    @property
+    def dim(self) -> int | None:
+        return None if self.info is None else self.info.config.latent_dim
+
+    @property
+    def selected_photo(self):
+        """The photo selected in the strip, or None (the one place that check is made)."""
+        if self.selected is not None and 0 <= self.selected < len(self.photos):
+            return self.photos[self.selected]
+        return None
+
+    def anchor(self) -> np.ndarray | None:
+        """The face whose plane the map paints in: the selected photo's mu."""
+        ph = self.selected_photo
+        if ph is None or self.dim is None or len(ph.mu) != self.dim:
+            return None
+        return ph.mu
+
+    def z_at(self, x: float, y: float) -> np.ndarray:
+        """The latent point under map point (x, y): in the plane through the anchor face."""
+        return self.projection.unproject(np.array([x, y]), self.anchor())
+
+    def cursor(self) -> tuple[float, float] | None:
+        """Where the painted z lies on the map."""
+        if self.z is None or self.projection is None or len(self.z) != len(self.projection.origin):
+            return None
+        x, y = self.projection.project(self.z)
+        return float(x), float(y)
+
+    def morph_keys(self) -> np.ndarray | None:
+        """The morph's keyframes: the Keyframes tab's when it holds two or more, else A and B."""
+        if len(self.keyframes) >= 2:
+            return np.stack([k.z for k in self.keyframes])
+        if self.a is None or self.b is None or max(self.a, self.b) >= len(self.photos):
+            return None
+        return np.stack([self.photos[self.a].mu, self.photos[self.b].mu])
+
+    def morph_path(self, frames: int | None = None) -> np.ndarray | None:
+        keys = self.morph_keys()
+        if keys is None:
+            return None
+        return latent.path(keys, frames or self.morph.frames, **self.morph.style())
+
+    def usage_order(self) -> list[int]:
+        return usage_order(self.info.train_mu, self.dim) if self.info is not None else []
+
+    # -- the model ---------------------------------------------------------------------------------
+    def open_model(self, info, saved: bool | None = None) -> None:
+        """A model opened, or new weights of the open one arrived (`info.snapshot`).
+
+        Another model: what belongs to the old one (its directions and the keyframes that are
+        only latent points) is set aside under the old model's key, and what was set aside for
+        this one comes back; keyframes made from photos stay (the photos are described again by
+        the new model and they follow). The painted z is kept where it still means something (the
+        same latent size) and is the map's centre otherwise; either way it is painted again."""
+        key = model_key(info)
+        switched = self.info is not None and key != self._key
+        same_build = self.info is not None and info.config == self.info.config
+        old_key, self.info, self._key = self._key, info, key
+        # a model from a file is saved; new weights (a training run's) are not, until written
+        self.saved = info.path is not None if saved is None else saved
+        if switched:
+            self._set_aside_for(old_key)
+        if info.snapshot and same_build and self.projection is not None:
+            if self.projection.kind == "pca":  # the faces moved: the map follows, its axes kept
+                self.projection = info.projection
+        else:
+            self.projection = info.projection
+        self._emit(Change.MODEL)
+        self._emit(Change.SAVED)
+        if self.z is None or len(self.z) != info.config.latent_dim:
+            self.paint(self.projection.origin, Source.CENTRE)
+        else:  # the same face, painted by the new weights
+            self.paint(self.z, self.z_source or Source.CENTRE)
+        self._emit(Change.PROJECTION)
+
+    def _set_aside_for(self, old_key: str | None) -> None:
+        from_photos = [k for k in self.keyframes if k.photo]
+        latent_only = [k for k in self.keyframes if not k.photo]
+        if old_key and (latent_only or self.directions):
+            self.set_aside[old_key] = (latent_only, list(self.directions))
+            self.say(f"{len(latent_only)} keyframes and {len(self.directions)} directions belong "
+                     f"to the model that was open: set aside until it is open again")
+        back_k, back_d = self.set_aside.pop(self._key, ([], []))
+        self.keyframes = from_photos + list(back_k)
+        self.directions = list(back_d)
+        self.groups = {1: [], -1: []}
+        self.anchor_z, self.direction_base = None, None
+        self._emit(Change.KEYFRAMES)
+        self._emit(Change.DIRECTIONS)
+        self._emit(Change.GROUPS)
+
+    def begin_run(self, name: str) -> None:
+        """A training run starts over the open model: the work that belongs to the open model
+        is set aside now (a saved model's comes back when it is opened again; an unsaved one
+        was just discarded, and its work with it), and the run's snapshots are one model."""
+        latent_only = [k for k in self.keyframes if not k.photo]
+        if self._key and (latent_only or self.directions):
+            if self.saved:
+                self.set_aside[self._key] = (latent_only, list(self.directions))
+                self.say(f"{len(latent_only)} keyframes and {len(self.directions)} directions "
+                         "belong to the model that was open: set aside until it is open again")
+            else:
+                self.say(f"{len(latent_only)} keyframes and {len(self.directions)} directions "
+                         "went with the unsaved model")
+        self.keyframes = [k for k in self.keyframes if k.photo]
+        self.directions = []
+        self.groups = {1: [], -1: []}
+        self.anchor_z, self.direction_base = None, None
+        self._key = f"unsaved:{name}"
+        self.set_aside.pop(self._key, None)
+        self._emit(Change.KEYFRAMES)
+        self._emit(Change.DIRECTIONS)
+        self._emit(Change.GROUPS)
+
+    def mark_saved(self, path: str) -> None:
+        """The open model was written to `path`: its work is now keyed by that file."""
+        if self.info is None:
+            return
+        self.info = replace(self.info, path=str(path))
+        self._key = model_key(self.info)
+        self.saved = True
+        self._emit(Change.SAVED)
+
+    # -- photos ------------------------------------------------------------------------------------
+    def add_photos(self, photos) -> None:
+        start = len(self.photos)
+        self.photos.extend(photos)
+        if not self.photos:
+            return
+        if self.a is None or self.a >= len(self.photos):
+            self.a = 0
+        if self.b is None or self.b >= len(self.photos):
+            self.b = min(1, len(self.photos) - 1)
+        self._emit(Change.PHOTOS)
+        self._emit(Change.AB)
+        if self.selected_photo is None:
+            self.selected = start if start < len(self.photos) else 0
+        self._emit(Change.SELECTED)
+
+    def describe_again(self, photos) -> bool:
+        """The same photos, described by new weights (a snapshot, another model). Keyframes made
+        from a photo follow it. False when they are not the photos loaded (the caller starts
+        over with `clear_photos` and `add_photos`)."""
+        same = len(photos) == len(self.photos) and all(
+            a.path == b.path and np.array_equal(a.framed, b.framed)
+            for a, b in zip(photos, self.photos))
+        if not same:
+            return False
+        self.photos = list(photos)
+        by_path = {p.path: p.mu for p in photos}
+        moved = False
+        for i, k in enumerate(self.keyframes):
+            if k.photo in by_path and not np.array_equal(k.z, by_path[k.photo]):
+                self.keyframes[i] = replace(k, z=by_path[k.photo].copy())
+                moved = True
+        self._emit(Change.PHOTOS)
+        self._emit(Change.SELECTED)
+        if moved:
+            self._emit(Change.KEYFRAMES)
+        return True
+
+    def clear_photos(self) -> None:
+        self.photos, self.selected = [], None
+        self._emit(Change.PHOTOS)
+
+    def select(self, i: int) -> None:
+        if 0 <= i < len(self.photos):
+            self.selected = i
+            self._emit(Change.SELECTED)
+
+    def set_ab(self, a: int | None = None, b: int | None = None) -> None:
+        if a is not None and 0 <= a < len(self.photos):
+            self.a = a
+        if b is not None and 0 <= b < len(self.photos):
+            self.b = b
+        self._emit(Change.AB)
+
+    def ab_names(self) -> tuple[str | None, str | None]:
+        def name(i):
+            return Path(self.photos[i].path).name if i is not None and i < len(self.photos) \
+                else None
+        return name(self.a), name(self.b)
+
+    # -- painting ----------------------------------------------------------------------------------
+    def paint(self, z: np.ndarray, source: Source) -> None:
+        """Paint z: the one way every tool paints. A face painted by other means than the
+        sliders and a direction becomes the sliders' anchor and the base a direction moves."""
+        self.z = np.array(z, dtype=np.float64)
+        self.z_source = source
+        if source not in (Source.SLIDERS, Source.DIRECTION):
+            self.anchor_z = self.z.copy()
+            self.direction_base = None
+        self._emit(Change.PAINTED)
+
+    def paint_at(self, x: float, y: float) -> None:
+        if self.projection is not None:
+            self.paint(self.z_at(x, y), Source.MAP)
+
+    def paint_morph(self, t: float) -> None:
+        keys = self.morph_keys()
+        if keys is not None:
+            self.paint(latent.at(keys, t, **self.morph.style()), Source.MORPH)
+
+    def paint_random(self, temperature: float) -> None:
+        if self.info is None:
+            return
+        if self.info.prior is not None:  # where the training faces lie, not all of N(0, I)
+            z = self.info.prior.sample(1, temperature, self._rng)[0]
+        else:
+            z = latent.prior_samples(self.dim, 1, temperature, self._rng)[0]
+        self.paint(z, Source.RANDOM)
+
+    def paint_sliders(self, z: np.ndarray) -> None:
+        self.paint(z, Source.SLIDERS)
+
+    def reset_sliders(self) -> None:
+        z = self.anchor_z if self.anchor_z is not None else self.anchor()
+        if z is None and self.info is not None:
+            z = np.zeros(self.dim)
+        if z is not None:
+            self.paint(z, Source.RESET)
+
+    def variations(self, n: int) -> np.ndarray | None:
+        """n draws from the selected photo's posterior, or None (and a word) without one."""
+        ph = self.selected_photo
+        if ph is None:
+            self.say("Variations need a photo: open one (File > Open images) and select it")
+            return None
+        return latent.posterior_samples(ph.mu, ph.sigma, n, self._rng)
+
+    # -- directions --------------------------------------------------------------------------------
+    def add_to_group(self, sign: int, faces) -> None:
+        self.groups[sign].extend(np.asarray(f, dtype=np.float64) for f in faces)
+        self._emit(Change.GROUPS)
+
+    def add_selected_to_group(self, sign: int) -> None:
+        ph = self.selected_photo
+        if ph is None:
+            self.say("Select a loaded photo in the strip first")
+            return
+        self.add_to_group(sign, [ph.mu])
+
+    def clear_groups(self) -> None:
+        self.groups = {1: [], -1: []}
+        self._emit(Change.GROUPS)
+
+    def create_direction(self, name: str) -> Direction | None:
+        plus, minus = self.groups[1], self.groups[-1]
+        if not plus or not minus:
+            self.say("A direction needs faces in both groups")
+            return None
+        name = name.strip() or f"direction {len(self.directions) + 1}"
+        d = Direction.from_groups(name, np.stack(plus), np.stack(minus),
+                                  f"{len(plus)} faces", f"{len(minus)} faces")
+        self.directions.append(d)
+        self.groups = {1: [], -1: []}
+        self._emit(Change.GROUPS)
+        self._emit(Change.DIRECTIONS)
+        if d.warning:
+            self.say(f"Direction '{name}': {d.warning}")
+        return d
+
+    def add_directions(self, dirs) -> None:
+        self.directions.extend(dirs)
+        self._emit(Change.DIRECTIONS)
+
+    def remove_direction(self, i: int) -> None:
+        if 0 <= i < len(self.directions):
+            del self.directions[i]
+            self.direction_base = None
+            self._emit(Change.DIRECTIONS)
+
+    def apply_direction(self, i: int, amount: float) -> None:
+        """Move the face the direction started from by `amount` along direction i."""
+        if not 0 <= i < len(self.directions):
+            return
+        if self.direction_base is None:
+            base = self.z if self.z is not None else self.anchor()
+            if base is None:
+                base = self.projection.origin if self.projection is not None else None
+            if base is None:
+                return
+            self.direction_base = np.array(base, dtype=np.float64)
+        self.paint(self.directions[i].apply(self.direction_base, amount), Source.DIRECTION)
+
+    def direction_chosen(self) -> None:
+        """Another direction was chosen: its slider starts from the face painted now."""
+        self.direction_base = None
+
+    def arrows(self) -> list[tuple[str, tuple, tuple]]:
+        """Each direction as an arrow on the map, from the anchor face (or the centre)."""
+        if self.projection is None:
+            return []
+        base = self.anchor()
+        if base is None or len(base) != len(self.projection.origin):
+            base = self.projection.origin
+        tail = tuple(self.projection.project(base))
+        return [(d.name, tail, tuple(self.projection.project(base + d.vector)))
+                for d in self.directions if len(d.vector) == len(base)]
+
+    # -- keyframes ---------------------------------------------------------------------------------
+    def add_painted_keyframe(self) -> None:
+        if self.z is None:
+            self.say("Paint a face first (click the map)")
+            return
+        self.keyframes.append(session.Keyframe("painted face", self.z.copy()))
+        self._emit(Change.KEYFRAMES)
+
+    def add_photo_keyframe(self) -> None:
+        ph = self.selected_photo
+        if ph is None:
+            self.say("Select a loaded photo in the strip first")
+            return
+        self.keyframes.append(session.Keyframe(Path(ph.path).name, ph.mu.copy(), ph.path))
+        self._emit(Change.KEYFRAMES)
+
+    def remove_keyframe(self, i: int) -> None:
+        if 0 <= i < len(self.keyframes):
+            del self.keyframes[i]
+            self._emit(Change.KEYFRAMES)
+
+    def move_keyframe(self, i: int, step: int) -> int | None:
+        j = i + step
+        if 0 <= i < len(self.keyframes) and 0 <= j < len(self.keyframes):
+            self.keyframes[i], self.keyframes[j] = self.keyframes[j], self.keyframes[i]
+            self._emit(Change.KEYFRAMES)
+            return j
+        return None
+
+    def set_morph(self, **changes) -> None:
+        self.morph = replace(self.morph, **changes)
+        self._emit(Change.MORPH)
+
+    # -- the map's axes ----------------------------------------------------------------------------
+    def set_axes(self, axes: tuple[int, int] | str) -> None:
+        """"pca", "latent" (a 2-D model's own axes) or two latent dims (i, j)."""
+        if self.info is None:
+            return
+        if axes == "latent":
+            self.projection = Projection.identity2d()
+        elif axes == "pca":
+            self.projection = self.info.projection
+        else:
+            i, j = axes
+            self.projection = Projection.from_dims(self.dim, i, j)
+        self._emit(Change.PROJECTION)
+
+    # -- sessions ----------------------------------------------------------------------------------
+    def to_session(self, view: dict, extra: dict | None = None) -> session.Session:
+        """What a saved session holds, now. `view`: the map's axes and ranges."""
+        model = self.info.path if self.info is not None else None
+        sha = session.sha256_of(model) if model and Path(model).is_file() else None
+        settings = dict(self.morph.to_dict(), a=self.a, b=self.b, selected=self.selected,
+                        **(extra or {}))
+        return session.Session(
+            model_path=str(Path(model).resolve()) if model else None, model_sha256=sha,
+            photos=tuple(str(Path(p.path).resolve()) for p in self.photos),
+            keyframes=tuple(self.keyframes), directions=tuple(self.directions),
+            current_z=self.z, view=dict(view), settings=settings)
+
+    def restore(self, s: session.Session) -> list[str]:
+        """Take a session's work (the model is already open). Returns the photos to describe;
+        what does not fit this model is named and left out."""
+        dim = self.dim
+        fits = [k for k in s.keyframes if len(k.z) == dim]
+        dirs = [d for d in s.directions if len(d.vector) == dim]
+        if len(fits) < len(s.keyframes) or len(dirs) < len(s.directions):
+            self.say(f"the session's keyframes and directions are for another latent size than "
+                     f"this model's {dim}: left out")
+        self.keyframes, self.directions = fits, dirs
+        self.morph = MorphSettings.from_dict(s.settings)
+        st = s.settings
+        self.a = st.get("a") if isinstance(st.get("a"), int) else None
+        self.b = st.get("b") if isinstance(st.get("b"), int) else None
+        self.selected = st.get("selected") if isinstance(st.get("selected"), int) else None
+        self.photos = []
+        self._emit(Change.PHOTOS)
+        self._emit(Change.KEYFRAMES)
+        self._emit(Change.DIRECTIONS)
+        self._emit(Change.MORPH)
+        if s.current_z is not None and len(s.current_z) == dim:
+            self.paint(s.current_z, Source.SESSION)
+        return [p for p in s.photos if Path(p).is_file()]

@@ -1,0 +1,182 @@
+"""The studio state's rules, without a QApplication (as napari tests its components/)."""
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from studio.engine.latent import Direction, Projection
+from studio.engine.requests import ModelInfo, Photo
+from studio.state import Change, MorphSettings, Source, StudioState
+
+
+def info(dim=4, path="/models/a.pt", name="a", snapshot=False, seed=0):
+    mu = np.random.default_rng(seed).normal(size=(50, dim))
+    return ModelInfo(name=name, path=path, config=SimpleNamespace(latent_dim=dim),
+                     train_mu=mu, projection=Projection.for_mu(mu), dataset={}, history=(),
+                     device="cpu", accelerator="cpu", snapshot=snapshot)
+
+
+def photo(path, dim=4, seed=1):
+    rng = np.random.default_rng(seed)
+    return Photo(path, np.zeros((8, 8), np.uint8), "face", "", rng.normal(size=dim),
+                 np.full(dim, 0.5), np.zeros((8, 8), np.uint8), np.zeros(dim))
+
+
+@pytest.fixture
+def state():
+    s = StudioState(rng=np.random.default_rng(0))
+    s.heard = []  # every change announced, in order
+    s.messages = []
+    for c in Change:
+        s.on(c, lambda *a, c=c: s.heard.append(c))
+    s.on(Change.MESSAGE, s.messages.append)
+    return s
+
+
+def test_the_state_module_imports_no_qt_and_no_torch():
+    code = ("import sys, studio.state; bad = [m for m in sys.modules if m.startswith(('PySide6', "
+            "'torch'))]; print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_first_model_paints_the_map_centre_and_is_saved(state):
+    state.open_model(info())
+    assert state.saved and state.z_source is Source.CENTRE
+    assert np.allclose(state.z, state.projection.origin)
+    assert np.allclose(state.cursor(), (0, 0))
+    assert Change.PAINTED in state.heard and Change.MODEL in state.heard
+
+
+def test_switching_models_sets_work_aside_and_brings_it_back(state):
+    """Issue 16.1: directions and latent-only keyframes belong to their model; a switch keeps
+    them aside with one message, they return on the way back, and the painted z, the cursor and
+    the sliders' base agree with the new model."""
+    state.open_model(info(dim=4))
+    state.add_photos([photo("/p/one.png"), photo("/p/two.png", seed=2)])
+    state.select(0)
+    state.add_photo_keyframe()                 # made from a photo: it stays
+    state.paint_at(0.3, -0.2)
+    state.add_painted_keyframe()               # a latent point of this model: set aside
+    state.add_to_group(1, [np.ones(4)])
+    state.add_to_group(-1, [np.zeros(4)])
+    state.create_direction("up")
+    state.messages.clear()
+    state.open_model(info(dim=2, path="/models/b.pt", name="b", seed=3))
+    assert len(state.messages) == 1 and "set aside" in state.messages[0]
+    assert [k.label for k in state.keyframes] == ["one.png"] and state.directions == []
+    assert len(state.z) == 2 and np.allclose(state.z, state.projection.origin)
+    assert np.allclose(state.cursor(), state.projection.project(state.z))
+    assert state.anchor_z is not None and np.allclose(state.anchor_z, state.z)
+    state.open_model(info(dim=4))              # back: the work returns
+    assert [k.label for k in state.keyframes] == ["one.png", "painted face"]
+    assert [d.name for d in state.directions] == ["up"]
+    assert "a.pt" not in " ".join(state.set_aside)
+
+
+def test_another_model_of_the_same_size_keeps_the_face_but_not_the_directions(state):
+    state.open_model(info(dim=4))
+    state.add_directions([Direction("d", np.ones(4))])
+    state.paint(np.full(4, 0.5), Source.MAP)
+    state.open_model(info(dim=4, path="/models/other.pt", name="other", seed=5))
+    assert np.allclose(state.z, 0.5)   # painted again, by the new weights
+    assert state.directions == [] and len(state.messages) == 1
+
+
+def test_snapshots_of_a_run_are_one_unsaved_model(state):
+    state.open_model(info(dim=4))
+    state.add_directions([Direction("d", np.ones(4))])
+    state.begin_run("my model")
+    assert state.directions == [] and "set aside" in state.messages[-1]
+    state.messages.clear()
+    for i in range(3):
+        state.open_model(info(dim=4, path=None, name="my model", snapshot=True, seed=10 + i))
+        assert not state.saved
+    assert state.messages == []        # no switch between snapshots
+    state.open_model(info(dim=4, path=None, name="my model"))  # the finished run
+    assert not state.saved
+    state.mark_saved("/models/mine.pt")
+    assert state.saved and state.info.path == "/models/mine.pt"
+    state.open_model(info(dim=4))      # the model the run replaced: its direction comes back
+    assert [d.name for d in state.directions] == ["d"]
+
+
+def test_a_new_run_over_an_unsaved_model_drops_its_work(state):
+    state.open_model(info(dim=4, path=None, name="run 1"))
+    state.add_directions([Direction("d", np.ones(4))])
+    state.begin_run("run 2")
+    assert "went with the unsaved model" in state.messages[-1]
+    assert state.set_aside == {}
+
+
+def test_keyframes_made_from_photos_follow_the_photos(state):
+    state.open_model(info(dim=4))
+    state.add_photos([photo("/p/one.png")])
+    state.add_photo_keyframe()
+    moved = photo("/p/one.png", seed=9)
+    assert state.describe_again([moved])
+    assert np.allclose(state.keyframes[0].z, moved.mu)
+    assert not state.describe_again([photo("/p/other.png")])  # not the photos loaded
+
+
+def test_sliders_and_directions_move_from_the_anchor(state):
+    state.open_model(info(dim=4))
+    state.paint(np.zeros(4), Source.MAP)
+    state.paint_sliders(np.array([1.0, 0, 0, 0]))
+    assert np.allclose(state.anchor_z, 0)  # the sliders do not move their own anchor
+    state.reset_sliders()
+    assert np.allclose(state.z, 0) and state.z_source is Source.RESET
+    state.add_directions([Direction("d", np.array([0, 2.0, 0, 0]))])
+    state.apply_direction(0, 0.5)
+    state.apply_direction(0, 1.0)   # from the same base, not from the last result
+    assert np.allclose(state.z, [0, 2, 0, 0])
+    state.remove_direction(0)
+    assert state.direction_base is None and state.directions == []
+
+
+def test_a_direction_needs_both_groups_and_variations_need_a_photo(state):
+    state.open_model(info(dim=4))
+    state.add_to_group(1, [np.ones(4)])
+    assert state.create_direction("x") is None and "both groups" in state.messages[-1]
+    assert state.variations(6) is None and "photo" in state.messages[-1]
+    state.add_photos([photo("/p/one.png")])
+    assert state.variations(6).shape == (6, 4)
+
+
+def test_morph_keys_are_keyframes_or_a_and_b(state):
+    state.open_model(info(dim=4))
+    assert state.morph_keys() is None
+    state.add_photos([photo("/p/one.png"), photo("/p/two.png", seed=2)])
+    assert np.allclose(state.morph_keys(), [state.photos[0].mu, state.photos[1].mu])
+    state.set_morph(frames=5, loop=True)
+    assert len(state.morph_path()) == 2 * 5  # A to B and back; a loop ends before its start
+
+
+def test_a_session_round_trip_restores_the_work_and_the_painted_face(state, tmp_path):
+    p1, p2 = tmp_path / "one.png", tmp_path / "two.png"
+    p1.write_bytes(b"x")
+    p2.write_bytes(b"x")
+    state.open_model(info(dim=4))
+    state.add_photos([photo(str(p1)), photo(str(p2), seed=2)])
+    state.set_ab(a=1, b=0)
+    state.add_painted_keyframe()
+    state.set_morph(frames=9, method="slerp", easing="ease-in-out")
+    state.paint(np.array([0.1, 0.2, 0.3, 0.4]), Source.MAP)
+    s = state.to_session({"axes": "pca", "x": [-1, 1], "y": [-1, 1]})
+    other = StudioState()
+    other.open_model(info(dim=4))
+    photos = other.restore(s)
+    assert photos == [str(p1.resolve()), str(p2.resolve())]
+    assert np.allclose(other.z, [0.1, 0.2, 0.3, 0.4]) and other.z_source is Source.SESSION
+    assert (other.a, other.b) == (1, 0)
+    assert other.morph == MorphSettings(frames=9, method="slerp", easing="ease-in-out")
+    assert len(other.keyframes) == 1
+
+
+def test_morph_settings_from_a_hostile_session_keep_only_valid_values():
+    m = MorphSettings.from_dict({"frames": 10 ** 9, "fps": "25", "path": "warp", "easing": 3,
+                                 "loop": "yes"})
+    assert m == MorphSettings()
