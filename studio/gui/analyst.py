@@ -9,6 +9,8 @@ face's posterior z = mu + sigma * eps.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -29,6 +32,7 @@ from studio.gui.imaging import to_pixmap
 N_VARIATIONS = 6
 TOP_DIMS = 16  # bars shown at first: the most used dimensions (the rest on demand)
 MAX_LABELS = 8  # dimension labels under the bars
+VARIATION_SIDE = 48  # pixels: six fit the room at its narrowest (1366-pixel screens)
 
 
 def _image_label(tip: str, side: int) -> QLabel:
@@ -74,11 +78,17 @@ class AnalystRoom(QWidget):
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setToolTip("Exact values per latent dimension")
         self.table.setMaximumHeight(170)
+        # four rows at least, and the columns sharing the width: every header reads whole
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + 4 * self.table.verticalHeader().defaultSectionSize() + 4)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
 
         self.var_button = QPushButton("Variations")
         self.var_button.setToolTip("Faces drawn from this photo's posterior: z = mu + sigma * eps")
         self.var_button.clicked.connect(self.variations_requested)
-        self.var_labels = [_image_label("A face from the posterior", 56) for _ in range(N_VARIATIONS)]
+        self.var_labels = [_image_label("A face from the posterior", VARIATION_SIDE)
+                           for _ in range(N_VARIATIONS)]
 
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel("<b>Analyst</b>"))
@@ -109,7 +119,8 @@ class AnalystRoom(QWidget):
         self.input.setPixmap(to_pixmap(photo.framed, 128))
         self.recon.setPixmap(to_pixmap(photo.reconstruction, 128))
         note = f" ({photo.note})" if photo.note else ""
-        self.title.setText(f"{photo.path}{note}")
+        self.title.setText(f"{Path(photo.path).name}{note}")  # the name reads whole; the path:
+        self.title.setToolTip(photo.path)
         order = self.order if len(self.order) == len(photo.mu) else np.arange(len(photo.mu))
         shown = order if self.all_dims.isChecked() else order[:TOP_DIMS]
         mu, sigma = photo.mu[shown], photo.sigma[shown]
@@ -122,8 +133,8 @@ class AnalystRoom(QWidget):
         step = max(1, int(np.ceil(len(ticks) / MAX_LABELS)))
         self.chart.getAxis("bottom").setTicks([ticks[::step]])
         self.chart.getAxis("bottom").setLabel(
-            "latent dimension (most used first)" if len(shown) == len(order) else
-            f"the {len(shown)} most used of {len(order)} latent dimensions")
+            "dims, most used first" if len(shown) == len(order) else
+            f"the {len(shown)} most used of {len(order)} dims")
         self.chart.setXRange(-0.7, len(mu) - 0.3, padding=0)
         self.table.setRowCount(len(order))  # the table lists every dimension
         for r, d in enumerate(order):
@@ -135,7 +146,7 @@ class AnalystRoom(QWidget):
 
     def show_variations(self, images: np.ndarray) -> None:
         for lab, im in zip(self.var_labels, images):
-            lab.setPixmap(to_pixmap(im, 56))
+            lab.setPixmap(to_pixmap(im, VARIATION_SIDE))
 
     def _on_chart_hovered(self, pos) -> None:
         if self.photo is None or not len(self.order):

@@ -19,67 +19,12 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPu
 
 from studio.engine.latent import Projection
 from studio.gui.imaging import to_pixmap
+from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon, sigma_ellipse
 
 MOSAIC_TILES = 12  # faces per side of the mosaic
 MAX_DRAWN = 20_000  # more faces than this are drawn as a density image until zoomed in
+LABEL_FILL = (255, 255, 255, 210)  # labels stay readable over the dots
 PHOTO_COLOURS = ["#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56"]
-
-
-class _MapWidget(pg.PlotWidget):
-    """The map's plot. In paint mode the left button is the studio's own: the press paints at
-    once and a drag goes on painting, without pyqtgraph's click and drag machinery (its click
-    comes with the release, which a person's finger gives 80 to 150 ms after the press, and its
-    press handling alone took 1 to 5 ms of the GUI thread while training ran). The other buttons,
-    the lasso, and everything outside the plotting area go to pyqtgraph as usual."""
-
-    def __init__(self, room: "BlueprintRoom", **kwargs):
-        super().__init__(**kwargs)
-        self._room = room
-        self._painting = False
-
-    def _paint_at(self, ev) -> bool:
-        return self._room.paint_scene_pos(self.mapToScene(ev.position().toPoint()))
-
-    def mousePressEvent(self, ev):  # noqa: N802 (Qt)
-        if ev.button() == Qt.LeftButton and not self._room.view.lasso and self._paint_at(ev):
-            self._painting = True
-            ev.accept()
-            return
-        super().mousePressEvent(ev)
-
-    def mouseMoveEvent(self, ev):  # noqa: N802 (Qt)
-        if self._painting:
-            self._paint_at(ev)
-            ev.accept()
-            return
-        super().mouseMoveEvent(ev)
-
-    def mouseReleaseEvent(self, ev):  # noqa: N802 (Qt)
-        if self._painting and ev.button() == Qt.LeftButton:
-            self._painting = False
-            ev.accept()
-            return
-        super().mouseReleaseEvent(ev)
-
-
-class _PaintViewBox(pg.ViewBox):
-    """A left drag draws the lasso in lasso mode; other buttons pan as usual. (In paint mode
-    the map widget takes the left button before it gets here.)"""
-
-    def __init__(self, on_lasso):
-        super().__init__()
-        self._on_lasso = on_lasso
-        self.lasso = False
-        self.setMouseMode(pg.ViewBox.PanMode)
-
-    def mouseDragEvent(self, ev, axis=None):
-        if ev.button() == Qt.LeftButton:
-            ev.accept()
-            if self.lasso:
-                p = self.mapSceneToView(ev.scenePos())
-                self._on_lasso(p.x(), p.y(), ev.isStart(), ev.isFinish())
-        else:
-            super().mouseDragEvent(ev, axis)
 
 
 class BlueprintRoom(QWidget):
@@ -92,8 +37,8 @@ class BlueprintRoom(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.projection: Projection | None = None
-        self.view = _PaintViewBox(self._lasso_drag)
-        self.plot = _MapWidget(self, viewBox=self.view, background="w")
+        self.view = PaintViewBox(self._lasso_drag)
+        self.plot = MapWidget(self, viewBox=self.view, background="w")
         self.plot.setToolTip("Left click or drag: paint the face at that point. "
                              "Right drag: pan. Wheel: zoom.")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
@@ -135,6 +80,7 @@ class BlueprintRoom(QWidget):
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
         self.axes = QComboBox()
+        self.axes.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # "PCA plane" reads whole
         self.axes.setToolTip("Axes: which plane of the latent space the map shows")
         self.axes.currentIndexChanged.connect(self._on_axes_changed)
         self.hover = QLabel()
@@ -189,6 +135,7 @@ class BlueprintRoom(QWidget):
                     self._axes_keys.append((i, j))
                     self.axes.addItem(f"z{i}, z{j}")
         self.axes.blockSignals(False)
+        self.axes.setMinimumWidth(self.axes.sizeHint().width())  # never squeezed to "PCA plan"
         self.set_points(train_mu, keep_view)
         self._describe()
 
@@ -273,7 +220,7 @@ class BlueprintRoom(QWidget):
         for i, ph in enumerate(photos):
             ell, dot, label = self._photo_items[3 * i:3 * i + 3]
             x, y = proj.project(ph.mu)
-            ex, ey = _sigma_ellipse(proj, ph.sigma)
+            ex, ey = sigma_ellipse(proj, ph.sigma)
             ell.setData(x + ex, y + ey)
             dot.setData([x], [y])
             label.setPos(x, y)
@@ -296,7 +243,8 @@ class BlueprintRoom(QWidget):
             return
         self.keyframe_dots.setData(pos=xy)
         for i, (x, y) in enumerate(xy):
-            label = pg.TextItem(f"K{i + 1}", color="#e4572e", anchor=(1, 1))
+            # below left of the dot: a photo's number sits above right of its own
+            label = pg.TextItem(f"K{i + 1}", color="#e4572e", anchor=(1, 0), fill=LABEL_FILL)
             label.setPos(x, y)
             self._passive(label)
             self._keyframe_labels.append(label)
@@ -312,8 +260,9 @@ class BlueprintRoom(QWidget):
             # ArrowItem points along its angle's opposite: 180 + angle points tail to head
             head = pg.ArrowItem(pos=(x1, y1), angle=180 - angle, headLen=14, tipAngle=35,
                                 brush="#6a4c93", pen=None)
-            label = pg.TextItem(name, color="#6a4c93", anchor=(0, 0))
-            label.setPos(x1, y1)
+            # along the shaft, below it: the head often sits on a photo and its number
+            label = pg.TextItem(name, color="#6a4c93", anchor=(0.5, 0), fill=LABEL_FILL)
+            label.setPos(x0 + 0.6 * (x1 - x0), y0 + 0.6 * (y1 - y0))
             for item in (line, head, label):
                 self._passive(item)
                 self._arrow_items.append(item)
@@ -459,31 +408,3 @@ class BlueprintRoom(QWidget):
         self._lasso_pts = []
         self.lasso_curve.setData([], [])
         self.select_polygon(np.zeros((0, 2)))
-
-
-def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Which points lie inside a polygon (even-odd rule, vectorised over the points)."""
-    xy = np.asarray(xy, dtype=np.float64)
-    inside = np.zeros(len(xy), dtype=bool)
-    if len(xy) == 0:
-        return inside
-    x, y = xy[:, 0], xy[:, 1]
-    px, py = polygon[:, 0], polygon[:, 1]
-    j = len(polygon) - 1
-    for i in range(len(polygon)):
-        crosses = (py[i] > y) != (py[j] > y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xc = (px[j] - px[i]) * (y - py[i]) / (py[j] - py[i]) + px[i]
-        inside ^= crosses & (x < xc)
-        j = i
-    return inside
-
-
-def _sigma_ellipse(proj: Projection, sigma: np.ndarray, n: int = 48):
-    """The 1-sigma ellipse of a diagonal Gaussian, projected onto the map plane."""
-    cov = (proj.axes * sigma ** 2) @ proj.axes.T
-    vals, vecs = np.linalg.eigh(cov)
-    t = np.linspace(0, 2 * np.pi, n)
-    circle = np.stack([np.cos(t), np.sin(t)])
-    pts = vecs @ (np.sqrt(np.maximum(vals, 0))[:, None] * circle)
-    return pts[0], pts[1]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -21,15 +20,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.engine import requests as rq
-from studio.engine import session
-from studio.engine.errors import StudioError
 from studio.engine.files import IMAGE_SUFFIXES
 from studio.gui import help as help_
 from studio.gui.analyst import AnalystRoom
@@ -37,6 +33,7 @@ from studio.gui.blueprint import BlueprintRoom
 from studio.gui.controller import Controller
 from studio.gui.create_panel import CreatePanel
 from studio.gui.engine_thread import EngineThread
+from studio.gui.exports import ExportDialogs
 from studio.gui.painter import PainterRoom
 from studio.gui.sessions import SessionKeeper, config_dir
 from studio.gui.strip import PhotoStrip
@@ -46,8 +43,6 @@ from studio.state import Change, StudioState
 log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 MODEL_FILTER = "Face Studio model (*.pt)"
-EXPORT_FILTERS = {"Animated GIF (*.gif)": ".gif", "MP4 video, H.264 (*.mp4)": ".mp4",
-                  "PNG strip (*.png)": ".png", "PNG contact sheet (*.png)": "sheet"}
 
 
 class MainWindow(QMainWindow):
@@ -57,7 +52,6 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.state = StudioState()
         self.messages: list[str] = []  # every message shown to the person, newest last
-        self._progress: QProgressDialog | None = None
         self._after_save = None        # what to do once the model is saved (a deferred close...)
         self._closing = False
         self.setWindowTitle("Face Studio")
@@ -66,6 +60,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self.controller = Controller(self.state, engine, self, self.show_message, self.status)
         self.sessions = SessionKeeper(self)
+        self.exports = ExportDialogs(self)
         self._build_menus()
         self._connect()
         self._pending_images = [str(p) for p in images]
@@ -118,10 +113,10 @@ class MainWindow(QMainWindow):
 
         f = self.menuBar().addMenu("&File")
         self._action(f, "Open images...", self._on_open_images, "Ctrl+O", "Load photos to analyse")
-        self._action(f, "Save image...", self._on_save_image, "Ctrl+S", "Save the painted face")
-        self._action(f, "Export morph...", self._on_export_morph, None,
+        self._action(f, "Save image...", self.exports.on_save_image, "Ctrl+S", "Save the painted face")
+        self._action(f, "Export morph...", self.exports.on_export_morph, None,
                      "Save the morph (keyframes, or A to B) as a GIF, MP4, PNG strip or sheet")
-        self._action(f, "Export manifold image...", self._on_export_manifold, None,
+        self._action(f, "Export manifold image...", self.exports.on_export_manifold, None,
                      "An N x N grid of faces across the region of the map in view")
         f.addSeparator()
         self._action(f, "Open session...", self.sessions.on_open, None,
@@ -164,8 +159,8 @@ class MainWindow(QMainWindow):
         e.model_opened.connect(self._on_model_opened)
         e.model_saved.connect(self._on_model_saved)
         e.failed.connect(self._on_failed)
-        e.export_progressed.connect(self._on_export_progressed)
-        e.export_finished.connect(self._on_export_finished)
+        e.export_progressed.connect(self.exports.on_progressed)
+        e.export_finished.connect(self.exports.on_finished)
         e.training_loading.connect(lambda ev: t.show_message(ev.message))
         e.training_progressed.connect(self._on_training_progressed)
         e.training_finished.connect(self._on_training_finished)
@@ -174,12 +169,12 @@ class MainWindow(QMainWindow):
         t.pause_requested.connect(self._on_pause)
         t.resume_requested.connect(lambda: self.engine.job and self.engine.job.resume())
         t.stop_requested.connect(lambda: self.engine.job and self.engine.job.stop())
-        self.painter.save_requested.connect(self._on_save_image)
-        self.painter.export_requested.connect(self._on_export_morph)
-        k.export_requested.connect(self._on_export_morph)
-        k.manifold_requested.connect(self._on_export_manifold)
-        self.create.directions.import_requested.connect(self._on_directions_import)
-        self.create.directions.export_requested.connect(self._on_directions_export)
+        self.painter.save_requested.connect(self.exports.on_save_image)
+        self.painter.export_requested.connect(self.exports.on_export_morph)
+        k.export_requested.connect(self.exports.on_export_morph)
+        k.manifold_requested.connect(self.exports.on_export_manifold)
+        self.create.directions.import_requested.connect(self.exports.on_directions_import)
+        self.create.directions.export_requested.connect(self.exports.on_directions_export)
         self.state.on(Change.SAVED, self._show_title)
 
     # -- messages ----------------------------------------------------------------------------------
@@ -343,96 +338,11 @@ class MainWindow(QMainWindow):
     def dropEvent(self, ev):  # noqa: N802 (Qt)
         self.open_images([u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()])
 
-    def _on_save_image(self) -> None:
-        from studio.engine.export import save_png
-
-        if self.painter.image is None:
-            self.show_message("Nothing painted yet: click the map first")
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Save image", "face.png", "PNG (*.png)")
-        if path:
-            try:
-                save_png(self.painter.image, path, scale=4)
-            except StudioError as e:
-                self.show_message(str(e))
-
-    def _on_export_morph(self) -> None:
-        if self.state.morph_keys() is None:
-            self.show_message("Add two keyframes, or load two photos and set A and B, first")
-            return
-        path, chosen = QFileDialog.getSaveFileName(self, "Export morph", "morph.gif",
-                                                   ";;".join(EXPORT_FILTERS))
-        if path:
-            suffix = EXPORT_FILTERS.get(chosen, "")
-            if not Path(path).suffix and suffix:
-                path += ".png" if suffix == "sheet" else suffix
-            self.export_morph(path, sheet=suffix == "sheet")
-
     def export_morph(self, path: str, sheet: bool = False) -> bool:
-        return self.controller.export_morph(path, sheet) and self._show_progress(path)
-
-    def _on_export_manifold(self) -> None:
-        if self.state.projection is None:
-            return
-        if self.engine.exporting:
-            self.show_message("An export is already running")
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export manifold image", "manifold.png",
-                                              "PNG (*.png)")
-        if path:
-            self.export_manifold(path, self.create.keyframes.manifold_n.value())
+        return self.exports.morph(path, sheet)
 
     def export_manifold(self, path: str, n: int) -> bool:
-        return self.controller.export_manifold(path, n) and self._show_progress(path)
-
-    def _show_progress(self, path: str) -> bool:
-        dlg = QProgressDialog(f"Writing {Path(path).name}...", "Cancel", 0, 100, self)
-        dlg.setWindowTitle("Export")
-        dlg.setModal(False)
-        dlg.setMinimumDuration(300)  # a quick export never flashes a dialog
-        dlg.setAutoClose(False)
-        dlg.setAutoReset(False)
-        dlg.canceled.connect(self.engine.cancel_export)
-        self._progress = dlg
-        return True
-
-    def _on_export_progressed(self, ev: rq.ExportProgressed) -> None:
-        if self._progress is not None and ev.total:
-            self._progress.setValue(int(100 * ev.done / ev.total))
-
-    def _on_export_finished(self, ev: rq.ExportFinished) -> None:
-        dlg, self._progress = self._progress, None
-        if dlg is not None:
-            dlg.canceled.disconnect(self.engine.cancel_export)
-            dlg.close()
-            dlg.deleteLater()
-        if ev.outcome is rq.ExportOutcome.DONE:
-            self.status(f"Exported {ev.message}")
-        elif ev.outcome is rq.ExportOutcome.CANCELLED:
-            self.status(ev.message)
-        else:
-            self.show_message(ev.message)
-
-    # -- directions files --------------------------------------------------------------------------
-    def _on_directions_export(self) -> None:
-        if not self.state.directions or self.state.info is None:
-            self.show_message("No directions to export yet")
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export directions", "directions.json",
-                                              "Directions (*.json)")
-        if path:
-            try:
-                session.save_directions(path, self.state.directions, self.state.dim)
-            except StudioError as e:
-                self.show_message(str(e))
-
-    def _on_directions_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import directions", "", "Directions (*.json)")
-        if path and self.state.info is not None:
-            try:
-                self.state.add_directions(session.load_directions(path, self.state.dim))
-            except StudioError as e:
-                self.show_message(str(e))
+        return self.exports.manifold(path, n)
 
     # -- help, size, close -------------------------------------------------------------------------
     def _on_readme(self) -> None:
@@ -456,8 +366,8 @@ class MainWindow(QMainWindow):
             ev.ignore()
             return
         self._closing = True
-        if self._progress is not None:
-            self._progress.close()
+        if self.exports.progress is not None:
+            self.exports.progress.close()
         self.painter.stop()
         if not self.engine.shutdown(timeout=2.0):
             log.warning("engine threads did not stop within 2 s")

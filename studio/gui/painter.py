@@ -56,10 +56,12 @@ class PainterRoom(QWidget):
         self.path_kind.setToolTip("Interpolate in a straight line (lerp) or along the sphere "
                                   "where the prior keeps its faces (slerp)")
         self.path_kind.currentTextChanged.connect(self.method_changed)
-        self.ab_label = QLabel("A: -   B: -")
-        # long file names are cut at the label's edge (the whole text is its tooltip) rather
-        # than widening the Painter and, with it, the window past the screen
+        self.ab_label = QLabel("A: -\nB: -")
+        # a row of its own, A above B, so that photo names read whole; a name longer than the
+        # room is elided in its middle (the whole text is the tooltip) rather than widening the
+        # Painter and, with it, the window past the screen
         self.ab_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self._ab = ("-", "-")
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 3.0)
         self.temperature.setSingleStep(0.1)
@@ -91,8 +93,9 @@ class PainterRoom(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.play)
         row.addWidget(self.path_kind)
-        row.addWidget(self.ab_label, 1)
+        row.addStretch(1)
         lay.addLayout(row)
+        lay.addWidget(self.ab_label)
         row2 = QHBoxLayout()
         row2.addWidget(self.random)
         row2.addWidget(QLabel("T"))
@@ -128,11 +131,18 @@ class PainterRoom(QWidget):
         self._redraw()
 
     def set_ab(self, a: str | None, b: str | None) -> None:
-        self.ab_label.setText(f"A: {a or '-'}   B: {b or '-'}")
-        self.ab_label.setToolTip(self.ab_label.text())
+        self._ab = (a or "-", b or "-")
+        self.ab_label.setToolTip(f"A: {self._ab[0]}\nB: {self._ab[1]}")
+        self._fit_ab()
+
+    def _fit_ab(self) -> None:
+        fm, width = self.ab_label.fontMetrics(), max(40, self.ab_label.width())
+        self.ab_label.setText("\n".join(fm.elidedText(f"{k}: {name}", Qt.ElideMiddle, width)
+                                        for k, name in zip("AB", self._ab)))
 
     def resizeEvent(self, ev):  # noqa: N802 (Qt)
         super().resizeEvent(ev)
+        self._fit_ab()
         self._redraw()
 
     def _redraw(self) -> None:

@@ -1,0 +1,113 @@
+"""The window's exports: the painted face, the morph and the manifold image (written in the
+background by the engine, with a progress dialog and Cancel), and directions files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QProgressDialog
+
+from studio.engine import requests as rq
+from studio.engine import session
+from studio.engine.errors import StudioError
+
+EXPORT_FILTERS = {"Animated GIF (*.gif)": ".gif", "MP4 video, H.264 (*.mp4)": ".mp4",
+                  "PNG strip (*.png)": ".png", "PNG contact sheet (*.png)": "sheet"}
+
+
+class ExportDialogs:
+    def __init__(self, window):
+        self.w = window
+        self.progress: QProgressDialog | None = None
+
+    def on_save_image(self) -> None:
+        from studio.engine.export import save_png
+
+        if self.w.painter.image is None:
+            self.w.show_message("Nothing painted yet: click the map first")
+            return
+        path, _ = QFileDialog.getSaveFileName(self.w, "Save image", "face.png", "PNG (*.png)")
+        if path:
+            try:
+                save_png(self.w.painter.image, path, scale=4)
+            except StudioError as e:
+                self.w.show_message(str(e))
+
+    def on_export_morph(self) -> None:
+        if self.w.state.morph_keys() is None:
+            self.w.show_message("Add two keyframes, or load two photos and set A and B, first")
+            return
+        path, chosen = QFileDialog.getSaveFileName(self.w, "Export morph", "morph.gif",
+                                                   ";;".join(EXPORT_FILTERS))
+        if path:
+            suffix = EXPORT_FILTERS.get(chosen, "")
+            if not Path(path).suffix and suffix:
+                path += ".png" if suffix == "sheet" else suffix
+            self.morph(path, sheet=suffix == "sheet")
+
+    def morph(self, path: str, sheet: bool = False) -> bool:
+        return self.w.controller.export_morph(path, sheet) and self._show_progress(path)
+
+    def on_export_manifold(self) -> None:
+        if self.w.state.projection is None:
+            return
+        if self.w.engine.exporting:
+            self.w.show_message("An export is already running")
+            return
+        path, _ = QFileDialog.getSaveFileName(self.w, "Export manifold image", "manifold.png",
+                                              "PNG (*.png)")
+        if path:
+            self.manifold(path, self.w.create.keyframes.manifold_n.value())
+
+    def manifold(self, path: str, n: int) -> bool:
+        return self.w.controller.export_manifold(path, n) and self._show_progress(path)
+
+    def _show_progress(self, path: str) -> bool:
+        dlg = QProgressDialog(f"Writing {Path(path).name}...", "Cancel", 0, 100, self.w)
+        dlg.setWindowTitle("Export")
+        dlg.setModal(False)
+        dlg.setMinimumDuration(300)  # a quick export never flashes a dialog
+        dlg.setAutoClose(False)
+        dlg.setAutoReset(False)
+        dlg.canceled.connect(self.w.engine.cancel_export)
+        self.progress = dlg
+        return True
+
+    def on_progressed(self, ev: rq.ExportProgressed) -> None:
+        if self.progress is not None and ev.total:
+            self.progress.setValue(int(100 * ev.done / ev.total))
+
+    def on_finished(self, ev: rq.ExportFinished) -> None:
+        dlg, self.progress = self.progress, None
+        if dlg is not None:
+            dlg.canceled.disconnect(self.w.engine.cancel_export)
+            dlg.close()
+            dlg.deleteLater()
+        if ev.outcome is rq.ExportOutcome.DONE:
+            self.w.status(f"Exported {ev.message}")
+        elif ev.outcome is rq.ExportOutcome.CANCELLED:
+            self.w.status(ev.message)
+        else:
+            self.w.show_message(ev.message)
+
+    # -- directions files --------------------------------------------------------------------------
+    def on_directions_export(self) -> None:
+        if not self.w.state.directions or self.w.state.info is None:
+            self.w.show_message("No directions to export yet")
+            return
+        path, _ = QFileDialog.getSaveFileName(self.w, "Export directions", "directions.json",
+                                              "Directions (*.json)")
+        if path:
+            try:
+                session.save_directions(path, self.w.state.directions, self.w.state.dim)
+            except StudioError as e:
+                self.w.show_message(str(e))
+
+    def on_directions_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.w, "Import directions", "", "Directions (*.json)")
+        if path and self.w.state.info is not None:
+            try:
+                self.w.state.add_directions(session.load_directions(path, self.w.state.dim))
+            except StudioError as e:
+                self.w.show_message(str(e))
+

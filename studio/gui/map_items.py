@@ -1,0 +1,95 @@
+"""The map's own pieces: the plot widget whose left button paints, the view box whose left drag
+draws the lasso, and the geometry they need (points in a polygon, a sigma ellipse)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from studio.engine.latent import Projection
+
+
+class MapWidget(pg.PlotWidget):
+    """The map's plot. In paint mode the left button is the studio's own: the press paints at
+    once and a drag goes on painting, without pyqtgraph's click and drag machinery (its click
+    comes with the release, which a person's finger gives 80 to 150 ms after the press, and its
+    press handling alone took 1 to 5 ms of the GUI thread while training ran). The other buttons,
+    the lasso, and everything outside the plotting area go to pyqtgraph as usual."""
+
+    def __init__(self, room, **kwargs):
+        super().__init__(**kwargs)
+        self._room = room
+        self._painting = False
+
+    def _paint_at(self, ev) -> bool:
+        return self._room.paint_scene_pos(self.mapToScene(ev.position().toPoint()))
+
+    def mousePressEvent(self, ev):  # noqa: N802 (Qt)
+        if ev.button() == Qt.LeftButton and not self._room.view.lasso and self._paint_at(ev):
+            self._painting = True
+            ev.accept()
+            return
+        super().mousePressEvent(ev)
+
+    def mouseMoveEvent(self, ev):  # noqa: N802 (Qt)
+        if self._painting:
+            self._paint_at(ev)
+            ev.accept()
+            return
+        super().mouseMoveEvent(ev)
+
+    def mouseReleaseEvent(self, ev):  # noqa: N802 (Qt)
+        if self._painting and ev.button() == Qt.LeftButton:
+            self._painting = False
+            ev.accept()
+            return
+        super().mouseReleaseEvent(ev)
+
+
+class PaintViewBox(pg.ViewBox):
+    """A left drag draws the lasso in lasso mode; other buttons pan as usual. (In paint mode
+    the map widget takes the left button before it gets here.)"""
+
+    def __init__(self, on_lasso):
+        super().__init__()
+        self._on_lasso = on_lasso
+        self.lasso = False
+        self.setMouseMode(pg.ViewBox.PanMode)
+
+    def mouseDragEvent(self, ev, axis=None):
+        if ev.button() == Qt.LeftButton:
+            ev.accept()
+            if self.lasso:
+                p = self.mapSceneToView(ev.scenePos())
+                self._on_lasso(p.x(), p.y(), ev.isStart(), ev.isFinish())
+        else:
+            super().mouseDragEvent(ev, axis)
+
+
+def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Which points lie inside a polygon (even-odd rule, vectorised over the points)."""
+    xy = np.asarray(xy, dtype=np.float64)
+    inside = np.zeros(len(xy), dtype=bool)
+    if len(xy) == 0:
+        return inside
+    x, y = xy[:, 0], xy[:, 1]
+    px, py = polygon[:, 0], polygon[:, 1]
+    j = len(polygon) - 1
+    for i in range(len(polygon)):
+        crosses = (py[i] > y) != (py[j] > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xc = (px[j] - px[i]) * (y - py[i]) / (py[j] - py[i]) + px[i]
+        inside ^= crosses & (x < xc)
+        j = i
+    return inside
+
+
+def sigma_ellipse(proj: Projection, sigma: np.ndarray, n: int = 48):
+    """The 1-sigma ellipse of a diagonal Gaussian, projected onto the map plane."""
+    cov = (proj.axes * sigma ** 2) @ proj.axes.T
+    vals, vecs = np.linalg.eigh(cov)
+    t = np.linspace(0, 2 * np.pi, n)
+    circle = np.stack([np.cos(t), np.sin(t)])
+    pts = vecs @ (np.sqrt(np.maximum(vals, 0))[:, None] * circle)
+    return pts[0], pts[1]
