@@ -147,6 +147,11 @@ class StudioState:
             return self.photos[self.selected]
         return None
 
+    def described(self) -> list:
+        """The photos as the open model describes them: after a switch to another latent size,
+        none until they have been described again."""
+        return [p for p in self.photos if self.dim is not None and len(p.mu) == self.dim]
+
     def anchor(self) -> np.ndarray | None:
         """The face whose plane the map paints in: the selected photo's mu."""
         ph = self.selected_photo
@@ -168,10 +173,14 @@ class StudioState:
     def morph_keys(self) -> np.ndarray | None:
         """The morph's keyframes: the Keyframes tab's when it holds two or more, else A and B."""
         if len(self.keyframes) >= 2:
-            return np.stack([k.z for k in self.keyframes])
-        if self.a is None or self.b is None or max(self.a, self.b) >= len(self.photos):
+            keys = [k.z for k in self.keyframes]
+        elif self.a is None or self.b is None or max(self.a, self.b) >= len(self.photos):
             return None
-        return np.stack([self.photos[self.a].mu, self.photos[self.b].mu])
+        else:
+            keys = [self.photos[self.a].mu, self.photos[self.b].mu]
+        if any(len(k) != self.dim for k in keys):
+            return None  # another model's points, until the photos are described again
+        return np.stack(keys)
 
     def morph_path(self, frames: int | None = None) -> np.ndarray | None:
         keys = self.morph_keys()
@@ -365,6 +374,8 @@ class StudioState:
         if ph is None:
             self.say("Variations need a photo: open one (File > Open images) and select it")
             return None
+        if len(ph.mu) != self.dim:
+            return None  # described by the model before; the new description is on its way
         return latent.posterior_samples(ph.mu, ph.sigma, n, self._rng)
 
     # -- directions --------------------------------------------------------------------------------

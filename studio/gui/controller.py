@@ -74,7 +74,7 @@ class Controller:
             v.strip.clear()
             for i, ph in enumerate(s.photos):
                 v.strip.add(i + 1, Path(ph.path).name, ph.framed)
-        v.blueprint.set_photos(s.photos, s.projection)
+        v.blueprint.set_photos(s.described(), s.projection)
         self._draw_path()
         self._draw_arrows()
 
@@ -86,7 +86,7 @@ class Controller:
     def _show_selected(self) -> None:
         s = self.state
         ph = s.selected_photo
-        if ph is None:
+        if ph is None or len(ph.mu) != s.dim:
             return
         self.v.strip.set_current(s.selected)
         self.v.analyst.show_photo(ph)
@@ -111,7 +111,7 @@ class Controller:
         s, v = self.state, self.v
         if s.projection is not v.blueprint.projection:
             v.blueprint.set_projection(s.projection, s.info.train_mu)
-        v.blueprint.set_photos(s.photos, s.projection)
+        v.blueprint.set_photos(s.described(), s.projection)
         xy = s.cursor()
         if xy is not None:
             v.blueprint.set_cursor(*xy)

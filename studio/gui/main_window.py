@@ -130,9 +130,9 @@ class MainWindow(QMainWindow):
         m = self.menuBar().addMenu("&Model")
         self._action(m, "Open...", self._on_open_model, None, "Open a model file")
         self._action(m, "Save as...", self._on_save_model, None, "Save the current model")
-        shipped = m.addMenu("Shipped models")
-        for p in shipped_models():
-            self._action(shipped, p.stem, lambda _=False, p=p: self.switch_model(str(p)))
+        shipped = m.addMenu("&Shipped models")
+        for i, p in enumerate(shipped_models(), 1):  # numbered: Alt+M, S, 2 opens the second
+            self._action(shipped, f"&{i} {p.stem}", lambda _=False, p=p: self.switch_model(str(p)))
         v = self.menuBar().addMenu("&Paint")
         self._action(v, "Play / pause morph", self.painter.toggle_play, "Space")
         self._action(v, "Random face", self.painter.random_face, "R")

@@ -19,10 +19,12 @@ def no_leaked_threads():
 
 
 @pytest.fixture
-def window(qtbot):
+def window(qtbot, tmp_path, monkeypatch):
     from studio.gui.engine_thread import EngineThread
     from studio.gui.main_window import MainWindow
 
+    # the studio's own files (recent sessions, recovery copies) go to the test's folder
+    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
     engine = EngineThread()
     # no welcome (example faces, mosaic): these tests start from an empty studio;
     # test_window.py::test_first_start_shows_faces checks the welcome

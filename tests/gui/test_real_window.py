@@ -39,3 +39,41 @@ def test_a_real_click_on_the_map_changes_the_painter():
                 app.kill()
             out, err = app.communicate(timeout=10)
         assert "Traceback" not in err, err
+
+
+def test_switching_models_in_the_real_window_repaints_without_a_word_on_stderr(two_photos, tmp_path,
+                                                                              monkeypatch):
+    """Issue 16.1, as a person does it: two photos open, a click on the map, then Model >
+    Shipped models > faces-lfw-2d from the keyboard. The Painter shows the new model's face, and
+    nothing is printed on stderr (no traceback, no warning)."""
+    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    with xvfb.display(1600, 1000) as disp:
+        app = xvfb.launch(disp, *two_photos)
+        try:
+            wid, g = xvfb.find_window(disp, "Face Studio - LFW", timeout=60)
+            time.sleep(3.0)  # the photos are described, the map drawn
+            x, y = g["X"] + g["WIDTH"] // 2 - 60, g["Y"] + int(g["HEIGHT"] * 0.33)
+            xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
+            time.sleep(1.0)
+            painter = (slice(g["Y"] + int(g["HEIGHT"] * 0.2), g["Y"] + int(g["HEIGHT"] * 0.5)),
+                       slice(g["X"] + int(g["WIDTH"] * 0.72), g["X"] + int(g["WIDTH"] * 0.97)))
+            before = xvfb.screenshot(disp)
+            xvfb.xdotool(disp, "windowfocus", "--sync", wid)
+            for key in ("alt+m", "s", "2"):  # Model > Shipped models > 2 faces-lfw-2d
+                xvfb.xdotool(disp, "key", key)  # to the focused window: menus take these
+                time.sleep(0.4)
+            xvfb.find_window(disp, "Face Studio - LFW faces 2-D", timeout=30)
+            changed = 0.0
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and changed < 5:
+                time.sleep(0.3)
+                after = xvfb.screenshot(disp)
+                changed = np.abs(after[painter].astype(int) - before[painter]).mean()
+            assert changed >= 5, f"the Painter did not change after the switch ({changed:.2f})"
+            xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")
+            assert app.wait(15) == 0
+        finally:
+            if app.poll() is None:
+                app.kill()
+            out, err = app.communicate(timeout=10)
+        assert err.strip() == "", err
