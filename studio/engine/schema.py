@@ -12,11 +12,10 @@ MAX_PARAMS bounds the network a config may describe: 200 million weights (800 MB
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from studio.engine import model as model_mod
+from studio.engine.fields import SchemaError, _choice, _float, _int  # noqa: F401 (re-exported)
 
 MAX_PARAMS = 200_000_000
 MAX_WIDTH = 4096
@@ -24,34 +23,6 @@ MAX_LAYERS = 8
 MAX_LATENT = 4096
 MAX_MU_ROWS = 1_000_000
 MAX_HISTORY = 1_000_000
-
-
-class SchemaError(ValueError):
-    """One field of a file that is not what it must be."""
-
-
-def _int(v, name: str, lo: int, hi: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise SchemaError(f"{name} must be a whole number, not {type(v).__name__}")
-    if not lo <= v <= hi:
-        raise SchemaError(f"{name} must be between {lo} and {hi}")
-    return v
-
-
-def _float(v, name: str, lo: float, hi: float, lo_open: bool = False) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise SchemaError(f"{name} must be a number, not {type(v).__name__}")
-    v = float(v)
-    if not math.isfinite(v) or v > hi or v < lo or (lo_open and v == lo):
-        rest = f" and at most {hi}" if lo_open else f" and {hi}"
-        raise SchemaError(f"{name} must be {'above' if lo_open else 'between'} {lo}{rest}")
-    return v
-
-
-def _choice(v, name: str, choices) -> str:
-    if not isinstance(v, str) or v not in choices:
-        raise SchemaError(f"{name} must be one of {', '.join(choices)}")
-    return v
 
 
 def check_config(c) -> dict:

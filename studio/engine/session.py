@@ -18,8 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.errors import StudioError
+from studio.engine.fields import SchemaError, _float, _int, listed, read_json, table, text, vector
 from studio.engine.files import atomic_path
 from studio.engine.latent import Direction
+
+MAX_LATENT = 4096  # as for model files (studio.engine.schema)
 
 FORMAT = "face-studio-session"
 DIRECTIONS_FORMAT = "face-studio-directions"
@@ -78,24 +81,21 @@ class Session:
         }
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "session") -> "Session":
-        if not isinstance(d, dict) or d.get("format") != FORMAT:
-            raise StudioError(f"{where}: not a Face Studio session")
-        if int(d.get("version", 0)) > VERSION:
-            raise StudioError(f"{where}: made by a newer Face Studio (session version "
-                              f"{d.get('version')}); this one reads up to {VERSION}")
+    def from_dict(cls, d, where: str = "session") -> "Session":
+        """A session from its JSON, every field checked first (`check_session`)."""
         try:
-            model = d.get("model") or {}
-            cz = d.get("current_z")
-            return cls(
-                model_path=model.get("path"), model_sha256=model.get("sha256"),
-                photos=tuple(str(p) for p in d.get("photos", [])),
-                keyframes=tuple(Keyframe.from_dict(k) for k in d.get("keyframes", [])),
-                directions=tuple(Direction.from_dict(x) for x in d.get("directions", [])),
-                current_z=None if cz is None else _vector(cz),
-                view=dict(d.get("view") or {}), settings=dict(d.get("settings") or {}))
-        except (KeyError, TypeError, ValueError) as e:
-            raise StudioError(f"{where}: damaged session ({e})") from None
+            check_session(d)
+        except SchemaError as e:
+            raise StudioError(f"{where}: {e}") from None
+        model = d.get("model") or {}
+        cz = d.get("current_z")
+        return cls(
+            model_path=model.get("path"), model_sha256=model.get("sha256"),
+            photos=tuple(d.get("photos", [])),
+            keyframes=tuple(Keyframe.from_dict(k) for k in d.get("keyframes", [])),
+            directions=tuple(Direction.from_dict(x) for x in d.get("directions", [])),
+            current_z=None if cz is None else _vector(cz),
+            view=dict(d.get("view") or {}), settings=dict(d.get("settings") or {}))
 
     @cached_property
     def model_sha256_now(self) -> str | None:
@@ -130,27 +130,12 @@ def _write_json(path: str | Path, obj: dict) -> Path:
     return Path(path)
 
 
-def _read_json(path: str | Path, what: str) -> dict:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except IsADirectoryError:
-        raise StudioError(f"{path}: is a folder, not a {what}") from None
-    except OSError as e:
-        raise StudioError(f"{path}: cannot be read ({e.strerror or e})") from None
-    except UnicodeDecodeError:
-        raise StudioError(f"{path}: not a {what} (not text)") from None
-    try:
-        return json.loads(text)
-    except ValueError as e:
-        raise StudioError(f"{path}: not a {what} (bad JSON: {e})") from None
-
-
 def save_session(path: str | Path, session: Session) -> Path:
     return _write_json(path, session.to_dict())
 
 
 def load_session(path: str | Path) -> Session:
-    return Session.from_dict(_read_json(path, "session file"), str(path))
+    return Session.from_dict(read_json(path, "session file"), str(path))
 
 
 def save_directions(path: str | Path, directions, latent_dim: int) -> Path:
@@ -160,16 +145,103 @@ def save_directions(path: str | Path, directions, latent_dim: int) -> Path:
 
 
 def load_directions(path: str | Path, latent_dim: int) -> list[Direction]:
-    d = _read_json(path, "directions file")
+    d = read_json(path, "directions file")
     if not isinstance(d, dict) or d.get("format") != DIRECTIONS_FORMAT:
         raise StudioError(f"{path}: not a Face Studio directions file")
-    if d.get("latent_dim") != latent_dim:
-        raise StudioError(f"{path}: directions for a {d.get('latent_dim')}-D model; this model "
-                          f"has {latent_dim} dims")
+    dim = d.get("latent_dim")
+    if dim != latent_dim:
+        raise StudioError(f"{path}: directions for a {str(dim)[:20]}-D model; this model has "
+                          f"{latent_dim} dims")
     try:
-        dirs = [Direction.from_dict(x) for x in d.get("directions", [])]
-    except (KeyError, TypeError, ValueError) as e:
-        raise StudioError(f"{path}: damaged directions file ({e})") from None
-    if any(len(x.vector) != latent_dim for x in dirs):
-        raise StudioError(f"{path}: a direction's size does not match the model's {latent_dim} dims")
-    return dirs
+        _version(d)
+        for i, x in enumerate(listed(d.get("directions", []), "directions", MAX_DIRECTIONS)):
+            check_direction(x, f"directions[{i}]", latent_dim)
+    except SchemaError as e:
+        raise StudioError(f"{path}: {e}") from None
+    return [Direction.from_dict(x) for x in d.get("directions", [])]
+
+
+# -- the files' schema: every field's type and range, checked before anything is built ----------
+MAX_PHOTOS = 10_000
+MAX_KEYFRAMES = 1_000
+MAX_DIRECTIONS = 1_000
+MAX_HELD = 16
+
+
+def _version(d: dict) -> None:
+    v = d.get("version", 1)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise SchemaError("version must be a whole number from 1")
+    if v > VERSION:
+        raise SchemaError(f"made by a newer Face Studio (version {v}); this one reads up to "
+                          f"{VERSION}")
+
+
+def check_direction(x, name: str, size: int | None = None, depth: int = 0) -> None:
+    x = table(x, name)
+    text(x.get("name"), f"{name}.name", 200)
+    n = len(vector(x.get("vector"), f"{name}.vector", MAX_LATENT, size))
+    for k in ("positive", "negative"):
+        text(x.get(k, ""), f"{name}.{k}", 200)
+    if x.get("auc") is not None:
+        _float(x["auc"], f"{name}.auc", 0.0, 1.0)
+    if x.get("sizes") is not None:
+        sizes = listed(x["sizes"], f"{name}.sizes", 2)
+        if len(sizes) != 2:
+            raise SchemaError(f"{name}.sizes must be two counts")
+        for j, c in enumerate(sizes):
+            _int(c, f"{name}.sizes[{j}]", 0, 10 ** 9)
+    held = listed(x.get("hold") or [], f"{name}.hold", MAX_HELD)
+    if held and depth:
+        raise SchemaError(f"{name}.hold: a held direction cannot hold others")
+    for j, h in enumerate(held):
+        check_direction(h, f"{name}.hold[{j}]", n, depth + 1)
+
+
+def check_session(d) -> None:
+    """Every field of a session's JSON, typed and in range; a SchemaError names the first that
+    is not. Unknown fields are left alone (a later version may add some)."""
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise SchemaError("not a Face Studio session")
+    _version(d)
+    model = d.get("model")
+    if model is not None:
+        model = table(model, "model")
+        text(model.get("path"), "model.path", optional=True)
+        text(model.get("sha256"), "model.sha256", 64, optional=True)
+    for i, p in enumerate(listed(d.get("photos", []), "photos", MAX_PHOTOS)):
+        text(p, f"photos[{i}]")
+    for i, k in enumerate(listed(d.get("keyframes", []), "keyframes", MAX_KEYFRAMES)):
+        k = table(k, f"keyframes[{i}]")
+        text(k.get("label", ""), f"keyframes[{i}].label", 200)
+        vector(k.get("z"), f"keyframes[{i}].z", MAX_LATENT)
+        text(k.get("photo"), f"keyframes[{i}].photo", optional=True)
+    for i, x in enumerate(listed(d.get("directions", []), "directions", MAX_DIRECTIONS)):
+        check_direction(x, f"directions[{i}]")
+    if d.get("current_z") is not None:
+        vector(d["current_z"], "current_z", MAX_LATENT)
+    view = table(d.get("view") or {}, "view")
+    axes = view.get("axes")
+    if axes is not None and axes not in ("pca", "latent"):
+        pair = listed(axes, "view.axes", 2)
+        if len(pair) != 2:
+            raise SchemaError('view.axes must be "pca", "latent" or two latent dims')
+        for j, v in enumerate(pair):
+            _int(v, f"view.axes[{j}]", 0, MAX_LATENT - 1)
+    for k in ("x", "y"):
+        if view.get(k) is not None:
+            lo, hi = vector(view[k], f"view.{k}", 2, 2)
+            if not lo < hi:
+                raise SchemaError(f"view.{k} must run from a smaller to a larger number")
+    settings = table(d.get("settings") or {}, "settings")
+    for k in ("a", "b", "selected"):
+        if settings.get(k) is not None:
+            _int(settings[k], f"settings.{k}", 0, MAX_PHOTOS)
+    for k, hi in (("frames", 600), ("fps", 60)):
+        if settings.get(k) is not None:
+            _int(settings[k], f"settings.{k}", 1, hi)
+    for k in ("path", "easing"):
+        text(settings.get(k), f"settings.{k}", 40, optional=True)
+    for k in ("loop", "mosaic"):
+        if settings.get(k) is not None and not isinstance(settings[k], bool):
+            raise SchemaError(f"settings.{k} must be true or false")

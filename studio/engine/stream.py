@@ -25,6 +25,8 @@ from studio.engine.data import choose_framing, folder_images, read_image, read_s
 from studio.engine.errors import ImageError, StudioError
 from studio.engine.files import atomic_path
 
+MAX_INDEX_BYTES = 64 * 1024 * 1024  # a cache index larger than this is not one of ours
+
 log = logging.getLogger(__name__)
 
 STREAM_ABOVE = 20_000  # folders with more images than this stream instead of loading up front
@@ -64,9 +66,10 @@ class FolderFaces(Dataset):
     def _prepare_cache(self, create: bool) -> None:
         index = self.cache / "index.json"
         key = self._key()
-        try:
-            same = json.loads(index.read_text()) == key
-        except (OSError, ValueError):
+        try:  # the index is trusted only when it is exactly what this folder's would be
+            same = index.stat().st_size <= MAX_INDEX_BYTES and \
+                json.loads(index.read_text(encoding="utf-8")) == key
+        except (OSError, ValueError, RecursionError):  # missing, foreign, bad or hostile JSON
             same = False
         if same or not create:
             if not same:
@@ -88,8 +91,22 @@ class FolderFaces(Dataset):
                               f"({e.strerror or e})") from None
 
     def _open(self) -> None:
-        self._images = np.load(self.cache / "faces.npy", mmap_mode="r+")
-        self._state = np.load(self.cache / "state.npy", mmap_mode="r+")
+        """Map the cache's arrays, after checking they are what its index says (a file swapped
+        in beside a good index is refused, not read)."""
+        want = {"faces.npy": (len(self.paths), self.channels, self.size, self.size),
+                "state.npy": (len(self.paths),)}
+        maps = {}
+        for name, shape in want.items():
+            try:
+                a = np.load(self.cache / name, mmap_mode="r+", allow_pickle=False)
+            except (OSError, ValueError) as e:
+                raise StudioError(f"{self.cache / name}: not a Face Studio cache file "
+                                  f"({str(e)[:60]})") from None
+            if a.dtype != np.uint8 or a.shape != shape:
+                raise StudioError(f"{self.cache / name}: holds {a.dtype} {a.shape}, the cache's "
+                                  f"index says uint8 {shape}; delete the folder to rebuild it")
+            maps[name] = a
+        self._images, self._state = maps["faces.npy"], maps["state.npy"]
 
     def cached(self) -> int:
         """How many images the cache holds (framed or known unreadable)."""
