@@ -131,19 +131,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sigma", type=_positive_float, metavar="X",
                    help="the fixed Gaussian likelihood's standard deviation (0.1)")
     t.add_argument("--norm", choices=model_choices("NORMS"), help="normalisation layers (batch)")
-    t.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="cosine",
+    t.add_argument("--lr-schedule", choices=LR_SCHEDULES,
                    help="cosine: decay the learning rate to 5%% by the end of the run")
     t.add_argument("--adversarial", type=_non_negative_float, metavar="X",
                    help="weight of a patch discriminator's term, 0 for none (0.1; single-process "
                    "runs only, so 0 under torchrun)")
-    t.add_argument("--adversarial-start", type=int, default=1500, metavar="STEPS",
+    t.add_argument("--adversarial-start", type=int, metavar="STEPS",
                    help="steps before the discriminator's term starts (1500)")
     t.add_argument("--epochs", type=_positive_int, metavar="N",
                    help="epochs for the whole run (50, or none when --max-seconds is given)")
     t.add_argument("--max-seconds", type=_positive_float, metavar="S",
                    help="stop after S seconds of training in this sitting")
-    t.add_argument("--batch-size", type=_positive_int, default=64, metavar="N")
-    t.add_argument("--lr", type=_positive_float, default=1e-3, metavar="X")
+    t.add_argument("--batch-size", type=_positive_int, metavar="N", help="(64)")
+    t.add_argument("--lr", type=_positive_float, metavar="X", help="learning rate (0.001)")
     t.add_argument("--beta", type=_non_negative_float, metavar="X", help="KL weight (1)")
     t.add_argument("--device", default="auto", choices=DEVICES)
     t.add_argument("--seed", type=int, default=0, metavar="N")
@@ -354,38 +354,13 @@ def cmd_train(a) -> int:
 
 
 def _train(a, world) -> int:
-    from studio.engine import checkpoint, data, distributed, model, stream, training
+    from studio.engine import checkpoint, distributed, training
     from studio.engine.errors import StudioError
+    from studio.engine.requests import TrainRequest
+    from studio.engine.run import TrainingRun
 
     out = _check_out(a.out, (".pt",)) if world.main else Path(a.out)
     resume = checkpoint.load_model_file(a.resume) if a.resume else None
-    if resume is not None:
-        cfg = resume.config
-        for flag, value, have in (("--latent-dim", a.latent_dim, cfg.latent_dim),
-                                  ("--image-size", a.image_size, cfg.image_size),
-                                  ("--channels", a.channels, cfg.channels),
-                                  ("--beta", a.beta, cfg.beta)):
-            if value is not None and value != have:
-                raise StudioError(f"{a.resume}: was trained with {flag} {have}, not {value}; "
-                                  "a resumed run keeps its model")
-    else:
-        try:
-            given = {"image_size": a.image_size, "channels": a.channels,
-                     "latent_dim": a.latent_dim, "beta": a.beta, "widths": a.widths,
-                     "likelihood": a.likelihood, "sigma": a.sigma, "norm": a.norm}
-            cfg = model.VAEConfig(**{k: v for k, v in given.items() if v is not None})
-        except ValueError as e:
-            raise StudioError(f"bad model settings: {e}") from None
-    epochs = a.epochs if a.epochs is not None else (None if a.max_seconds else 50)
-    if a.workers is not None and a.workers < 0:
-        raise StudioError(f"--workers must be 0 or more, not {a.workers}")
-    world, device = distributed.start(training.resolve_device(a.device))
-    tc = training.TrainConfig(epochs=epochs, max_seconds=a.max_seconds, batch_size=a.batch_size,
-                              lr=a.lr, seed=a.seed, device=str(device),
-                              lr_schedule=a.lr_schedule,
-                              adversarial=(a.adversarial if a.adversarial is not None
-                                           else 0.0 if world.distributed else 0.1),
-                              adversarial_start=a.adversarial_start)
     bar = None if a.quiet or not world.main else ProgressBar()
 
     def reading(i, n):
@@ -393,38 +368,28 @@ def _train(a, world) -> int:
             bar.stream.write(f"\rreading and framing images {i}/{n}" + ("\n" if i == n else ""))
             bar.stream.flush()
 
-    # the folder is listed once, here: its size decides whether it streams, and the reader
-    # takes the same list
-    paths = data.folder_images(Path(a.data)) if a.data != data.BUILTIN else None
-    streamed = paths is not None and (a.stream or a.cache or len(paths) > stream.STREAM_ABOVE)
-    if streamed:
-        workers = stream.default_workers() if a.workers is None else a.workers
-        # the machine's first process makes the cache, the others open it once it is there
-        if world.local_main:
-            faces = stream.FolderFaces(a.data, cfg.image_size, cfg.channels, a.framing, a.cache,
-                                       paths=paths)
-        distributed.barrier(world)
-        if not world.local_main:
-            faces = stream.FolderFaces(a.data, cfg.image_size, cfg.channels, a.framing, a.cache,
-                                       create_cache=False, paths=paths)
-    else:
-        workers = 0
-        faces = data.load_dataset(a.data, cfg.image_size, cfg.channels, a.framing, reading,
-                                  paths=paths)
+    request = TrainRequest(
+        data=a.data, latent_dim=a.latent_dim, image_size=a.image_size, channels=a.channels,
+        widths=a.widths, likelihood=a.likelihood, sigma=a.sigma, norm=a.norm, beta=a.beta,
+        framing=a.framing, epochs=a.epochs, max_seconds=a.max_seconds, batch_size=a.batch_size,
+        lr=a.lr, lr_schedule=a.lr_schedule, adversarial=a.adversarial,
+        adversarial_start=a.adversarial_start, seed=a.seed, device=a.device, stream=a.stream,
+        cache=a.cache, workers=a.workers, name=a.name or out.stem, resume=resume,
+        autosave=str(out), autosave_every_s=AUTOSAVE_S)
+    run = TrainingRun(request, reading=reading).open()
+    world, trainer, faces, cfg = run.world, run.trainer, run.faces, run.trainer.config
     desc = faces.description
     if bar:
         skipped = f", {desc['skipped']} unreadable skipped" if desc.get("skipped") else ""
         how = ""
-        if streamed:
+        if run.streamed:
             cached = faces.cached()
-            how = (f"; streamed by {workers} workers" +
+            how = (f"; streamed by {run.workers} workers" +
                    (f", cache {a.cache} ({cached}/{len(faces)} framed)" if a.cache else ", no cache"))
         procs = f" x {world.world} processes" if world.distributed else ""
         print(f"training on {len(faces)} images of {desc['name']} (framing {desc['framing']}"
               f"{skipped}{how}), {cfg.latent_dim} latent dims, {cfg.channels}x{cfg.image_size}x"
-              f"{cfg.image_size}, on {training.device_label(device)}{procs}", file=sys.stderr)
-    trainer = training.Trainer(faces, cfg, tc, resume=resume, name=a.name or out.stem,
-                               world=world, workers=workers)
+              f"{cfg.image_size}, on {training.device_label(run.device)}{procs}", file=sys.stderr)
     # Ctrl-C (or torchrun passing on a SIGTERM) asks to stop: the step in hand ends, every
     # process agrees to stop there, and the model is saved
     stop = []
@@ -435,17 +400,13 @@ def _train(a, world) -> int:
 
     signals = (signal.SIGINT, signal.SIGTERM) if world.distributed else (signal.SIGINT,)
     previous = {sig: signal.signal(sig, ask_stop) for sig in signals}
-    last_save = time.monotonic()
     diverged = None
     try:
-        for p in trainer.steps():
+        for p in run.steps():  # autosaved every AUTOSAVE_S: a crash loses at most that much
             if bar:
                 bar.update(p, force=p.done)
             if p.message and bar:
                 bar.note(p.message)
-            if world.main and time.monotonic() - last_save > AUTOSAVE_S:  # a crash loses at most this much
-                checkpoint.save_model(out, trainer.model_file())
-                last_save = time.monotonic()
     except training.TrainingDiverged as e:
         diverged = e
     finally:
@@ -454,24 +415,19 @@ def _train(a, world) -> int:
         if bar:
             bar.close()
     interrupted = bool(stop)
-    if world.distributed:  # every process must end with the same weights; say so, or fail
-        distributed.sync_buffers(world, trainer.model)
-        digests = distributed.gather_strings(world, distributed.weights_digest(trainer.model))
-        if len(set(digests)) != 1:
-            raise StudioError(f"the {world.world} processes ended with different weights "
-                              f"({', '.join(digests)}); the model was not saved")
+    digest = run.check_agreement()  # under torchrun: the same weights everywhere, or no save
     try:
         if world.main:
             checkpoint.save_model(out, trainer.model_file())
     finally:  # every process leaves together: gloo torn down while a peer still works aborts it
-        trainer.close()
+        run.close()
         distributed.barrier(world)
     if not world.main:
         return 130 if interrupted else (EXIT_BAD_INPUT if diverged else 0)
     if diverged is not None:
         raise StudioError(f"{diverged}; the last good model is saved in {out}")
-    if world.distributed:
-        print(f"weights identical on all {world.world} processes ({digests[0]})", file=sys.stderr)
+    if digest is not None:
+        print(f"weights identical on all {world.world} processes ({digest})", file=sys.stderr)
     hist = trainer.history[-1] if trainer.history else None
     loss = f"; last epoch loss {hist['total']:.2f} (recon {hist['recon']:.2f}, kl {hist['kl']:.2f})" \
         if hist else ""

@@ -77,7 +77,7 @@ def start(device: torch.device, env=os.environ, timeout_s: float = 600) -> tuple
     elif device.type == "cpu":
         backend = "gloo"
     else:
-        raise StudioError(f"--device {device.type}: distributed training runs on cpu or cuda")
+        raise StudioError(f"device {device.type}: distributed training runs on cpu or cuda")
     if not dist.is_initialized():
         dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))
     return w, device

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from studio.engine.requests import DEFAULT_BUILD
+
 LIKELIHOODS = ("sigma-vae", "gaussian", "bernoulli")
 NORMS = ("batch", "none")
 # what a model file written before a field existed was built with (files carry no value for it)
@@ -44,9 +46,9 @@ class VAEConfig:
     beta: weight of the KL term in the training loss (1 is the true ELBO).
     """
 
-    image_size: int = 64
-    channels: int = 3
-    latent_dim: int = 128
+    image_size: int = DEFAULT_BUILD["image_size"]
+    channels: int = DEFAULT_BUILD["channels"]
+    latent_dim: int = DEFAULT_BUILD["latent_dim"]
     widths: tuple[int, ...] = (64, 128, 256, 512)
     likelihood: str = "sigma-vae"
     sigma: float = 0.1

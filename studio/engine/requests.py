@@ -219,21 +219,43 @@ def answers(event) -> type | None:
 DEVICES = ("auto", "cpu", "cuda", "mps")  # where to train (also "cuda:N")
 
 
+DEFAULT_EPOCHS = 50  # a run given neither epochs nor a time budget: the one default
+# the shipped default model's build, and so every new model's unless told otherwise
+# (studio.engine.model.VAEConfig takes its defaults from here)
+DEFAULT_BUILD = {"image_size": 64, "channels": 3, "latent_dim": 128}
+
+
 @dataclass(frozen=True)
 class TrainRequest:
-    data: str                         # "builtin" or a folder
-    latent_dim: int = 128             # the shipped default model's build
-    image_size: int = 64
-    channels: int = 3
+    """A complete training run, for studio.engine.run.TrainingRun. None: the default (the
+    model's build: DEFAULT_BUILD and VAEConfig's; the rest: TrainConfig's), or, when resuming,
+    the resumed model's."""
+    data: str                              # "builtin" or a folder
+    latent_dim: int | None = None
+    image_size: int | None = None
+    channels: int | None = None
+    widths: tuple[int, ...] | None = None
+    likelihood: str | None = None
+    sigma: float | None = None
+    norm: str | None = None
+    beta: float | None = None
     framing: str = "auto"
-    epochs: int | None = 200
+    epochs: int | None = None              # None: DEFAULT_EPOCHS, unless max_seconds is given
     max_seconds: float | None = None
-    beta: float = 1.0
-    device: str = "auto"
+    batch_size: int | None = None
+    lr: float | None = None
+    lr_schedule: str | None = None
+    adversarial: float | None = None       # None: TrainConfig's, 0 under torchrun
+    adversarial_start: int | None = None
     seed: int = 0
+    device: str = "auto"
+    stream: bool = False                   # stream the folder through workers (big folders do)
+    cache: str | None = None               # keep framed faces here (streams)
+    workers: int | None = None             # None: as many as suit this machine
     name: str = "my model"
     resume: Any = field(default=None, repr=False)  # a ModelFile to go on from
-    recovery: str | None = None       # where to keep a recovery copy while it trains
+    autosave: str | None = None            # save the model so far here ...
+    autosave_every_s: float = 600.0        # ... this often, and the window its recovery copy
 
 
 @dataclass(frozen=True)

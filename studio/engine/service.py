@@ -259,7 +259,6 @@ def _default_threads() -> int:
 # each interactive request, training runs on one thread fewer (on 2 cores, training meanwhile goes
 # at 67-80% of its speed, measured; on 16 it would lose about 1/16); then it takes every core again.
 YIELD_S = 1.5
-RECOVERY_EVERY_S = 60.0  # how often training in the window writes its recovery copy
 
 
 class TrainingJob:
@@ -324,28 +323,15 @@ class TrainingJob:
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    def _keep_recovery(self) -> None:
-        """A copy of the model so far, written atomically, for the window to offer after a
-        crash (it deletes the copy once the model is saved or discarded)."""
-        if not self.request.recovery or self.trainer is None or not self.trainer.step:
-            return
-        try:
-            save_model(self.request.recovery, self.trainer.model_file())
-        except StudioError as e:
-            log.warning("recovery copy not written: %s", e)
-
     def _main(self) -> None:
-        from studio.engine import data as data_mod
-        from studio.engine.model import VAEConfig
-        from studio.engine.training import TrainConfig, Trainer
+        from studio.engine.run import TrainingRun
 
         r = self.request
         torch.set_num_threads(self.threads)  # every core, whatever the engine thread set for itself
         self.threads_now = self.threads
+        run = None
         try:
             self._emit(TrainingLoading(f"reading {r.data}"))
-            cfg = r.resume.config if r.resume else VAEConfig(
-                image_size=r.image_size, channels=r.channels, latent_dim=r.latent_dim, beta=r.beta)
             last = [0.0]
 
             def reading(i, n):  # the first pass over a folder: say how far it has got
@@ -356,14 +342,11 @@ class TrainingJob:
                 if self._stop.is_set():
                     raise StudioError("stopped while reading the images")
 
-            faces = data_mod.load_dataset(r.data, cfg.image_size, cfg.channels, r.framing,
-                                          progress=reading)
-            tc = TrainConfig(epochs=r.epochs, max_seconds=r.max_seconds, device=r.device,
-                             seed=r.seed)
-            self.trainer = Trainer(faces, cfg, tc, resume=r.resume, name=r.name)
-            last_snap = last_prog = last_recovery = time.monotonic()
+            run = TrainingRun(r, reading=reading).open()
+            self.trainer = run.trainer
+            last_snap = last_prog = time.monotonic()
             p = None
-            for p in self.trainer.steps():
+            for p in run.steps():  # the recovery copy is the run's autosave
                 self._set_threads()
                 now = time.monotonic()
                 if now - last_prog >= self.progress_every_s or p.done:
@@ -372,22 +355,24 @@ class TrainingJob:
                 if now - last_snap >= self.snapshot_every_s and not p.done:
                     self._emit(TrainingSnapshot(p, self.trainer.snapshot()))
                     last_snap = time.monotonic()
-                    if last_snap - last_recovery >= RECOVERY_EVERY_S:
-                        self._keep_recovery()
-                        last_recovery = time.monotonic()
                 if not self._run_flag.is_set():
                     self._run_flag.wait()
                 if self._stop.is_set():
                     break
-            self._keep_recovery()
+            run.autosave()
             self._emit(TrainingFinished(p, self.trainer.model_file(), self._stop.is_set()))
         except StudioError as e:
             # a run that diverged still holds its last good weights: the window keeps them
             kept = self.trainer.model_file() if self.trainer is not None and self.trainer.step else None
+            if run is not None and kept is not None:
+                run.autosave()
             self._emit(TrainingFailed(str(e), kept))
         except Exception as e:
             log.exception("training failed")
             self._emit(TrainingFailed(f"{type(e).__name__}: {e}"))
+        finally:
+            if run is not None:
+                run.close()
 
 
 # -- exports on a thread of their own --------------------------------------------------------------

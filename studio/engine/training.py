@@ -34,7 +34,7 @@ from studio.engine.data import FaceSet, augment_batch
 from studio.engine.distributed import SINGLE, EpochSampler, World, all_sum
 from studio.engine.errors import StudioError
 from studio.engine.model import VAE, Discriminator, VAEConfig, kl_warmup_weight
-from studio.engine.requests import DEVICES
+from studio.engine.requests import DEFAULT_EPOCHS, DEVICES
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def lr_factor(schedule: str, fraction: float, final: float) -> float:
 def resolve_device(name: str = "auto") -> torch.device:
     """`auto` picks cuda, then mps, then cpu; a named device that is not there is an error."""
     if name not in DEVICES and not name.startswith("cuda:"):
-        raise StudioError(f"--device {name}: choose one of {', '.join(DEVICES)}")
+        raise StudioError(f"device {name}: choose one of {', '.join(DEVICES)}")
     mps = getattr(torch.backends, "mps", None)
     has_mps = bool(mps and mps.is_available())
     if name == "auto":
@@ -60,9 +60,9 @@ def resolve_device(name: str = "auto") -> torch.device:
             return torch.device("cuda")
         return torch.device("mps" if has_mps else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise StudioError(f"--device {name}: no CUDA GPU is available on this machine")
+        raise StudioError(f"device {name}: no CUDA GPU is available on this machine")
     if name == "mps" and not has_mps:
-        raise StudioError("--device mps: Apple's Metal (MPS) is not available on this machine")
+        raise StudioError("device mps: Apple's Metal (MPS) is not available on this machine")
     return torch.device(name)
 
 
@@ -77,7 +77,7 @@ class TrainConfig:
     """How to train. epochs counts the whole run (a resumed run goes on to the same epoch);
     max_seconds is a budget for one sitting. Either may be None; training stops at the first."""
 
-    epochs: int | None = 50
+    epochs: int | None = DEFAULT_EPOCHS
     max_seconds: float | None = None
     batch_size: int = 64
     lr: float = 1e-3
@@ -100,23 +100,23 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.epochs is not None and self.epochs < 1:
-            raise StudioError(f"--epochs must be at least 1, not {self.epochs}")
+            raise StudioError(f"epochs must be at least 1, not {self.epochs}")
         if self.max_seconds is not None and self.max_seconds <= 0:
-            raise StudioError(f"--max-seconds must be positive, not {self.max_seconds}")
+            raise StudioError(f"max_seconds must be positive, not {self.max_seconds}")
         if self.batch_size < 1:
-            raise StudioError(f"--batch-size must be at least 1, not {self.batch_size}")
+            raise StudioError(f"batch_size must be at least 1, not {self.batch_size}")
         if not self.lr > 0:
-            raise StudioError(f"--lr must be positive, not {self.lr}")
+            raise StudioError(f"lr must be positive, not {self.lr}")
         if self.lr_schedule not in LR_SCHEDULES:
-            raise StudioError(f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, "
+            raise StudioError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
                               f"not {self.lr_schedule}")
         if not 0 < self.lr_final <= 1:
             raise StudioError(f"the final learning rate must be a fraction in (0, 1], not "
                               f"{self.lr_final}")
         if not 0 <= self.adversarial <= 10:
-            raise StudioError(f"--adversarial must be between 0 and 10, not {self.adversarial}")
+            raise StudioError(f"adversarial must be between 0 and 10, not {self.adversarial}")
         if self.adversarial_start < 0:
-            raise StudioError(f"--adversarial-start must be 0 or more, not "
+            raise StudioError(f"adversarial_start must be 0 or more, not "
                               f"{self.adversarial_start}")
 
 

@@ -43,6 +43,7 @@ from studio.state import Change, StudioState
 log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 MODEL_FILTER = "Face Studio model (*.pt)"
+RECOVERY_EVERY_S = 60.0  # how often training in the window writes its recovery copy
 
 
 class MainWindow(QMainWindow):
@@ -293,7 +294,9 @@ class MainWindow(QMainWindow):
 
         self.state.begin_run(request.name)
         self.training.set_running(True)
-        self.engine.start_training(replace(request, recovery=str(self.sessions.recovery_path())))
+        # the recovery copy is the run's autosave, every minute and at the end
+        self.engine.start_training(replace(request, autosave=str(self.sessions.recovery_path()),
+                                           autosave_every_s=RECOVERY_EVERY_S))
 
     def _on_pause(self) -> None:
         if self.engine.job is not None:

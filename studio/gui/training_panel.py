@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.faces import FRAMING_TIPS
-from studio.engine.requests import DEVICES, TrainRequest
+from studio.engine.requests import DEFAULT_BUILD, DEFAULT_EPOCHS, DEVICES, TrainRequest
 
 CURVES_EVERY_S = 1.0
 
@@ -49,11 +48,11 @@ class TrainingPanel(QWidget):
         self.data.activated.connect(self._on_data_activated)
         self.latent = QSpinBox()
         self.latent.setRange(1, 512)
-        self.latent.setValue(TrainRequest.latent_dim)
+        self.latent.setValue(DEFAULT_BUILD["latent_dim"])
         self.latent.setToolTip("Latent dimensions: 2 makes the map the latent space itself")
         self.size = QSpinBox()
         self.size.setRange(16, 128)
-        self.size.setValue(TrainRequest.image_size)
+        self.size.setValue(DEFAULT_BUILD["image_size"])
         self.size.setToolTip("Image side in pixels (64: the shipped model's)")
         self.colour = QComboBox()
         self.colour.addItem("colour", 3)
@@ -67,7 +66,7 @@ class TrainingPanel(QWidget):
                                 "fixed crop for an aligned set such as LFW, else each face found)")
         self.epochs = QSpinBox()
         self.epochs.setRange(0, 100000)
-        self.epochs.setValue(TrainRequest.epochs)
+        self.epochs.setValue(DEFAULT_EPOCHS)
         self.epochs.setSpecialValueText("no limit")
         self.epochs.setToolTip("Epochs to train (0: no limit, use the time budget)")
         self.budget = QSpinBox()
@@ -166,9 +165,7 @@ class TrainingPanel(QWidget):
             device=self.device.currentText())
 
     def _on_start_clicked(self) -> None:
-        req = self.request()
-        if req.epochs is None and req.max_seconds is None:
-            req = replace(req, epochs=TrainRequest.epochs)
+        req = self.request()  # neither epochs nor a budget: the run takes DEFAULT_EPOCHS
         for k in self.curve_data:
             self.curve_data[k].clear()
         self.curve_steps.clear()

@@ -1,0 +1,138 @@
+"""One training run, put together in one place: `face-studio train` and the window's training
+job both start theirs here.
+
+A `TrainRequest` (studio.engine.requests) says everything: the data, framing, the model's build,
+beta, batch, learning rate, epochs or a time budget, the device, streaming, the cache, workers,
+resume and autosave. `TrainingRun` decides the rest once: the config (a resumed run keeps its
+model's), whether a folder streams through workers or is read into memory, the single default
+number of epochs, and the autosave. Errors speak of the setting ("epochs must be at least 1"),
+not of a command-line flag.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from studio.engine import checkpoint, data, distributed, model, stream, training
+from studio.engine.errors import StudioError
+from studio.engine.requests import DEFAULT_EPOCHS, TrainRequest
+
+log = logging.getLogger(__name__)
+
+BUILD = ("image_size", "channels", "latent_dim", "widths", "likelihood", "sigma", "norm", "beta")
+
+
+class TrainingRun:
+    def __init__(self, request: TrainRequest, world: distributed.World | None = None,
+                 reading: Callable[[int, int], None] | None = None):
+        """`reading(i, n)`: told how far the first read of a folder has got (it may raise
+        StudioError to stop). `world`: the torchrun world, if any."""
+        self.request = request
+        self.world = world or distributed.World()
+        self.reading = reading
+        self.trainer: training.Trainer | None = None
+        self.faces = None
+        self.streamed = False
+        self.workers = 0
+        self.device = None
+        self._last_save = time.monotonic()
+
+    # -- putting it together ---------------------------------------------------------------------
+    def config(self) -> model.VAEConfig:
+        r = self.request
+        given = {k: getattr(r, k) for k in BUILD if getattr(r, k) is not None}
+        if r.resume is not None:
+            have = r.resume.config
+            for k, v in given.items():
+                if v != getattr(have, k) and not (k == "widths" and tuple(v) == have.widths):
+                    raise StudioError(f"the model to resume was trained with {k} "
+                                      f"{getattr(have, k)}, not {v}; a resumed run keeps its model")
+            return have
+        try:
+            return model.VAEConfig(**{k: tuple(v) if k == "widths" else v
+                                      for k, v in given.items()})
+        except ValueError as e:
+            raise StudioError(f"bad model settings: {e}") from None
+
+    def train_config(self, device) -> training.TrainConfig:
+        r = self.request
+        epochs = r.epochs if r.epochs is not None else (None if r.max_seconds else DEFAULT_EPOCHS)
+        adversarial = r.adversarial if r.adversarial is not None else (
+            0.0 if self.world.distributed else training.TrainConfig.adversarial)
+        given = {k: getattr(r, k) for k in ("batch_size", "lr", "lr_schedule", "adversarial_start")
+                 if getattr(r, k) is not None}
+        return training.TrainConfig(epochs=epochs, max_seconds=r.max_seconds, seed=r.seed,
+                                    device=str(device), adversarial=adversarial, **given)
+
+    def open(self) -> "TrainingRun":
+        """Config, device, data and trainer: everything but the steps."""
+        r = self.request
+        cfg = self.config()
+        if r.workers is not None and r.workers < 0:
+            raise StudioError(f"workers must be 0 or more, not {r.workers}")
+        self.world, self.device = distributed.start(training.resolve_device(r.device))
+        tc = self.train_config(self.device)
+        # the folder is listed once, here: its size decides whether it streams, and the reader
+        # takes the same list
+        paths = data.folder_images(Path(r.data)) if r.data != data.BUILTIN else None
+        self.streamed = paths is not None and (r.stream or r.cache is not None
+                                               or len(paths) > stream.STREAM_ABOVE)
+        if self.streamed:
+            self.workers = stream.default_workers() if r.workers is None else r.workers
+            # the machine's first process makes the cache, the others open it once it is there
+            if self.world.local_main:
+                self.faces = stream.FolderFaces(r.data, cfg.image_size, cfg.channels, r.framing,
+                                                r.cache, paths=paths)
+            distributed.barrier(self.world)
+            if not self.world.local_main:
+                self.faces = stream.FolderFaces(r.data, cfg.image_size, cfg.channels, r.framing,
+                                                r.cache, create_cache=False, paths=paths)
+        else:
+            self.faces = data.load_dataset(r.data, cfg.image_size, cfg.channels, r.framing,
+                                           self.reading, paths=paths)
+        self.trainer = training.Trainer(self.faces, cfg, tc, resume=r.resume, name=r.name,
+                                        world=self.world, workers=self.workers)
+        return self
+
+    # -- running -----------------------------------------------------------------------------------
+    def steps(self) -> Iterator[training.TrainProgress]:
+        """The trainer's steps; the model is saved to `request.autosave` every
+        `request.autosave_every_s` seconds on the way (a crash loses at most that much)."""
+        r = self.request
+        self._last_save = time.monotonic()
+        for p in self.trainer.steps():
+            if r.autosave and self.world.main and \
+                    time.monotonic() - self._last_save >= r.autosave_every_s:
+                self.autosave()
+            yield p
+
+    def autosave(self) -> None:
+        """Write the model so far to `request.autosave`, if training has begun. A failure is
+        logged, not raised: the run goes on, and the final save reports for itself."""
+        if not self.request.autosave or self.trainer is None or not self.trainer.step:
+            return
+        try:
+            checkpoint.save_model(self.request.autosave, self.trainer.model_file())
+        except StudioError as e:
+            log.warning("autosave to %s failed: %s", self.request.autosave, e)
+        self._last_save = time.monotonic()
+
+    def check_agreement(self) -> str | None:
+        """Under torchrun every process must end with the same weights: their digest, or a
+        StudioError saying they differ. None on one process."""
+        if not self.world.distributed:
+            return None
+        distributed.sync_buffers(self.world, self.trainer.model)
+        digests = distributed.gather_strings(self.world,
+                                             distributed.weights_digest(self.trainer.model))
+        if len(set(digests)) != 1:
+            raise StudioError(f"the {self.world.world} processes ended with different weights "
+                              f"({', '.join(digests)}); the model was not saved")
+        return digests[0]
+
+    def close(self) -> None:
+        if self.trainer is not None:
+            self.trainer.close()

@@ -1,0 +1,59 @@
+"""One training run for the command line and the window (studio.engine.run.TrainingRun)."""
+
+import threading
+
+import pytest
+
+from studio.engine import stream
+from studio.engine.checkpoint import load_model_file
+from studio.engine.errors import StudioError
+from studio.engine.requests import DEFAULT_EPOCHS, TrainingFinished, TrainRequest
+from studio.engine.run import TrainingRun
+
+SMALL = dict(latent_dim=3, image_size=16, channels=1, widths=(8, 16), device="cpu")
+
+
+def test_defaults_come_from_one_place():
+    from studio.engine.model import VAEConfig
+    from studio.engine.training import TrainConfig
+
+    run = TrainingRun(TrainRequest(data="builtin"))
+    assert run.config() == VAEConfig()
+    assert run.train_config("cpu").epochs == DEFAULT_EPOCHS == TrainConfig().epochs
+    assert TrainingRun(TrainRequest(data="builtin", max_seconds=5)).train_config("cpu").epochs is None
+
+
+def test_errors_name_the_setting_not_a_flag():
+    with pytest.raises(StudioError, match="^epochs must be at least 1"):
+        TrainingRun(TrainRequest(data="builtin", epochs=0)).train_config("cpu")
+    with pytest.raises(StudioError, match="^workers must be 0 or more"):
+        TrainingRun(TrainRequest(data="builtin", workers=-1, **SMALL)).open()
+
+
+def test_a_resumed_run_keeps_its_model(tiny_model_path):
+    mf = load_model_file(tiny_model_path)
+    run = TrainingRun(TrainRequest(data="builtin", resume=mf, latent_dim=mf.config.latent_dim + 1))
+    with pytest.raises(StudioError, match="trained with latent_dim"):
+        run.config()
+
+
+def test_the_window_job_streams_a_folder_through_a_cache_as_the_command_line_does(face_folder,
+                                                                                tmp_path):
+    from studio.engine.service import TrainingJob
+
+    cache = tmp_path / "cache"
+    events, done = [], threading.Event()
+
+    def emit(ev):
+        events.append(ev)
+        if type(ev).__name__ in ("TrainingFinished", "TrainingFailed"):
+            done.set()
+
+    job = TrainingJob(TrainRequest(data=str(face_folder), epochs=1, cache=str(cache),
+                                   workers=0, autosave=str(tmp_path / "auto.pt"), **SMALL),
+                      emit).start()
+    assert done.wait(60)
+    assert isinstance(events[-1], TrainingFinished), events[-1]
+    assert isinstance(job.trainer.data, stream.FolderFaces)  # streamed, not read whole
+    assert (cache / "index.json").is_file() and job.trainer.data.cached() == 12
+    assert load_model_file(tmp_path / "auto.pt").config.latent_dim == 3  # the autosave
