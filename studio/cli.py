@@ -601,8 +601,8 @@ def _encode_all(fm, paths, framing):
     out = []
     for path in paths:
         enc = fm.encode_photo(path, framing)
-        if enc.framed.note:
-            logging.getLogger(PROG).warning("%s: %s", path, enc.framed.note)
+        if enc.note:
+            logging.getLogger(PROG).warning("%s: %s", path, enc.note)
         out.append(enc)
     return out
 
@@ -613,12 +613,12 @@ def cmd_encode(a) -> int:
     fm = FaceModel.open(a.model)
     encoded = _encode_all(fm, a.images, a.framing)
     if a.json:
-        print(json.dumps([{"image": e.path, "framing": e.framed.method,
+        print(json.dumps([{"image": e.path, "framing": e.method,
                            "mu": [round(float(v), 6) for v in e.mu],
                            "sigma": [round(float(v), 6) for v in e.sigma]} for e in encoded]))
         return 0
     for e in encoded:
-        print(f"{e.path} (framing: {e.framed.method})")
+        print(f"{e.path} (framing: {e.method})")
         for i, (m, s) in enumerate(zip(e.mu, e.sigma)):
             print(f"  z{i:<3d} {m:+8.4f} +- {s:.4f}")
     return 0

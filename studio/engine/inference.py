@@ -7,7 +7,6 @@ one thread owns it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +17,7 @@ from studio.engine.checkpoint import ModelFile, find_model, load_model_file
 from studio.engine.faces import Framed
 from studio.engine.latent import Projection, gaussian_extent, manifold_grid
 from studio.engine.model import VAE
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """A photo as the model describes it."""
-
-    path: str
-    framed: Framed
-    mu: np.ndarray     # (D,)
-    sigma: np.ndarray  # (D,)
+from studio.engine.requests import Photo
 
 
 class FaceModel:
@@ -107,10 +97,19 @@ class FaceModel:
 
         return Crop.from_description(self.file.dataset)
 
-    def encode_photo(self, path: str | Path, framing: str = "auto") -> Encoded:
-        framed = self.frame(path, framing)
-        mu, sigma = self.encode_images([framed.image])
-        return Encoded(str(path), framed, mu[0], sigma[0])
+    def describe(self, framed: list[tuple[str, Framed]]) -> list[Photo]:
+        """Framed photos as the model describes them: mu, sigma, the reconstruction and the KL
+        per dimension, in one pass of the encoder and one of the decoder."""
+        if not framed:
+            return []
+        mu, sigma = self.encode_images([f.image for _, f in framed])
+        recon = self.decode(mu)
+        kl = VAE.kl_per_dim(torch.from_numpy(mu), torch.from_numpy(np.log(sigma ** 2))).numpy()
+        return [Photo(str(p), f.image, f.method, f.note, mu[i], sigma[i], recon[i], kl[i])
+                for i, (p, f) in enumerate(framed)]
+
+    def encode_photo(self, path: str | Path, framing: str = "auto") -> Photo:
+        return self.describe([(str(path), self.frame(path, framing))])[0]
 
     def reconstruct(self, images: list[np.ndarray]) -> np.ndarray:
         mu, _ = self.encode_images(images)

@@ -234,15 +234,9 @@ class EngineService:
                 framed.append((p, self._frame(p)))
             except StudioError as e:
                 errors.append(str(e))
-        if not framed:
-            return [], errors
-        # one pass of the encoder and one of the decoder for all of them: this runs again at
-        # every training snapshot, and a person's click may be waiting behind it
-        mu, sigma = self.model.encode_images([f.image for _, f in framed])
-        recon = self.model.decode(mu)
-        kl = 0.5 * (mu ** 2 + sigma ** 2 - 1 - np.log(sigma ** 2))
-        return [Photo(str(p), f.image, f.method, f.note, mu[i], sigma[i], recon[i], kl[i])
-                for i, (p, f) in enumerate(framed)], errors
+        # one pass for all of them: this runs again at every training snapshot, and a person's
+        # click may be waiting behind it
+        return self.model.describe(framed), errors
 
 
 # -- training on a thread of its own ---------------------------------------------------------------

@@ -25,12 +25,3 @@ def to_pixmap(a: np.ndarray, side: int | None = None) -> QPixmap:
     if side:
         pm = pm.scaled(side, side, Qt.KeepAspectRatio, Qt.SmoothTransformation)
     return pm
-
-
-def from_qimage(img: QImage) -> np.ndarray:
-    """A QImage -> uint8 (H, W) grey array (for tests and screenshots)."""
-    img = img.convertToFormat(QImage.Format_Grayscale8)
-    w, h = img.width(), img.height()
-    ptr = img.constBits()
-    a = np.frombuffer(ptr, dtype=np.uint8, count=img.bytesPerLine() * h).reshape(h, img.bytesPerLine())
-    return a[:, :w].copy()
