@@ -109,10 +109,9 @@ class AnalystRoom(QWidget):
         var.addStretch(1)
         lay.addLayout(var)
 
-    def set_usage(self, train_mu: np.ndarray, latent_dim: int) -> None:
-        """Order dimensions by how much the training faces spread along them."""
-        usage = train_mu.var(0) if len(train_mu) > 1 else np.zeros(latent_dim)
-        self.order = np.argsort(-usage, kind="stable")
+    def set_order(self, order: list[int]) -> None:
+        """The dimensions, the most used first (StudioState.usage_order)."""
+        self.order = np.asarray(order, dtype=int)
 
     def show_photo(self, photo) -> None:
         self.photo = photo

@@ -46,9 +46,10 @@ class Controller:
     def _show_model(self) -> None:
         s, v = self.state, self.v
         info = s.info
-        v.analyst.set_usage(info.train_mu, s.dim)
+        order = s.usage_order()  # the most used dims first: computed once, shown twice
+        v.analyst.set_order(order)
         if not info.snapshot or len(v.create.sliders.order) != s.dim:
-            v.create.sliders.set_dims(s.usage_order())
+            v.create.sliders.set_dims(order)
         if info.snapshot and v.blueprint.projection is not None \
                 and len(v.blueprint.projection.origin) == s.dim:
             # training moved the faces: redraw them where they are now, keep the person's view
@@ -161,7 +162,7 @@ class Controller:
         k.remove_requested.connect(s.remove_keyframe)
         k.move_requested.connect(self._move_keyframe)
         k.settings_changed.connect(lambda: s.set_morph(**k.settings()))
-        k.preview_requested.connect(lambda: p.play.setChecked(True))
+        k.preview_requested.connect(p.play_morph)
 
     def _gesture(self, fn):
         """A state call made by a person's gesture: its paint counts as someone waiting."""

@@ -324,6 +324,10 @@ class KeyframesTab(QWidget):
         row4.addWidget(self.manifold_n)
         lay.addLayout(row4)
 
+    def manifold_size(self) -> int:
+        """Faces per side of a manifold image."""
+        return self.manifold_n.value()
+
     def set_keyframes(self, labels: list[str], select: int | None = None) -> None:
         self.list.clear()
         self.list.addItems([f"K{i + 1}: {t}" for i, t in enumerate(labels)])

@@ -57,7 +57,7 @@ class ExportDialogs:
         path, _ = QFileDialog.getSaveFileName(self.w, "Export manifold image", "manifold.png",
                                               "PNG (*.png)")
         if path:
-            self.manifold(path, self.w.create.keyframes.manifold_n.value())
+            self.manifold(path, self.w.create.keyframes.manifold_size())
 
     def manifold(self, path: str, n: int) -> bool:
         return self.w.controller.export_manifold(path, n) and self._show_progress(path)

@@ -150,6 +150,9 @@ class PainterRoom(QWidget):
             side = max(16, min(self.canvas.width(), self.canvas.height()) - 8)
             self.canvas.setPixmap(to_pixmap(self.image, side))
 
+    def play_morph(self) -> None:
+        self.play.setChecked(True)
+
     def toggle_play(self) -> None:
         self.play.toggle()
 
