@@ -433,6 +433,26 @@ class StudioState:
             self.direction_base = np.array(base, dtype=np.float64)
         self.paint(self.directions[i].apply(self.direction_base, amount), Source.DIRECTION)
 
+    def set_hold(self, i: int, held: list[int]) -> None:
+        """Direction i is applied holding directions `held` fixed (its part orthogonal to
+        theirs); an empty list holds nothing. One that lies within those it holds is refused."""
+        if not 0 <= i < len(self.directions):
+            return
+        d = self.directions[i]
+        keep = tuple(replace(self.directions[j], held=()) for j in held
+                     if 0 <= j < len(self.directions) and j != i
+                     and len(self.directions[j].vector) == len(d.vector))
+        new = replace(d, held=keep)
+        try:
+            _ = new.effective  # raises if nothing is left of it
+        except ValueError as e:
+            self.say(str(e))
+            self._emit(Change.DIRECTIONS)
+            return
+        self.directions[i] = new
+        self.direction_base = None
+        self._emit(Change.DIRECTIONS)
+
     def direction_chosen(self) -> None:
         """Another direction was chosen: its slider starts from the face painted now."""
         self.direction_base = None

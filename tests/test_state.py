@@ -180,3 +180,22 @@ def test_morph_settings_from_a_hostile_session_keep_only_valid_values():
     m = MorphSettings.from_dict({"frames": 10 ** 9, "fps": "25", "path": "warp", "easing": 3,
                                  "loop": "yes"})
     assert m == MorphSettings()
+
+
+def test_a_direction_can_hold_others_fixed(state):
+    state.open_model(info(dim=4))
+    state.add_directions([Direction("smile", np.array([1.0, 1, 0, 0])),
+                          Direction("age", np.array([0, 1.0, 0, 0]))])
+    state.set_hold(0, [1])
+    smile = state.directions[0]
+    assert [h.name for h in smile.held] == ["age"]
+    assert abs(smile.effective @ np.array([0, 1.0, 0, 0])) < 1e-9  # age does not move
+    state.paint(np.zeros(4), Source.MAP)
+    state.apply_direction(0, 1.0)
+    assert state.z[1] == pytest.approx(0) and state.z[0] > 0
+    # a direction that lies within those it holds is refused with a word, and left as it was
+    state.add_directions([Direction("same", np.array([0, 2.0, 0, 0]))])
+    state.set_hold(2, [1])
+    assert "nothing is left" in state.messages[-1] and state.directions[2].held == ()
+    state.set_hold(0, [])
+    assert state.directions[0].held == ()

@@ -91,13 +91,23 @@ class Controller:
             return
         self.v.strip.set_current(s.selected)
         self.v.analyst.show_photo(ph)
-        self._variations(quiet=True)  # drawn at once: no empty boxes
+        self._variations(quiet=True, by_person=self._by_person)  # drawn at once: no empty boxes
         self._draw_arrows()
 
     def _show_directions(self) -> None:
-        self.v.create.directions.set_directions(
-            [direction_label(d) for d in self.state.directions])
+        d = self.v.create.directions
+        row = d.list.currentRow()
+        n = len(self.state.directions)
+        d.set_directions([direction_label(x) for x in self.state.directions],
+                         row if 0 <= row < n else None)
+        self._show_hold(d.list.currentRow())
         self._draw_arrows()
+
+    def _show_hold(self, row: int) -> None:
+        dirs = self.state.directions
+        held = {h.name for h in dirs[row].held} if 0 <= row < len(dirs) else set()
+        self.v.create.directions.show_hold([x.name for x in dirs] if 0 <= row < len(dirs) else [],
+                                           held)
 
     def _show_keyframes(self, select: int | None = None) -> None:
         self.v.create.keyframes.set_keyframes([k.label for k in self.state.keyframes], select)
@@ -155,7 +165,8 @@ class Controller:
         d.clear_groups.connect(lambda: (s.clear_groups(), b.clear_lasso()))
         d.create_requested.connect(self._create_direction)
         d.amount_changed.connect(self._gesture(s.apply_direction))
-        d.chosen.connect(lambda _: s.direction_chosen())
+        d.chosen.connect(lambda row: (s.direction_chosen(), self._show_hold(row)))
+        d.hold_changed.connect(s.set_hold)
         d.remove_requested.connect(s.remove_direction)
         k.add_current.connect(s.add_painted_keyframe)
         k.add_photo.connect(s.add_photo_keyframe)
@@ -185,13 +196,13 @@ class Controller:
         z = latent.manifold_grid(s.projection, n, tiles[:2], tiles[2:4], s.anchor())
         self.engine.submit(rq.Mosaic(z, tiles))
 
-    def _variations(self, quiet: bool = False) -> None:
+    def _variations(self, quiet: bool = False, by_person: bool = True) -> None:
         s = self.state
         if quiet and s.selected_photo is None:
             return
         z = s.variations(N_VARIATIONS)
         if z is not None:
-            self.engine.submit(rq.Variations(z), by_person=True)
+            self.engine.submit(rq.Variations(z), by_person=by_person)
 
     def _add_lasso(self, sign: int) -> None:
         idx = self.v.blueprint.selection
@@ -237,8 +248,15 @@ class Controller:
         for err in ev.errors:
             self.say(err)
         s = self.state
-        if ev.again and s.describe_again(ev.photos):
-            return  # the usual case, at every training snapshot
+        if ev.again:
+            # the window's own doing (new weights): nobody waits on what it repaints, and
+            # training must not give up a core for it
+            self._by_person = False
+            try:
+                if s.describe_again(ev.photos):
+                    return  # the usual case, at every training snapshot
+            finally:
+                self._by_person = True
         if ev.again:
             s.clear_photos()
         for ph in ev.photos:
@@ -283,5 +301,7 @@ class Controller:
 def direction_label(d) -> str:
     """A direction's row: its name and how well its groups separate along it."""
     if d.auc is not None and np.isfinite(d.auc):
-        return f"{d.name}  (AUC {d.auc:.2f}{', few faces' if d.warning and min(d.sizes) else ''})"
-    return d.name
+        label = f"{d.name}  (AUC {d.auc:.2f}{', few faces' if d.warning and min(d.sizes) else ''})"
+    else:
+        label = d.name
+    return label + (f", holding {', '.join(h.name for h in d.held)}" if d.held else "")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -149,6 +150,7 @@ class DirectionsTab(QWidget):
     create_requested = Signal(str)  # the name
     amount_changed = Signal(int, float)  # direction index, amount in -2..2
     chosen = Signal(int)            # another direction was chosen
+    hold_changed = Signal(int, object)  # direction index, the indices of those it holds fixed
     remove_requested = Signal(int)
     import_requested = Signal()
     export_requested = Signal()
@@ -200,6 +202,15 @@ class DirectionsTab(QWidget):
         row.addWidget(clear)
         lay.addLayout(row)
         lay.addWidget(self.list, 1)
+        self.hold = QListWidget()
+        self.hold.setToolTip("Hold these fixed: the chosen direction is applied as its part "
+                             "orthogonal to the ticked ones (InterFaceGAN's conditional edit), "
+                             "so that, say, 'smiling' does not change 'age'")
+        self.hold.setMaximumHeight(80)
+        self.hold.itemChanged.connect(self._on_hold_item)
+        self._hold_rows: list[int] = []
+        lay.addWidget(QLabel("Hold fixed:"))
+        lay.addWidget(self.hold)
         row2 = QHBoxLayout()
         row2.addWidget(QLabel("-2"))
         row2.addWidget(self.amount, 1)
@@ -234,6 +245,29 @@ class DirectionsTab(QWidget):
         self.amount.setValue(0)
         self.amount.blockSignals(False)
         self.amount_label.setText("+0.00")
+
+    def show_hold(self, names: list[str], held: set[str]) -> None:
+        """The chosen direction's hold list: every other direction, ticked where it is held."""
+        row = self.list.currentRow()
+        self.hold.blockSignals(True)
+        self.hold.clear()
+        self._hold_rows = []
+        for j, name in enumerate(names):
+            if j == row:
+                continue
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if name in held else Qt.Unchecked)
+            self.hold.addItem(item)
+            self._hold_rows.append(j)
+        self.hold.blockSignals(False)
+
+    def _on_hold_item(self, _item) -> None:
+        row = self.list.currentRow()
+        if row >= 0:
+            ticked = [j for k, j in enumerate(self._hold_rows)
+                      if self.hold.item(k).checkState() == Qt.Checked]
+            self.hold_changed.emit(row, ticked)
 
     def set_amount(self, amount: float) -> None:
         self.amount.setValue(int(round(amount / 2 * (AMOUNT_STEPS // 2))))

@@ -303,3 +303,22 @@ def test_labels_read_whole_at_common_screen_sizes(window, qtbot, tmp_path, size)
     last = window.analyst.var_labels[-1]
     right = last.mapTo(window.analyst, QPoint(last.width(), 0)).x()
     assert right <= window.analyst.width()
+
+
+def test_the_directions_tab_holds_other_directions_fixed(window, qtbot, two_photos):
+    """Issue 14.3 in the window: a hold list per direction."""
+    from studio.engine.latent import Direction
+
+    d = window.create.directions
+    rng = np.random.default_rng(0)
+    window.state.add_directions([Direction("smiling", rng.normal(size=128)),
+                                 Direction("age", rng.normal(size=128))])
+    d.list.setCurrentRow(0)
+    assert [d.hold.item(i).text() for i in range(d.hold.count())] == ["age"]
+    d.hold.item(0).setCheckState(Qt.Checked)
+    smiling = window.state.directions[0]
+    assert [h.name for h in smiling.held] == ["age"]
+    assert "holding age" in d.list.item(0).text()
+    assert abs(smiling.effective @ window.state.directions[1].vector) < 1e-6
+    d.list.setCurrentRow(1)  # the other direction holds nothing
+    assert d.hold.item(0).text() == "smiling" and d.hold.item(0).checkState() == Qt.Unchecked

@@ -210,9 +210,13 @@ def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(wind
     before = [ph.mu.copy() for ph in window.state.photos]
     # a model of the open one's build, so that the photos' mu compare
     window.engine.start_training(TrainRequest(data="builtin", epochs=100000, device="cpu"))
+    waits = []  # the window's own repaints (face, variations) must not take a core from training
+    window.engine.job.person_waiting = lambda: waits.append(1)
     with qtbot.waitSignal(window.engine.photos_described, timeout=20000,
                           check_params_cb=lambda ev: ev.again):
         pass
+    qtbot.wait(200)
+    assert waits == []
     # the same two entries, still selected as they were, not rebuilt
     assert [window.strip.list.item(i) for i in range(2)] == items
     assert window.strip.list.currentRow() == 1 and window.state.selected == 1
