@@ -102,7 +102,7 @@ class Export:
     id: int = field(default_factory=next_id)
 
 
-INTERACTIVE = (Paint, Hover, Variations, Mosaic)
+INTERACTIVE = (Paint, Hover, Variations, Mosaic)  # in the order the engine serves them
 
 
 # -- what a model and a photo are, for the window ---------------------------------------------------

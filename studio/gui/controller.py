@@ -91,7 +91,10 @@ class Controller:
             return
         self.v.strip.set_current(s.selected)
         self.v.analyst.show_photo(ph)
-        self._variations(quiet=True, by_person=self._by_person)  # drawn at once: no empty boxes
+        if self._by_person:  # a photo chosen: its variations at once, no empty boxes. (Not
+            # at a training snapshot: six decodes then, on cores training holds, kept a click
+            # waiting up to 76 ms)
+            self._variations(quiet=True)
         self._draw_arrows()
 
     def _show_directions(self) -> None:

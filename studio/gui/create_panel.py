@@ -108,16 +108,26 @@ class SlidersTab(QWidget):
         self.show_all.setVisible(len(self.order) > TOP_DIMS)
         self._update_visible()
 
+    def _visible(self) -> list[int]:
+        return self.order if self.show_all.isChecked() else self.order[:TOP_DIMS]
+
     def _update_visible(self, *_) -> None:
         for i, d in enumerate(self.order):
             for w in self._rows[d]:
                 w.setVisible(self.show_all.isChecked() or i < TOP_DIMS)
+        if self.z is not None:
+            self._show(self._visible())
 
     def show_z(self, z: np.ndarray) -> None:
-        """Show the painted face's values (without repainting)."""
+        """Show the painted face's values (without repainting). Only the sliders on show are
+        set: this runs at every paint, and 128 of them took 2.5 ms of the window's time."""
         self.z = np.array(z, dtype=np.float64)
-        for d, s in self.sliders.items():
+        self._show(self._visible())
+
+    def _show(self, dims) -> None:
+        for d in dims:
             if d < len(self.z):
+                s = self.sliders[d]
                 s.blockSignals(True)
                 s.setValue(int(round(np.clip(self.z[d], -SLIDER_RANGE, SLIDER_RANGE)
                                      / SLIDER_RANGE * (SLIDER_STEPS // 2))))
@@ -137,9 +147,11 @@ class SlidersTab(QWidget):
         v, label = self.z[d], self._labels[d]
         beyond = abs(v) > SLIDER_RANGE + 1e-9
         label.setText(f"{v:+.2f}")
-        label.setStyleSheet("color: #c00000;" if beyond else "")
-        label.setToolTip(f"{v:+.3f}: beyond the slider's {SLIDER_RANGE:g}; the handle stops at "
-                         "its end" if beyond else f"{v:+.3f}")
+        if label.property("beyond") != beyond:  # a style sheet is costly: set it on a change
+            label.setProperty("beyond", beyond)
+            label.setStyleSheet("color: #c00000;" if beyond else "")
+            label.setToolTip(f"beyond the slider's {SLIDER_RANGE:g}: the handle stops at its end"
+                             if beyond else "")
 
 
 class DirectionsTab(QWidget):

@@ -18,6 +18,15 @@ def no_leaked_threads():
     assert not extra, f"threads left running: {[t.name for t in extra]}"
 
 
+@pytest.fixture(autouse=True)
+def no_blocking_questions(monkeypatch):
+    """A modal Save / Discard / Cancel would wait forever for a click in a test: every window
+    answers "discard" unless a test answers the question itself (test_newcomer.py does)."""
+    from studio.gui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self, doing: "discard")
+
+
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     from studio.gui.engine_thread import EngineThread
@@ -29,9 +38,6 @@ def window(qtbot, tmp_path, monkeypatch):
     # no welcome (example faces, mosaic): these tests start from an empty studio;
     # test_window.py::test_first_start_shows_faces checks the welcome
     win = MainWindow(engine, welcome=False)
-    # a model trained by a test is dropped at the end without the Save / Discard question;
-    # tests of that question answer it themselves
-    win.ask_unsaved = lambda doing: "discard"
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.state.info is not None, timeout=15000)
