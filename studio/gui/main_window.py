@@ -295,8 +295,12 @@ class MainWindow(QMainWindow):
         self.state.begin_run(request.name)
         self.training.set_running(True)
         # the recovery copy is the run's autosave, every minute and at the end
-        self.engine.start_training(replace(request, autosave=str(self.sessions.recovery_path()),
-                                           autosave_every_s=RECOVERY_EVERY_S))
+        request = replace(request, autosave=str(self.sessions.recovery_path()),
+                          autosave_every_s=RECOVERY_EVERY_S)
+        if request.stream and request.cache is None and request.data != "builtin":
+            # read in the training thread itself (workers=0): no process forked from the window
+            request = replace(request, cache=str(self.sessions.cache_for(request)), workers=0)
+        self.engine.start_training(request)
 
     def _on_pause(self) -> None:
         if self.engine.job is not None:

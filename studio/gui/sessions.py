@@ -191,6 +191,16 @@ class SessionKeeper:
         return bool(path) and Path(path).name == "recovered-model.pt" and \
             Path(path).resolve().parent == (config_dir() / "recovery").resolve()
 
+    @staticmethod
+    def cache_for(request) -> Path:
+        """The cache folder of a streamed folder: one per folder, size, colour and framing, kept
+        under the config folder so that a later run on the same folder starts from it."""
+        import hashlib
+
+        key = "|".join(str(v) for v in (Path(request.data).resolve(), request.image_size,
+                                         request.channels, request.framing))
+        return config_dir() / "cache" / hashlib.sha1(key.encode()).hexdigest()[:16]
+
     def drop_recovery(self) -> None:
         (config_dir() / "recovery" / "unsaved-model.pt").unlink(missing_ok=True)
 

@@ -7,6 +7,7 @@ import time
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -80,6 +81,11 @@ class TrainingPanel(QWidget):
         self.beta.setSingleStep(0.1)
         self.beta.setValue(1.0)
         self.beta.setToolTip("Weight of the KL term: larger is smoother, blurrier")
+        self.stream = QCheckBox("Stream, with a cache")
+        self.stream.setToolTip("Read a folder as training goes instead of all up front, keeping "
+                               "the framed faces in a cache so that later epochs and later runs "
+                               "on the same folder skip decoding (folders of more than 20,000 "
+                               "images stream anyway)")
         self.device = QComboBox()
         self.device.addItems(list(DEVICES))
         self.device.setToolTip("Where to train: auto picks the GPU when there is one")
@@ -139,6 +145,7 @@ class TrainingPanel(QWidget):
         buttons.addWidget(self.progress, 1)
         left = QVBoxLayout()
         left.addLayout(form)
+        left.addWidget(self.stream)
         left.addLayout(buttons)
         left.addWidget(self.status)
         left.addStretch(1)
@@ -162,7 +169,7 @@ class TrainingPanel(QWidget):
             image_size=self.size.value(), channels=self.colour.currentData(),
             framing=self.framing.currentData(), epochs=self.epochs.value() or None,
             max_seconds=float(self.budget.value()) or None, beta=self.beta.value(),
-            device=self.device.currentText())
+            device=self.device.currentText(), stream=self.stream.isChecked())
 
     def _on_start_clicked(self) -> None:
         req = self.request()  # neither epochs nor a budget: the run takes DEFAULT_EPOCHS

@@ -229,3 +229,26 @@ def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(wind
         x, y = dot.getData()
         assert np.allclose([x[0], y[0]], window.state.projection.project(ph.mu))
     assert window.engine.job.stop(timeout=3.0)
+
+
+def test_the_window_streams_a_folder_through_a_cache_when_asked(window, qtbot, face_folder):
+    """Issue 13.3: the window trains as the command line can, streaming with a cache."""
+    from studio.engine import stream
+
+    panel = window.training
+    panel.data.insertItem(1, str(face_folder), str(face_folder))
+    panel.data.setCurrentIndex(1)
+    panel.latent.setValue(4)
+    panel.size.setValue(16)
+    panel.colour.setCurrentIndex(panel.colour.findData(1))
+    panel.epochs.setValue(2)
+    panel.device.setCurrentText("cpu")
+    panel.stream.setChecked(True)
+    with qtbot.waitSignal(window.engine.training_finished, timeout=60000):
+        panel.start.click()
+    data = window.engine.job.trainer.data
+    assert isinstance(data, stream.FolderFaces) and data.cached() == 12
+    from studio.gui.sessions import config_dir
+
+    cache = window.sessions.cache_for(window.engine.job.request)
+    assert (cache / "index.json").is_file() and cache.parent == config_dir() / "cache"
