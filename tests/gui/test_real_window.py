@@ -13,7 +13,8 @@ from studio.devtools import xvfb
 pytestmark = pytest.mark.skipif(not xvfb.available(), reason="needs Xvfb, xdotool and xwd")
 
 
-def test_a_real_click_on_the_map_changes_the_painter():
+def test_a_real_click_on_the_map_changes_the_painter(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))  # a first start
     with xvfb.display(1600, 1000) as disp:
         app = xvfb.launch(disp)
         try:
