@@ -207,7 +207,7 @@ class StudioState:
         # a model from a file is saved; new weights (a training run's) are not, until written
         self.saved = info.path is not None if saved is None else saved
         if switched:
-            self._set_aside_for(old_key)
+            self._hand_over(old_key, key, keep_old=True, restore=True)
         if info.snapshot and same_build and self.projection is not None:
             if self.projection.kind == "pca":  # the faces moved: the map follows, its axes kept
                 self.projection = info.projection
@@ -221,15 +221,25 @@ class StudioState:
             self.paint(self.z, self.z_source or Source.CENTRE)
         self._emit(Change.PROJECTION)
 
-    def _set_aside_for(self, old_key: str | None) -> None:
-        from_photos = [k for k in self.keyframes if k.photo]
+    def _hand_over(self, old_key: str | None, new_key: str, keep_old: bool,
+                   restore: bool) -> None:
+        """The open work passes from the model keyed `old_key` to the one keyed `new_key`:
+        its directions and latent-only keyframes are set aside under `old_key` (`keep_old`;
+        else they go with that model), keyframes made from photos stay, and what was set aside
+        under `new_key` comes back (`restore`; else it is dropped)."""
         latent_only = [k for k in self.keyframes if not k.photo]
         if old_key and (latent_only or self.directions):
-            self.set_aside[old_key] = (latent_only, list(self.directions))
-            self.say(f"{len(latent_only)} keyframes and {len(self.directions)} directions belong "
-                     f"to the model that was open: set aside until it is open again")
-        back_k, back_d = self.set_aside.pop(self._key, ([], []))
-        self.keyframes = from_photos + list(back_k)
+            what = f"{len(latent_only)} keyframes and {len(self.directions)} directions"
+            if keep_old:
+                self.set_aside[old_key] = (latent_only, list(self.directions))
+                self.say(f"{what} belong to the model that was open: set aside until it is "
+                         "open again")
+            else:
+                self.say(f"{what} went with the unsaved model")
+        back_k, back_d = self.set_aside.pop(new_key, ([], []))
+        if not restore:
+            back_k, back_d = [], []
+        self.keyframes = [k for k in self.keyframes if k.photo] + list(back_k)
         self.directions = list(back_d)
         self.groups = {1: [], -1: []}
         self.anchor_z, self.direction_base = None, None
@@ -241,24 +251,9 @@ class StudioState:
         """A training run starts over the open model: the work that belongs to the open model
         is set aside now (a saved model's comes back when it is opened again; an unsaved one
         was just discarded, and its work with it), and the run's snapshots are one model."""
-        latent_only = [k for k in self.keyframes if not k.photo]
-        if self._key and (latent_only or self.directions):
-            if self.saved:
-                self.set_aside[self._key] = (latent_only, list(self.directions))
-                self.say(f"{len(latent_only)} keyframes and {len(self.directions)} directions "
-                         "belong to the model that was open: set aside until it is open again")
-            else:
-                self.say(f"{len(latent_only)} keyframes and {len(self.directions)} directions "
-                         "went with the unsaved model")
-        self.keyframes = [k for k in self.keyframes if k.photo]
-        self.directions = []
-        self.groups = {1: [], -1: []}
-        self.anchor_z, self.direction_base = None, None
-        self._key = f"unsaved:{name}"
-        self.set_aside.pop(self._key, None)
-        self._emit(Change.KEYFRAMES)
-        self._emit(Change.DIRECTIONS)
-        self._emit(Change.GROUPS)
+        new_key = f"unsaved:{name}"
+        self._hand_over(self._key, new_key, keep_old=self.saved, restore=False)
+        self._key = new_key
 
     def mark_saved(self, path: str) -> None:
         """The open model was written to `path`: its work is now keyed by that file."""

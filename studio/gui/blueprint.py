@@ -139,13 +139,11 @@ class BlueprintRoom(QWidget):
                     self.axes.addItem(f"z{i}, z{j}")
         self.axes.blockSignals(False)
         self.axes.setMinimumWidth(self.axes.sizeHint().width())  # never squeezed to "PCA plan"
-        self.set_points(train_mu, keep_view)
-        self._describe()
+        self.set_points(train_mu, keep_view)  # (and the caption)
 
     def set_projection(self, projection: Projection, train_mu: np.ndarray) -> None:
         self.projection = projection
-        self.set_points(train_mu, keep_view=False)
-        self._describe()
+        self.set_points(train_mu, keep_view=False)  # (and the caption)
 
     def set_points(self, train_mu: np.ndarray, keep_view: bool = True) -> None:
         xy = self.projection.project(train_mu) if len(train_mu) else np.zeros((0, 2))

@@ -224,9 +224,9 @@ class Controller:
         self.status(f"Direction '{d.name}' from {d.sizes[0]} + and {d.sizes[1]} - faces: {sep}")
 
     def _move_keyframe(self, i: int, step: int) -> None:
-        j = self.state.move_keyframe(i, step)
+        j = self.state.move_keyframe(i, step)  # the list is redrawn on the state's change
         if j is not None:
-            self.v.create.keyframes.set_keyframes([k.label for k in self.state.keyframes], j)
+            self.v.create.keyframes.select(j)
 
     # -- the engine's events ---------------------------------------------------------------------------
     def _wire_engine(self) -> None:

@@ -374,6 +374,9 @@ class KeyframesTab(QWidget):
         """Faces per side of a manifold image."""
         return self.manifold_n.value()
 
+    def select(self, row: int) -> None:
+        self.list.setCurrentRow(row)
+
     def set_keyframes(self, labels: list[str], select: int | None = None) -> None:
         self.list.clear()
         self.list.addItems([f"K{i + 1}: {t}" for i, t in enumerate(labels)])

@@ -23,6 +23,8 @@ from studio.engine.files import atomic_path
 log = logging.getLogger(__name__)
 MAX_RECENT = 8
 SESSION_FILTER = "Face Studio session (*.json)"
+RECOVERY_FILE = "unsaved-model.pt"     # written while a model trains in the window
+RECOVERED_FILE = "recovered-model.pt"  # the same, once offered back and opened
 
 
 def config_dir() -> Path:
@@ -181,15 +183,20 @@ class SessionKeeper:
 
     # -- the recovery copy ---------------------------------------------------------------------------
     @staticmethod
-    def recovery_path() -> Path:
-        d = config_dir() / "recovery"
-        d.mkdir(parents=True, exist_ok=True)
-        return d / "unsaved-model.pt"
+    def _recovery_dir() -> Path:
+        return config_dir() / "recovery"
 
-    @staticmethod
-    def is_recovered(path) -> bool:
-        return bool(path) and Path(path).name == "recovered-model.pt" and \
-            Path(path).resolve().parent == (config_dir() / "recovery").resolve()
+    @classmethod
+    def recovery_path(cls) -> Path:
+        """Where training in the window keeps its recovery copy (the folder is made here)."""
+        d = cls._recovery_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        return d / RECOVERY_FILE
+
+    @classmethod
+    def is_recovered(cls, path) -> bool:
+        return bool(path) and Path(path).name == RECOVERED_FILE and \
+            Path(path).resolve().parent == cls._recovery_dir().resolve()
 
     @staticmethod
     def cache_for(request) -> Path:
@@ -202,12 +209,12 @@ class SessionKeeper:
         return config_dir() / "cache" / hashlib.sha1(key.encode()).hexdigest()[:16]
 
     def drop_recovery(self) -> None:
-        (config_dir() / "recovery" / "unsaved-model.pt").unlink(missing_ok=True)
+        (self._recovery_dir() / RECOVERY_FILE).unlink(missing_ok=True)
 
     def offer_recovery(self, ask=None) -> bool:
         """At start: a model trained in an earlier sitting and never saved (the studio closed
         or crashed) is offered back. `ask(text)` -> True to open it (a dialog by default)."""
-        path = config_dir() / "recovery" / "unsaved-model.pt"
+        path = self._recovery_dir() / RECOVERY_FILE
         if not path.is_file():
             return False
         text = ("A model trained in an earlier session was never saved. Open it now? "
@@ -218,7 +225,7 @@ class SessionKeeper:
         if not ask(text):
             self.drop_recovery()
             return False
-        kept = config_dir() / "recovery" / "recovered-model.pt"
+        kept = self._recovery_dir() / RECOVERED_FILE
         os.replace(path, kept)  # opened from here; it is not saved until Save as
         self.w.engine.load_model(str(kept))
         return True

@@ -322,3 +322,16 @@ def test_the_directions_tab_holds_other_directions_fixed(window, qtbot, two_phot
     assert abs(smiling.effective @ window.state.directions[1].vector) < 1e-6
     d.list.setCurrentRow(1)  # the other direction holds nothing
     assert d.hold.item(0).text() == "smiling" and d.hold.item(0).checkState() == Qt.Unchecked
+
+
+def test_moving_a_keyframe_keeps_it_chosen(window, qtbot, two_photos):
+    k = window.create.keyframes
+    _load(window, qtbot, two_photos)
+    for row in (0, 1):
+        window.strip.list.setCurrentRow(row)
+        _button(k, "Add selected photo").click()
+    k.list.setCurrentRow(0)
+    _button(k, "Down").click()
+    assert [k.list.item(i).text() for i in range(2)] == ["K1: face42.png", "K2: face3.png"]
+    assert k.list.currentRow() == 1
+    assert [x.label for x in window.state.keyframes] == ["face42.png", "face3.png"]

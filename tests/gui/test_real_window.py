@@ -13,6 +13,20 @@ from studio.devtools import xvfb
 pytestmark = pytest.mark.skipif(not xvfb.available(), reason="needs Xvfb, xdotool and xwd")
 
 
+def _painter_change(disp, g, before, timeout: float = 10.0) -> float:
+    """The mean change of the Painter (the right room) against `before`, once it reaches 5
+    grey levels or the time is up."""
+    painter = (slice(g["Y"] + int(g["HEIGHT"] * 0.2), g["Y"] + int(g["HEIGHT"] * 0.5)),
+               slice(g["X"] + int(g["WIDTH"] * 0.72), g["X"] + int(g["WIDTH"] * 0.97)))
+    changed = 0.0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and changed < 5:
+        time.sleep(0.3)
+        after = xvfb.screenshot(disp)
+        changed = np.abs(after[painter].astype(int) - before[painter]).mean()
+    return changed
+
+
 def test_a_real_click_on_the_map_changes_the_painter(tmp_path, monkeypatch):
     monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))  # a first start
     with xvfb.display(1600, 1000) as disp:
@@ -24,14 +38,7 @@ def test_a_real_click_on_the_map_changes_the_painter(tmp_path, monkeypatch):
             # the map is the middle room; the Painter the right one
             x, y = g["X"] + g["WIDTH"] // 2 - 60, g["Y"] + int(g["HEIGHT"] * 0.33)
             xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
-            painter = (slice(g["Y"] + int(g["HEIGHT"] * 0.2), g["Y"] + int(g["HEIGHT"] * 0.5)),
-                       slice(g["X"] + int(g["WIDTH"] * 0.72), g["X"] + int(g["WIDTH"] * 0.97)))
-            changed = 0.0
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and changed < 5:
-                time.sleep(0.3)
-                after = xvfb.screenshot(disp)
-                changed = np.abs(after[painter].astype(int) - before[painter]).mean()
+            changed = _painter_change(disp, g, before)
             assert changed >= 5, f"the Painter did not change after a click (mean change {changed:.2f})"
             xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")
             assert app.wait(15) == 0
@@ -56,20 +63,13 @@ def test_switching_models_in_the_real_window_repaints_without_a_word_on_stderr(t
             x, y = g["X"] + g["WIDTH"] // 2 - 60, g["Y"] + int(g["HEIGHT"] * 0.33)
             xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
             time.sleep(1.0)
-            painter = (slice(g["Y"] + int(g["HEIGHT"] * 0.2), g["Y"] + int(g["HEIGHT"] * 0.5)),
-                       slice(g["X"] + int(g["WIDTH"] * 0.72), g["X"] + int(g["WIDTH"] * 0.97)))
             before = xvfb.screenshot(disp)
             xvfb.xdotool(disp, "windowfocus", "--sync", wid)
             for key in ("alt+m", "s", "2"):  # Model > Shipped models > 2 faces-lfw-2d
                 xvfb.xdotool(disp, "key", key)  # to the focused window: menus take these
                 time.sleep(0.4)
             xvfb.find_window(disp, "Face Studio - LFW faces 2-D", timeout=30)
-            changed = 0.0
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and changed < 5:
-                time.sleep(0.3)
-                after = xvfb.screenshot(disp)
-                changed = np.abs(after[painter].astype(int) - before[painter]).mean()
+            changed = _painter_change(disp, g, before)
             assert changed >= 5, f"the Painter did not change after the switch ({changed:.2f})"
             xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")
             assert app.wait(15) == 0
