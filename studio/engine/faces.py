@@ -350,8 +350,8 @@ def frame(img: np.ndarray, size: int, channels: int, framing: str = "auto",
     if framing == "none":
         box = centre_square(h, w)
         return Framed(_resize(_cut_square(img, *box), size, channels), "none", box)
-    det = detect_face(img)
-    if det is None:
+    found = detect_faces(img)
+    if not found:
         box = centre_square(h, w)
         return Framed(_resize(_cut_square(img, *box), size, channels), "centre", box,
                       "no face found; used a centre crop")
@@ -360,7 +360,7 @@ def frame(img: np.ndarray, size: int, channels: int, framing: str = "auto",
     # face in it), else the best-matching of them
     grey = _grey(img).astype(np.float32) / 255.0
     fitted, best = None, None
-    for d in detect_faces(img)[:CANDIDATES]:
+    for d in found[:CANDIDATES]:
         f = register(grey, *_centre_side(face_square(d, DEFAULT_CROP)))
         if f is None:
             continue
@@ -371,7 +371,7 @@ def frame(img: np.ndarray, size: int, channels: int, framing: str = "auto",
             best = f
     fitted = (fitted or best)[:4] if (fitted or best) else None
     if fitted is None:  # the fit ran away: the detector's box, as it is
-        box = face_square(det, crop)
+        box = face_square(found[0], crop)
         return Framed(_resize(_cut_square(img, *box), size, channels), "face", box)
     cy, cx, side, angle = fitted
     # the default crop found; another geometry (an older model's) is scaled and shifted from it
