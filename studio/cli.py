@@ -104,6 +104,12 @@ def framings() -> tuple[str, ...]:
     return FRAMINGS
 
 
+def keeps() -> tuple[str, ...]:
+    from studio.engine.latent import KEEPS
+
+    return tuple(KEEPS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, usage=f"{PROG} [IMAGE ...] | {PROG} COMMAND ...",
                 description="Face Studio: explore faces with a Variational Autoencoder. "
@@ -151,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--framing", default="auto", choices=framings(),
                    help="find and crop each face (face), cut one fixed square learned from the "
                    "folder (aligned), take images as they are (none), or decide (auto)")
-    t.add_argument("--name", help="the model's name (defaults to the file name)")
+    t.add_argument("--name", help="the model's name (defaults to the resumed model's, else the "
+                                  "file name)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--stream", action="store_true",
                    help="read the folder in DataLoader workers as training goes instead of all "
@@ -189,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="directions to hold fixed: applied orthogonal to them")
     dr.add_argument("--balance", action="store_true",
                     help="reweight the groups so the held directions have the same mean in both")
+    dr.add_argument("--keep", choices=keeps(),
+                    help="a part of the face the direction leaves still (upper: eyes and brows; "
+                         "lower: mouth and chin), worked out with the model's decoder")
     dr.add_argument("--framing", default="auto", choices=framings())
 
     ed = sub.add_parser("edit", help="move faces along a direction")
@@ -374,7 +384,8 @@ def _train(a, world) -> int:
         framing=a.framing, epochs=a.epochs, max_seconds=a.max_seconds, batch_size=a.batch_size,
         lr=a.lr, lr_schedule=a.lr_schedule, adversarial=a.adversarial,
         adversarial_start=a.adversarial_start, seed=a.seed, device=a.device, stream=a.stream,
-        cache=a.cache, workers=a.workers, name=a.name or out.stem, resume=resume,
+        cache=a.cache, workers=a.workers, resume=resume,
+        name=a.name or (resume.name if resume is not None else out.stem),
         autosave=str(out), autosave_every_s=AUTOSAVE_S)
     run = TrainingRun(request, reading=reading).open()
     world, trainer, faces, cfg = run.world, run.trainer, run.faces, run.trainer.config
@@ -514,7 +525,7 @@ def _group_mus(fm, items, framing, flag):
 def cmd_direction(a) -> int:
     from studio.engine import session
     from studio.engine.inference import FaceModel
-    from studio.engine.latent import Direction
+    from studio.engine.latent import KEEPS, Direction
 
     out = _check_out(a.out, (".json",))
     fm = FaceModel.open(a.model)
@@ -523,9 +534,13 @@ def cmd_direction(a) -> int:
     minus = _group_mus(fm, a.minus, a.framing, "--minus")
     d = Direction.from_groups(a.name, plus, minus, positive=" ".join(a.plus),
                               negative=" ".join(a.minus), hold=held, balance=a.balance)
+    if a.keep:
+        d = d.keeping(a.keep, fm.keep_still(d.vector, a.keep))
     d.effective  # noqa: B018 (raises if nothing is left once the held directions are taken out)
     session.save_directions(out, [d], fm.latent_dim)
     held_txt = f", holding {', '.join(h.name for h in held)}" if held else ""
+    if a.keep:
+        held_txt += f", keeping {KEEPS[a.keep][1]} still"
     print(f"wrote {out}: '{a.name}' from {len(plus)} + and {len(minus)} - faces{held_txt}; "
           f"separation AUC {d.auc:.3f} (cross-validated; 0.5 is none, 1.0 complete)")
     if d.warning:

@@ -448,6 +448,29 @@ class StudioState:
         self.direction_base = None
         self._emit(Change.DIRECTIONS)
 
+    def set_keep(self, i: int, keep: str, local: np.ndarray | None = None) -> None:
+        """Direction i leaves `keep` (latent.KEEPS) of the face still, applied as `local`, the
+        vector the engine worked out for it; "" changes the whole face again."""
+        if not 0 <= i < len(self.directions):
+            return
+        new = self.directions[i].keeping(keep, local if keep else None)
+        try:
+            _ = new.effective
+        except ValueError as e:
+            self.say(str(e))
+            self._emit(Change.DIRECTIONS)
+            return
+        self.directions[i] = new
+        self.direction_base = None
+        self._emit(Change.DIRECTIONS)
+
+    def direction_of(self, vector: np.ndarray) -> int:
+        """The index of the direction with this vector, or -1 (it was removed meanwhile)."""
+        for i, d in enumerate(self.directions):
+            if np.array_equal(d.vector, vector):
+                return i
+        return -1
+
     def direction_chosen(self) -> None:
         """Another direction was chosen: its slider starts from the face painted now."""
         self.direction_base = None

@@ -18,7 +18,10 @@ not (0) (../shared/data/lfw_smile_labels.tsv). People are split as everywhere in
    the plain reconstruction, and the change of the face's mean skin tone (grey levels).
 4. The same with "smiling" holding "light" fixed: a second direction from the 200 lightest and
    200 darkest training-side faces (mean grey of the face's centre), the complaint users raise
-   most being that a smile edit also changes skin colour. It prints figures; no test times it.
+   most being that a smile edit also changes skin colour.
+5. The same with "smiling" keeping the upper face still (`FaceModel.keep_still`: the vector
+   worked out with the decoder's Jacobians to change the lower face as before and the eyes and
+   brows as little as it can), alone and with "light" held. It prints figures; no test times it.
 """
 
 from __future__ import annotations
@@ -141,6 +144,10 @@ def main(argv=None) -> int:
     order = train_idx[np.argsort(centre[train_idx])]
     light = Direction.from_groups("light", mu[order[-a.per_group:]], mu[order[: a.per_group]])
     smile_held = Direction.from_groups("smiling", mu[pos], mu[neg], hold=[light])
+    # the same, told to leave the upper face still (worked out with the decoder)
+    local = fm.keep_still(smile.vector, "upper")
+    smile_kept = smile.keeping("upper", local)
+    smile_kept_held = smile_held.keeping("upper", local)
 
     targets = np.flatnonzero(held & (ys == 0))
     base = recon[targets]
@@ -148,7 +155,9 @@ def main(argv=None) -> int:
     upper = lambda f: grey(f)[:, : s // 2, :]  # noqa: E731
     tone = lambda f: grey(f)[:, s // 4: 3 * s // 4, s // 4: 3 * s // 4].mean((1, 2))  # noqa: E731
     rows = {}
-    for d, label in ((smile, "smiling"), (smile_held, "smiling, holding light")):
+    for d, label in ((smile, "smiling"), (smile_held, "smiling, holding light"),
+                     (smile_kept, "smiling, keeping the upper face"),
+                     (smile_kept_held, "smiling, keeping the upper face, holding light")):
         rows[label] = []
         for amount in AMOUNTS:
             z = np.stack([d.apply(m, amount) for m in mu[targets]])

@@ -14,10 +14,27 @@ import torch
 
 from studio.engine import data as data_mod
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file
+from studio.engine.errors import StudioError
 from studio.engine.faces import Framed
 from studio.engine.latent import Projection, gaussian_extent, manifold_grid
 from studio.engine.model import VAE
-from studio.engine.requests import Photo
+from studio.engine.requests import Derived, Photo
+
+
+def derive(mf: ModelFile) -> Derived:
+    """A model file's map projection and fitted prior, from its training mu alone (no weights
+    needed: a training thread can work them out for each snapshot)."""
+    from studio.engine.latent import FacePrior
+
+    dim = mf.config.latent_dim
+    mu = np.zeros((0, dim)) if mf.train_mu is None else mf.train_mu.numpy().astype(np.float64)
+    if dim == 2:
+        projection = Projection.identity2d()
+    elif len(mu) < 2:  # a model file without training mu: the first two dimensions
+        projection = Projection.from_dims(dim, 0, min(1, dim - 1))
+    else:
+        projection = Projection.pca(mu)
+    return Derived(projection, FacePrior.fit(mu) if len(mu) > dim else None)
 
 
 class FaceModel:
@@ -49,10 +66,7 @@ class FaceModel:
     def prior(self):
         """Where the training faces lie (a Gaussian fitted to their mu), or None without them:
         what "Random face" and `sample` draw from."""
-        from studio.engine.latent import FacePrior
-
-        mu = self.training_mu()
-        return FacePrior.fit(mu) if len(mu) > self.latent_dim else None
+        return derive(self.file).prior
 
     def sample(self, n: int, temperature: float = 1.0, rng=None, prior: str = "fitted"):
         """n faces' z: from the fitted prior, or from N(0, I) (`prior="standard"`)."""
@@ -65,12 +79,7 @@ class FaceModel:
 
     def projection(self) -> Projection:
         """The map: the latent itself for 2 dims, else the PCA plane of the training mu."""
-        mu = self.training_mu()
-        if self.latent_dim == 2:
-            return Projection.identity2d()
-        if len(mu) < 2:  # a model file without training mu: the first two dimensions
-            return Projection.from_dims(self.latent_dim, 0, min(1, self.latent_dim - 1))
-        return Projection.pca(mu)
+        return derive(self.file).projection
 
     # -- model calls --------------------------------------------------------------------------
     @torch.no_grad()
@@ -85,6 +94,58 @@ class FaceModel:
         """z (D,) or (N, D) -> uint8 faces (N, S, S) or (N, S, S, 3)."""
         z = torch.as_tensor(np.atleast_2d(z), dtype=torch.float32, device=self.device)
         return data_mod.to_uint8(self.model.decode(z))
+
+    # -- directions that leave part of the face still --------------------------------------------
+    KEEP_FACES = 16   # training faces whose decoder Jacobians are averaged
+    KEEP_STEP = 0.25  # the finite-difference step along each latent dimension
+
+    @torch.no_grad()
+    def region_grams(self, keep: str) -> tuple[np.ndarray, np.ndarray]:
+        """(G_kept, G_rest): D x D, the decoder's squared sensitivity over the kept rows of the
+        face and over the rest, in grey levels, averaged over `KEEP_FACES` training faces
+        (seeded). For a latent step d, d' G d is the summed squared change of those pixels. The
+        Jacobians are finite differences: one batch of D + 1 decodes per face. Cached per part."""
+        from studio.engine.latent import KEEPS
+
+        cache = self.__dict__.setdefault("_grams", {})
+        if keep in cache:
+            return cache[keep]
+        (lo, hi), _ = KEEPS[keep]
+        dim, size = self.latent_dim, self.config.image_size
+        rows = np.zeros(size, dtype=bool)
+        rows[int(round(lo * size)):int(round(hi * size))] = True
+        mu = self.training_mu()
+        rng = np.random.default_rng(0)
+        centres = (mu[rng.choice(len(mu), min(self.KEEP_FACES, len(mu)), replace=False)]
+                   if len(mu) else np.zeros((1, dim)))
+        weights = torch.tensor([0.299, 0.587, 0.114] if self.config.channels == 3 else [1.0],
+                               device=self.device).view(1, -1, 1, 1)
+        kept = np.zeros((dim, dim))
+        rest = np.zeros((dim, dim))
+        steps = torch.cat([torch.zeros(1, dim), self.KEEP_STEP * torch.eye(dim)]).to(self.device)
+        for c in centres:
+            z = torch.as_tensor(c, dtype=torch.float32, device=self.device)[None] + steps
+            grey = (self.model.decode(z) * weights).sum(1) * 255.0  # (D + 1, S, S)
+            j = ((grey[1:] - grey[:1]) / self.KEEP_STEP).double().cpu().numpy()
+            jk, jr = j[:, rows].reshape(dim, -1), j[:, ~rows].reshape(dim, -1)
+            kept += jk @ jk.T
+            rest += jr @ jr.T
+        cache[keep] = (kept / len(centres), rest / len(centres))
+        return cache[keep]
+
+    def keep_still(self, vector: np.ndarray, keep: str) -> np.ndarray:
+        """A vector that changes the face outside `keep` as `vector` does and the kept part as
+        little as it can: the least-squares answer to "the rest changes as before, the kept
+        part not at all", (G_kept + G_rest) d = G_rest v, linear in the decoder (its Jacobians
+        averaged over training faces). For "smiling" keeping the upper face it cuts the change
+        of the eyes and brows by about two thirds while the smile stays
+        (`python -m studio.benchmarks.directions`)."""
+        v = np.asarray(vector, dtype=np.float64)
+        if v.shape != (self.latent_dim,):
+            raise StudioError(f"the direction has {v.size} dims, the model {self.latent_dim}")
+        kept, rest = self.region_grams(keep)
+        ridge = 1e-6 * float(np.trace(rest)) / self.latent_dim + 1e-12
+        return np.linalg.solve(kept + rest + ridge * np.eye(self.latent_dim), rest @ v)
 
     def frame(self, path: str | Path, framing: str = "auto") -> Framed:
         return data_mod.load_photo(path, self.config.image_size, self.config.channels, framing,

@@ -263,6 +263,10 @@ def gaussian_extent(spread: float = 1.0, tail: float = 0.05) -> tuple[float, flo
     return (-q, q)
 
 
+# the part of the face a direction can be told to leave still: the rows of the framed face it
+# covers, as fractions of the side, and what it is called for a person
+KEEPS = {"upper": ((0.0, 0.5), "the upper face (eyes and brows)"),
+         "lower": ((0.5, 1.0), "the lower face (mouth and chin)")}
 SMALL_GROUP = 20  # fewer faces than this in a group: the direction is noisy, and we say so
 
 
@@ -337,7 +341,12 @@ class Direction:
     `held`: other directions (by name) this one holds fixed: it is then applied as its component
     orthogonal to theirs (InterFaceGAN's conditional manipulation), rescaled so that amount 1
     still moves a face as far along the named attribute. `auc`: how well the direction separates
-    its two groups (cross-validated; 0.5 is chance), with the group sizes."""
+    its two groups (cross-validated; 0.5 is chance), with the group sizes.
+
+    `keep`: a part of the face the direction leaves still ("upper" or "lower", `KEEPS`), and
+    `local` the vector that does so: worked out with the model's decoder
+    (`inference.FaceModel.keep_still`), it changes the rest of the face as `vector` does and the
+    kept part as little as it can. It is applied in place of `vector`, holds and all."""
 
     name: str
     vector: np.ndarray  # (D,)
@@ -346,6 +355,23 @@ class Direction:
     auc: float | None = None
     sizes: tuple[int, int] = (0, 0)
     held: tuple["Direction", ...] = ()
+    keep: str = ""
+    local: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.keep and self.keep not in KEEPS:
+            raise ValueError(f"keep must be one of {', '.join(KEEPS)}, not {self.keep!r}")
+        if (self.local is None) != (not self.keep):
+            raise ValueError("a direction that keeps part of the face still needs its local "
+                             "vector, and only then")
+        if self.local is not None and np.shape(self.local) != np.shape(self.vector):
+            raise ValueError("a direction's local vector differs in size from its vector")
+
+    def keeping(self, keep: str, local: np.ndarray | None) -> "Direction":
+        """This direction, leaving `keep` still with `local` ("" and None: the whole face)."""
+        from dataclasses import replace
+
+        return replace(self, keep=keep, local=None if local is None else np.asarray(local, float))
 
     @classmethod
     def from_groups(cls, name: str, first: np.ndarray, second: np.ndarray,
@@ -381,17 +407,21 @@ class Direction:
 
     @property
     def effective(self) -> np.ndarray:
-        """The vector applied: orthogonal to the held directions, as long along the named one."""
+        """The vector applied: the local one if part of the face is kept still, orthogonal to
+        the held directions, and scaled so that amount 1 moves a face as far along the named
+        direction as `vector` itself does."""
         v = np.asarray(self.vector, dtype=np.float64)
-        if not self.held:
+        b = v if self.local is None else np.asarray(self.local, dtype=np.float64)
+        if not self.held and self.local is None:
             return v
-        basis = np.stack([np.asarray(h.vector, dtype=np.float64) for h in self.held], 1)
-        q, _ = np.linalg.qr(basis)
-        perp = v - q @ (q.T @ v)
-        n2 = float(perp @ perp)
-        if n2 < 1e-12 * max(1e-30, float(v @ v)):
+        if self.held:
+            basis = np.stack([np.asarray(h.vector, dtype=np.float64) for h in self.held], 1)
+            q, _ = np.linalg.qr(basis)
+            b = b - q @ (q.T @ b)
+        along = float(b @ v)
+        if along < 1e-6 * max(1e-30, float(v @ v)):
             raise ValueError(f"'{self.name}' lies within the directions it holds: nothing is left")
-        return perp * float(v @ v) / n2
+        return b * float(v @ v) / along
 
     def apply(self, z: np.ndarray, amount: float) -> np.ndarray:
         return np.asarray(z, dtype=np.float64) + float(amount) * self.effective
@@ -405,6 +435,9 @@ class Direction:
             d["sizes"] = [int(n) for n in self.sizes]
         if self.held:
             d["hold"] = [h.to_dict() for h in self.held]
+        if self.keep:
+            d["keep"] = self.keep
+            d["local"] = [float(v) for v in self.local]
         return d
 
     @classmethod
@@ -424,5 +457,15 @@ class Direction:
         held = tuple(cls.from_dict(h, depth + 1) for h in held)
         if any(len(h.vector) != len(v) for h in held):
             raise ValueError("a held direction's size differs from the direction's")
+        keep, local = d.get("keep") or "", d.get("local")
+        if keep and keep not in KEEPS:
+            raise ValueError(f"a direction's keep must be one of {', '.join(KEEPS)}")
+        if keep:
+            local = np.asarray(local if isinstance(local, list) else [], dtype=np.float64)
+            if local.shape != v.shape or not np.all(np.isfinite(local)):
+                raise ValueError("a direction that keeps part of the face still needs a local "
+                                 "vector of its own size")
+        else:
+            local = None
         return cls(str(d["name"]), v, str(d.get("positive", "")), str(d.get("negative", "")),
-                   auc_, (int(sizes[0]), int(sizes[1])), held)
+                   auc_, (int(sizes[0]), int(sizes[1])), held, keep, local)

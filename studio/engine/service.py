@@ -23,9 +23,10 @@ import torch
 
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file, save_model
 from studio.engine.errors import StudioError
-from studio.engine.inference import FaceModel
+from studio.engine.inference import FaceModel, derive
 from studio.engine.requests import (
     INTERACTIVE,
+    Derived,
     DescribePhotos,
     Export,
     ExportFinished,
@@ -35,6 +36,8 @@ from studio.engine.requests import (
     FacePainted,
     Hover,
     HoverReady,
+    KeepStill,
+    KeptStill,
     LoadModel,
     ModelInfo,
     ModelOpened,
@@ -77,7 +80,7 @@ class EngineService:
         self._handlers = {LoadModel: self._load, UseModel: self._use_file, Paint: self._paint,
                           Hover: self._hover, Variations: self._variations, Mosaic: self._mosaic,
                           DescribePhotos: self._describe, SaveModel: self._save,
-                          Export: self._export}
+                          Export: self._export, KeepStill: self._keep_still}
 
     def start(self) -> "EngineService":
         self._thread.start()
@@ -159,8 +162,8 @@ class EngineService:
         return ModelOpened(self._use(load_model_file(find_model(req.path)), snapshot=False), req.id)
 
     def _use_file(self, req: UseModel) -> ModelOpened:
-        return ModelOpened(self._use(req.file, snapshot=bool(req.file.meta.get("snapshot"))),
-                           req.id)
+        return ModelOpened(self._use(req.file, snapshot=bool(req.file.meta.get("snapshot")),
+                                     derived=req.derived), req.id)
 
     def _paint(self, req: Paint) -> FacePainted:
         return FacePainted(self._decode(req.z)[0], req.id)
@@ -178,6 +181,10 @@ class EngineService:
         photos, errors = self._encode(req.paths)
         return PhotosDescribed(tuple(photos), tuple(errors), req.again, req.id)
 
+    def _keep_still(self, req: KeepStill) -> KeptStill:
+        # the decoder's Jacobians at 16 faces, once per model and part (about 2 s here)
+        return KeptStill(req.vector, req.keep, self.model.keep_still(req.vector, req.keep), req.id)
+
     def _save(self, req: SaveModel) -> ModelSaved:
         save_model(req.path, self.model.file)
         return ModelSaved(req.path, req.id)
@@ -192,7 +199,7 @@ class EngineService:
         self.export_job = ExportJob(req.kind, frames, req.path, req.options, self._emit).start()
         return None
 
-    def _use(self, mf: ModelFile, snapshot: bool) -> ModelInfo:
+    def _use(self, mf: ModelFile, snapshot: bool, derived: Derived | None = None) -> ModelInfo:
         if self.model is not None and snapshot and self.model.config == mf.config:
             self.model.model.load_state_dict(mf.state_dict)  # a training snapshot: swap weights
             self.model.file = mf
@@ -202,12 +209,13 @@ class EngineService:
         from studio.engine.training import device_label, resolve_device
 
         fm = self.model
+        derived = derived or derive(mf)
         return ModelInfo(name=fm.name, path=mf.meta.get("path"), config=mf.config,
-                         train_mu=fm.training_mu(), projection=fm.projection(),
+                         train_mu=fm.training_mu(), projection=derived.projection,
                          dataset=dict(mf.dataset), history=tuple(mf.history),
                          device=device_label(torch.device(self.device)),
                          accelerator=device_label(resolve_device("auto")), snapshot=snapshot,
-                         prior=fm.prior())
+                         prior=derived.prior)
 
     def _frame(self, path):
         """Frame a photo, remembering the result: photos are encoded again whenever the model
@@ -349,7 +357,8 @@ class TrainingJob:
                     self._emit(TrainingProgressed(p, self.threads_now, self.threads))
                     last_prog = now
                 if now - last_snap >= self.snapshot_every_s and not p.done:
-                    self._emit(TrainingSnapshot(p, self.trainer.snapshot()))
+                    snap = self.trainer.snapshot()
+                    self._emit(TrainingSnapshot(p, snap, derive(snap)))
                     last_snap = time.monotonic()
                 if not self._run_flag.is_set():
                     self._run_flag.wait()

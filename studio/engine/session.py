@@ -18,9 +18,19 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.errors import StudioError
-from studio.engine.fields import SchemaError, _float, _int, listed, read_json, table, text, vector
+from studio.engine.fields import (
+    SchemaError,
+    _choice,
+    _float,
+    _int,
+    listed,
+    read_json,
+    table,
+    text,
+    vector,
+)
 from studio.engine.files import atomic_path
-from studio.engine.latent import Direction
+from studio.engine.latent import KEEPS, Direction
 
 MAX_LATENT = 4096  # as for model files (studio.engine.schema)
 
@@ -196,6 +206,9 @@ def check_direction(x, name: str, size: int | None = None, depth: int = 0) -> No
         raise SchemaError(f"{name}.hold: a held direction cannot hold others")
     for j, h in enumerate(held):
         check_direction(h, f"{name}.hold[{j}]", n, depth + 1)
+    if x.get("keep"):
+        _choice(x["keep"], f"{name}.keep", tuple(KEEPS))
+        vector(x.get("local"), f"{name}.local", MAX_LATENT, n)
 
 
 def check_session(d) -> None:

@@ -108,9 +108,28 @@ class Controller:
 
     def _show_hold(self, row: int) -> None:
         dirs = self.state.directions
-        held = {h.name for h in dirs[row].held} if 0 <= row < len(dirs) else set()
-        self.v.create.directions.show_hold([x.name for x in dirs] if 0 <= row < len(dirs) else [],
-                                           held)
+        chosen = 0 <= row < len(dirs)
+        held = {h.name for h in dirs[row].held} if chosen else set()
+        self.v.create.directions.show_hold([x.name for x in dirs] if chosen else [], held)
+        self.v.create.directions.show_keep(dirs[row].keep if chosen else None)
+
+    def _keep_still(self, row: int, keep: str) -> None:
+        """A direction told to leave part of the face still: the engine works out its vector
+        (a second or two, once per model), the state takes it when it comes."""
+        s = self.state
+        if not 0 <= row < len(s.directions):
+            return
+        if not keep:
+            s.set_keep(row, "")
+            return
+        self.say(f"Working out '{s.directions[row].name}' keeping {latent.KEEPS[keep][1]} still...")
+        self.engine.submit(rq.KeepStill(s.directions[row].vector, keep))
+
+    def _on_kept_still(self, ev: rq.KeptStill) -> None:
+        i = self.state.direction_of(ev.vector)
+        if i >= 0:
+            self.state.set_keep(i, ev.keep, ev.local)
+            self.say(f"'{self.state.directions[i].name}' keeps {latent.KEEPS[ev.keep][1]} still")
 
     def _show_keyframes(self, select: int | None = None) -> None:
         self.v.create.keyframes.set_keyframes([k.label for k in self.state.keyframes], select)
@@ -170,6 +189,7 @@ class Controller:
         d.amount_changed.connect(self._gesture(s.apply_direction))
         d.chosen.connect(lambda row: (s.direction_chosen(), self._show_hold(row)))
         d.hold_changed.connect(s.set_hold)
+        d.keep_changed.connect(self._keep_still)
         d.remove_requested.connect(s.remove_direction)
         k.add_current.connect(s.add_painted_keyframe)
         k.add_photo.connect(s.add_photo_keyframe)
@@ -236,6 +256,7 @@ class Controller:
         e.variations_ready.connect(lambda ev: v.analyst.show_variations(ev.images))
         e.mosaic_ready.connect(lambda ev: v.blueprint.set_mosaic(ev.images, ev.tiles))
         e.photos_described.connect(self._photos_described)
+        e.kept_still.connect(self._on_kept_still)
 
     def open_model(self, info, pending_photos=(), saved: bool | None = None) -> None:
         """A model (or new weights) arrived: into the state, then the photos described again."""
@@ -307,4 +328,5 @@ def direction_label(d) -> str:
         label = f"{d.name}  (AUC {d.auc:.2f}{', few faces' if d.warning and min(d.sizes) else ''})"
     else:
         label = d.name
-    return label + (f", holding {', '.join(h.name for h in d.held)}" if d.held else "")
+    label += f", holding {', '.join(h.name for h in d.held)}" if d.held else ""
+    return label + (f", keeping {d.keep} face still" if d.keep else "")

@@ -163,6 +163,7 @@ class DirectionsTab(QWidget):
     amount_changed = Signal(int, float)  # direction index, amount in -2..2
     chosen = Signal(int)            # another direction was chosen
     hold_changed = Signal(int, object)  # direction index, the indices of those it holds fixed
+    keep_changed = Signal(int, str)  # direction index, the part of the face it leaves still
     remove_requested = Signal(int)
     import_requested = Signal()
     export_requested = Signal()
@@ -223,6 +224,16 @@ class DirectionsTab(QWidget):
         self._hold_rows: list[int] = []
         lay.addWidget(QLabel("Hold fixed:"))
         lay.addWidget(self.hold)
+        self.keep = QComboBox()
+        self.keep.addItem("Change the whole face", "")
+        for key, (_, words) in latent.KEEPS.items():
+            self.keep.addItem(f"Keep {words} still", key)
+        self.keep.setToolTip("Leave part of the face still: the direction is worked out again "
+                             "with the model's decoder to change the rest as before and the "
+                             "kept part as little as it can (say, a smile that leaves the eyes)")
+        self.keep.setEnabled(False)
+        self.keep.activated.connect(self._on_keep)
+        lay.addWidget(self.keep)
         row2 = QHBoxLayout()
         row2.addWidget(QLabel("-2"))
         row2.addWidget(self.amount, 1)
@@ -280,6 +291,16 @@ class DirectionsTab(QWidget):
             ticked = [j for k, j in enumerate(self._hold_rows)
                       if self.hold.item(k).checkState() == Qt.Checked]
             self.hold_changed.emit(row, ticked)
+
+    def show_keep(self, keep: str | None) -> None:
+        """What the chosen direction keeps still ("" nothing; None: no direction chosen)."""
+        self.keep.setEnabled(keep is not None)
+        self.keep.setCurrentIndex(max(0, self.keep.findData(keep or "")))
+
+    def _on_keep(self, index: int) -> None:
+        row = self.list.currentRow()
+        if row >= 0:
+            self.keep_changed.emit(row, self.keep.itemData(index))
 
     def set_amount(self, amount: float) -> None:
         self.amount.setValue(int(round(amount / 2 * (AMOUNT_STEPS // 2))))

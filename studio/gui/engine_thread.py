@@ -38,6 +38,7 @@ class EngineThread(QObject):
     variations_ready = Signal(object)     # VariationsReady
     mosaic_ready = Signal(object)         # MosaicReady
     photos_described = Signal(object)     # PhotosDescribed
+    kept_still = Signal(object)           # KeptStill
     failed = Signal(str)                  # a one-line message for the person
     export_progressed = Signal(object)    # ExportProgressed
     export_finished = Signal(object)      # ExportFinished
@@ -64,7 +65,7 @@ class EngineThread(QObject):
             rq.ModelOpened: self.model_opened, rq.ModelSaved: self.model_saved,
             rq.FacePainted: self.face_painted, rq.HoverReady: self.hover_ready,
             rq.VariationsReady: self.variations_ready, rq.MosaicReady: self.mosaic_ready,
-            rq.PhotosDescribed: self.photos_described,
+            rq.PhotosDescribed: self.photos_described, rq.KeptStill: self.kept_still,
             rq.ExportProgressed: self.export_progressed, rq.ExportFinished: self.export_finished,
             rq.TrainingLoading: self.training_loading,
             rq.TrainingProgressed: self.training_progressed,
@@ -136,8 +137,8 @@ class EngineThread(QObject):
     def load_model(self, path: str) -> int:
         return self.submit(rq.LoadModel(str(path)))
 
-    def use_model(self, file) -> int:
-        return self.submit(rq.UseModel(file))
+    def use_model(self, file, derived: rq.Derived | None = None) -> int:
+        return self.submit(rq.UseModel(file, derived))
 
     # -- training --------------------------------------------------------------------------------
     def start_training(self, request: TrainRequest) -> None:
@@ -211,7 +212,9 @@ class EngineThread(QObject):
             return
         if isinstance(event, (rq.TrainingSnapshot, rq.TrainingFinished, rq.TrainingFailed)) \
                 and event.file is not None:
-            self.use_model(event.file)  # a failed run that had trained keeps its last good weights
+            # a failed run that had trained keeps its last good weights
+            self.use_model(event.file,
+                           event.derived if isinstance(event, rq.TrainingSnapshot) else None)
         if isinstance(event, rq.TrainingFailed):
             self.failed.emit(event.message)
         self._signals[type(event)].emit(event)

@@ -1,6 +1,7 @@
 """One training run for the command line and the window (studio.engine.run.TrainingRun)."""
 
 import threading
+import time
 
 import pytest
 
@@ -57,3 +58,46 @@ def test_the_window_job_streams_a_folder_through_a_cache_as_the_command_line_doe
     assert isinstance(job.trainer.data, stream.FolderFaces)  # streamed, not read whole
     assert (cache / "index.json").is_file() and job.trainer.data.cached() == 12
     assert load_model_file(tmp_path / "auto.pt").config.latent_dim == 3  # the autosave
+
+
+def test_a_snapshot_brings_its_map_and_prior_so_the_engine_only_swaps_weights(tiny_model_path):
+    """Fitting the map's PCA and the prior to 10,000 faces takes ~100 ms: the training thread
+    does it for each snapshot, and the engine takes what the snapshot brings."""
+    import numpy as np
+
+    from studio.engine.inference import derive
+    from studio.engine.latent import Projection
+    from studio.engine.requests import Derived, ModelOpened, UseModel
+    from studio.engine.service import EngineService, TrainingJob
+
+    events, snapped = [], threading.Event()
+
+    def emit(ev):
+        events.append(ev)
+        if type(ev).__name__ == "TrainingSnapshot":
+            snapped.set()
+
+    job = TrainingJob(TrainRequest(data="builtin", epochs=1000, **SMALL), emit,
+                      snapshot_every_s=0.0).start()
+    try:
+        assert snapped.wait(60)
+    finally:
+        job.stop(timeout=10)
+    snap = next(ev for ev in events if type(ev).__name__ == "TrainingSnapshot")
+    fresh = derive(snap.file)
+    assert np.allclose(snap.derived.projection.axes, fresh.projection.axes)
+    assert np.allclose(snap.derived.prior.means, fresh.prior.means)
+
+    opened = []
+    service = EngineService(opened.append).start()
+    try:
+        mf = load_model_file(tiny_model_path)
+        marked = Derived(Projection.from_dims(mf.config.latent_dim, 2, 0), None)
+        service.submit(UseModel(mf, marked))
+        deadline = time.monotonic() + 30
+        while not opened and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        service.stop(timeout=5)
+    assert isinstance(opened[0], ModelOpened)
+    assert opened[0].info.projection is marked.projection and opened[0].info.prior is None

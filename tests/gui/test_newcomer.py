@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 
@@ -322,6 +323,34 @@ def test_the_directions_tab_holds_other_directions_fixed(window, qtbot, two_phot
     assert abs(smiling.effective @ window.state.directions[1].vector) < 1e-6
     d.list.setCurrentRow(1)  # the other direction holds nothing
     assert d.hold.item(0).text() == "smiling" and d.hold.item(0).checkState() == Qt.Unchecked
+
+
+def test_a_direction_can_keep_the_upper_face_still(window, qtbot, two_photos):
+    """Issue 14 in the window: told to keep the upper face still, the engine works out the
+    direction's vector with the decoder, and the face painted along it changes its eyes and
+    brows less than along the plain direction."""
+    from studio.engine.latent import Direction
+
+    d = window.create.directions
+    rng = np.random.default_rng(3)
+    window.state.add_directions([Direction("odd", rng.normal(size=window.state.dim))])
+    d.list.setCurrentRow(0)
+    assert d.keep.isEnabled() and d.keep.currentData() == ""
+    d.keep.setFocus()
+    QTest.keyClick(d.keep, Qt.Key_Down)  # "Keep the upper face (eyes and brows) still"
+    qtbot.waitUntil(lambda: window.state.directions[0].keep == "upper", timeout=60000)
+    kept = window.state.directions[0]
+    assert "keeping upper face still" in d.list.item(0).text()
+    assert d.keep.currentData() == "upper"
+    z0 = window.state.projection.origin
+    fm = window.engine.service.model
+    base, plain, still = (fm.decode(z).astype(float)[0] for z in
+                          (z0, z0 + kept.vector, z0 + kept.effective))
+    half = base.shape[0] // 2
+    up = lambda f: np.abs(f[:half] - base[:half]).mean()  # noqa: E731
+    assert up(still) < 0.6 * up(plain)
+    QTest.keyClick(d.keep, Qt.Key_Up)  # the whole face again
+    assert window.state.directions[0].keep == "" and window.state.directions[0].local is None
 
 
 def test_moving_a_keyframe_keeps_it_chosen(window, qtbot, two_photos):
