@@ -522,6 +522,19 @@ def _group_mus(fm, items, framing, flag):
     return np.stack([e.mu for e in _encode_all(fm, paths, framing)])
 
 
+def _group_words(items: list[str], limit: int = 200) -> str:
+    """What a group was, for the directions file: the names given, or as many as fit in
+    `limit` characters (the file's own limit) and how many more."""
+    text = " ".join(items)
+    if len(text) <= limit:
+        return text
+    for k in range(len(items) - 1, 0, -1):
+        text = f"{' '.join(items[:k])} and {len(items) - k} more"
+        if len(text) <= limit:
+            return text
+    return f"{len(items)} photos or folders"
+
+
 def cmd_direction(a) -> int:
     from studio.engine import session
     from studio.engine.inference import FaceModel
@@ -532,8 +545,8 @@ def cmd_direction(a) -> int:
     held = [d for f in a.hold for d in session.load_directions(f, fm.latent_dim)]
     plus = _group_mus(fm, a.plus, a.framing, "--plus")
     minus = _group_mus(fm, a.minus, a.framing, "--minus")
-    d = Direction.from_groups(a.name, plus, minus, positive=" ".join(a.plus),
-                              negative=" ".join(a.minus), hold=held, balance=a.balance)
+    d = Direction.from_groups(a.name, plus, minus, positive=_group_words(a.plus),
+                              negative=_group_words(a.minus), hold=held, balance=a.balance)
     if a.keep:
         d = d.keeping(a.keep, fm.keep_still(d.vector, a.keep))
     d.effective  # noqa: B018 (raises if nothing is left once the held directions are taken out)
