@@ -118,6 +118,7 @@ class StudioState:
         self.keyframes: list[session.Keyframe] = []
         self.directions: list[Direction] = []
         self.groups: dict[int, list[np.ndarray]] = {1: [], -1: []}
+        self.lasso = np.zeros(0, dtype=int)  # training faces chosen with the map's lasso
         self.morph = MorphSettings()
         self.set_aside: dict[str, tuple[list, list]] = {}  # model key -> keyframes, directions
         self._key: str | None = None
@@ -242,6 +243,7 @@ class StudioState:
         self.keyframes = [k for k in self.keyframes if k.photo] + list(back_k)
         self.directions = list(back_d)
         self.groups = {1: [], -1: []}
+        self.lasso = np.zeros(0, dtype=int)
         self.anchor_z, self.direction_base = None, None
         self._emit(Change.KEYFRAMES)
         self._emit(Change.DIRECTIONS)
@@ -377,6 +379,17 @@ class StudioState:
     def add_to_group(self, sign: int, faces) -> None:
         self.groups[sign].extend(np.asarray(f, dtype=np.float64) for f in faces)
         self._emit(Change.GROUPS)
+
+    def set_lasso(self, indices) -> None:
+        """The training faces chosen with the map's lasso (indices into the model's mu)."""
+        self.lasso = np.asarray(indices, dtype=int)
+
+    def add_lasso_to_group(self, sign: int) -> None:
+        idx = self.lasso
+        if self.info is None or len(idx) == 0 or idx.max() >= len(self.info.train_mu):
+            self.say("Choose faces on the map with the Lasso first")
+            return
+        self.add_to_group(sign, self.info.train_mu[idx])
 
     def add_selected_to_group(self, sign: int) -> None:
         ph = self.selected_photo

@@ -145,6 +145,15 @@ class BlueprintRoom(QWidget):
         self.projection = projection
         self.set_points(train_mu, keep_view=False)  # (and the caption)
 
+    def move_points(self, projection: Projection, train_mu: np.ndarray) -> bool:
+        """Training moved the faces: redraw them where `projection` puts them now, keeping the
+        person's view. False (nothing done) when the map shows a model of another size."""
+        if self.projection is None or len(self.projection.origin) != len(projection.origin):
+            return False
+        self.projection = projection
+        self.set_points(train_mu, keep_view=True)
+        return True
+
     def set_points(self, train_mu: np.ndarray, keep_view: bool = True) -> None:
         xy = self.projection.project(train_mu) if len(train_mu) else np.zeros((0, 2))
         self._xy = xy

@@ -50,12 +50,8 @@ class Controller:
         v.analyst.set_order(order)
         if not info.snapshot or len(v.create.sliders.order) != s.dim:
             v.create.sliders.set_dims(order)
-        if info.snapshot and v.blueprint.projection is not None \
-                and len(v.blueprint.projection.origin) == s.dim:
-            # training moved the faces: redraw them where they are now, keep the person's view
-            v.blueprint.projection = s.projection
-            v.blueprint.set_points(info.train_mu, keep_view=True)
-        else:
+        # training moved the faces: redraw them where they are now, keep the person's view
+        if not (info.snapshot and v.blueprint.move_points(s.projection, info.train_mu)):
             v.blueprint.set_model(s.projection, info.train_mu, s.dim)
 
     def _show_painted(self) -> None:
@@ -172,6 +168,7 @@ class Controller:
         b.point_hovered.connect(self._hover)
         b.axes_changed.connect(s.set_axes)
         b.mosaic_wanted.connect(self._mosaic)
+        b.lasso_selected.connect(s.set_lasso)
         b.lasso_selected.connect(lambda idx: len(idx) and self.status(f"{len(idx)} faces chosen"))
         p.morph_moved.connect(self._gesture(s.paint_morph))
         p.method_changed.connect(lambda m: (s.set_morph(method=m), s.paint_morph(p.t)))
@@ -183,7 +180,7 @@ class Controller:
         v.create.sliders.z_edited.connect(self._gesture(s.paint_sliders))
         v.create.sliders.reset_requested.connect(self._gesture(s.reset_sliders))
         d.add_photo.connect(s.add_selected_to_group)
-        d.add_lasso.connect(self._add_lasso)
+        d.add_lasso.connect(s.add_lasso_to_group)
         d.clear_groups.connect(lambda: (s.clear_groups(), b.clear_lasso()))
         d.create_requested.connect(self._create_direction)
         d.amount_changed.connect(self._gesture(s.apply_direction))
@@ -227,12 +224,6 @@ class Controller:
         if z is not None:
             self.engine.submit(rq.Variations(z), by_person=by_person)
 
-    def _add_lasso(self, sign: int) -> None:
-        idx = self.v.blueprint.selection
-        if self.state.info is None or len(idx) == 0:
-            self.say("Choose faces on the map with the Lasso first")
-            return
-        self.state.add_to_group(sign, self.state.info.train_mu[idx])
 
     def _create_direction(self, name: str) -> None:
         d = self.state.create_direction(name)

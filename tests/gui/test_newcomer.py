@@ -248,10 +248,14 @@ def test_clearing_the_groups_clears_the_lasso(window, qtbot):
     bp, d = window.blueprint, window.create.directions
     bp.lasso_button.setChecked(True)
     bp.select_polygon(np.array([[-3, -3], [3, -3], [3, 3], [-3, 3]]))
-    assert len(bp.selection) > 0
+    chosen = len(window.state.lasso)
+    assert chosen > 0 and len(bp.chosen.data) == chosen
     _button(d, "Lasso to +").click()
+    assert f"Group +: {chosen}" in d.groups.text()
     _button(d, "Clear groups").click()
-    assert len(bp.selection) == 0 and len(bp.chosen.data) == 0
+    assert len(window.state.lasso) == 0 and len(bp.chosen.data) == 0
+    assert "Group +: 0" in d.groups.text()
+    _button(d, "Lasso to +").click()  # nothing chosen now: it says how
     assert "Group +: 0" in d.groups.text()
 
 
