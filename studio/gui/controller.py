@@ -95,11 +95,11 @@ class Controller:
 
     def _show_directions(self) -> None:
         d = self.v.create.directions
-        row = d.list.currentRow()
+        row = d.current()
         n = len(self.state.directions)
         d.set_directions([direction_label(x) for x in self.state.directions],
                          row if 0 <= row < n else None)
-        self._show_hold(d.list.currentRow())
+        self._show_hold(d.current())
         self._draw_arrows()
 
     def _show_hold(self, row: int) -> None:

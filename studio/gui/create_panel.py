@@ -252,6 +252,10 @@ class DirectionsTab(QWidget):
         self.groups.setText(f"Group +: {plus} face(s)    Group -: {minus} face(s)")
         self.create.setEnabled(plus > 0 and minus > 0)
 
+    def current(self) -> int:
+        """The chosen direction's row (-1: none)."""
+        return self.list.currentRow()
+
     def set_directions(self, names: list[str], select: int | None = None) -> None:
         self.list.blockSignals(True)
         self.list.clear()

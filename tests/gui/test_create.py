@@ -10,6 +10,7 @@ from PIL import Image
 from studio.engine.inference import FaceModel
 from studio.engine.requests import Paint
 from studio.state import Source
+from tests.gui.helpers import button, click_map
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_latent_sliders_repaint_and_reset(window, qtbot, reference):
     assert sum(s.isVisible() for s in sl.sliders.values()) == 8  # the top dims; the rest on request
     sl.show_all.setChecked(True)
     assert sum(s.isVisible() for s in sl.sliders.values()) == d
-    start = _painted(window, qtbot, lambda: window.blueprint.point_painted.emit(0.5, -0.3), "map").copy()
+    start = _painted(window, qtbot, lambda: click_map(window, qtbot, 0.5, -0.3), "map").copy()
     z0 = window.state.z.copy()
     top = sl.order[0]
     assert sl._labels[top].text() == f"{z0[top]:+.2f}"  # the painted face's value is shown
@@ -68,9 +69,9 @@ def test_a_direction_from_two_photos_moves_the_face(window, qtbot, two_photos, r
     _load(window, qtbot, two_photos)
     d = window.create.directions
     window.strip.list.setCurrentRow(0)
-    d.add_photo.emit(1)
+    button(d, "Photo to +").click()
     window.strip.list.setCurrentRow(1)
-    d.add_photo.emit(-1)
+    button(d, "Photo to -").click()
     assert d.create.isEnabled()
     d.name.setText("towards 3")
     d.create.click()
@@ -98,7 +99,7 @@ def test_the_lasso_chooses_the_faces_inside(window, qtbot):
     expected = np.flatnonzero((xy[:, 0] < mid[0]) & (xy[:, 1] < mid[1]))
     assert sorted(chosen) == sorted(expected) and len(expected) > 5
     assert list(blocker.args[0]) == list(chosen)
-    window.create.directions.add_lasso.emit(1)
+    button(window.create.directions, "Lasso to +").click()
     assert len(window.state.groups[1]) == len(expected)
 
 
@@ -107,9 +108,9 @@ def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, referenc
     k = window.create.keyframes
     for i in (0, 1):
         window.strip.list.setCurrentRow(i)
-        k.add_photo.emit()
-    _painted(window, qtbot, lambda: window.blueprint.point_painted.emit(1.0, 1.0), "map")
-    k.add_current.emit()
+        button(k, "Add selected photo").click()
+    _painted(window, qtbot, lambda: click_map(window, qtbot, 1.0, 1.0), "map")
+    button(k, "Add painted face").click()
     assert k.list.count() == 3
     assert len(window.blueprint.keyframe_dots.data) == 3  # drawn on the map
     k.frames.setValue(6)
@@ -182,14 +183,15 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
     _load(win, qtbot, two_photos)
     for i in (0, 1):
         win.strip.list.setCurrentRow(i)
-        win.create.keyframes.add_photo.emit()
+        button(win.create.keyframes, "Add selected photo").click()
     win.strip.list.setCurrentRow(0)
-    win.create.directions.add_photo.emit(1)
+    button(win.create.directions, "Photo to +").click()
     win.strip.list.setCurrentRow(1)
-    win.create.directions.add_photo.emit(-1)
-    win.create.directions.create_requested.emit("d1")
+    button(win.create.directions, "Photo to -").click()
+    win.create.directions.name.setText("d1")
+    win.create.directions.create.click()
     win.create.keyframes.frames.setValue(9)
-    painted = _painted(win, qtbot, lambda: win.blueprint.point_painted.emit(-0.7, 0.4), "map").copy()
+    painted = _painted(win, qtbot, lambda: click_map(win, qtbot, -0.7, 0.4), "map").copy()
     path = tmp_path / "work.json"
     assert win.sessions.save(str(path))
     saved = json.loads(path.read_text())

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from studio.engine.inference import FaceModel
 from studio.engine.requests import Paint
+from tests.gui.helpers import click_map
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +150,9 @@ def test_morph_runs_from_a_to_b_without_jumps(window, qtbot, two_photos, referen
 
     def at(v):
         def move():
-            if slider.value() == v:  # setValue of the same value emits nothing
-                window.painter.morph_moved.emit(v / 1000)
-            else:
-                slider.setValue(v)
+            if slider.value() == v:  # setValue of the same value emits nothing: step off first
+                slider.setValue(v + 1)
+            slider.setValue(v)
         return _paint_result(window, qtbot, move, "morph")
 
     frames = [at(v) for v in range(0, 1001, 50)]
@@ -191,7 +191,7 @@ def test_a_corrupt_file_shows_a_message_and_the_app_carries_on(window, qtbot, tm
     window.open_images([str(bad), two_photos[0]])
     qtbot.waitUntil(lambda: any("broken.jpg" in m for m in window.messages), timeout=10000)
     qtbot.waitUntil(lambda: len(window.state.photos) == 1, timeout=10000)
-    image = _paint_result(window, qtbot, lambda: window.blueprint.point_painted.emit(0.0, 0.0), "map")
+    image = _paint_result(window, qtbot, lambda: click_map(window, qtbot, 0.0, 0.0), "map")
     assert image is not None
 
 
