@@ -443,20 +443,34 @@ class StudioState:
 
     def set_hold(self, i: int, held: list[int]) -> None:
         """Direction i is applied holding directions `held` fixed (its part orthogonal to
-        theirs); an empty list holds nothing. One that lies within those it holds is refused."""
+        theirs); an empty list holds nothing. One that lies within those it holds is refused.
+        A balanced direction is balanced again for the new holds."""
         if not 0 <= i < len(self.directions):
             return
         d = self.directions[i]
-        keep = tuple(replace(self.directions[j], held=()) for j in held
+        keep = tuple(replace(self.directions[j], held=(), groups=None) for j in held
                      if 0 <= j < len(self.directions) and j != i
                      and len(self.directions[j].vector) == len(d.vector))
-        new = replace(d, held=keep)
+        self._redo_direction(i, lambda: d.holding(keep, d.balanced))
+
+    def set_balance(self, i: int, on: bool) -> None:
+        """Direction i made again from its groups reweighted so that the directions it holds
+        have the same mean in both (or plain again)."""
+        if 0 <= i < len(self.directions):
+            d = self.directions[i]
+            self._redo_direction(i, lambda: d.holding(d.held, on))
+
+    def _redo_direction(self, i: int, make, asked: bool = False) -> None:
+        old = self.directions[i]
         try:
+            new = make()
             _ = new.effective  # raises if nothing is left of it
         except ValueError as e:
             self.say(str(e))
             self._emit(Change.DIRECTIONS)
             return
+        if old.keep and not new.keep and not asked:
+            self.say(f"'{new.name}' changed: choose again what it keeps still")
         self.directions[i] = new
         self.direction_base = None
         self._emit(Change.DIRECTIONS)
@@ -464,18 +478,9 @@ class StudioState:
     def set_keep(self, i: int, keep: str, local: np.ndarray | None = None) -> None:
         """Direction i leaves `keep` (latent.KEEPS) of the face still, applied as `local`, the
         vector the engine worked out for it; "" changes the whole face again."""
-        if not 0 <= i < len(self.directions):
-            return
-        new = self.directions[i].keeping(keep, local if keep else None)
-        try:
-            _ = new.effective
-        except ValueError as e:
-            self.say(str(e))
-            self._emit(Change.DIRECTIONS)
-            return
-        self.directions[i] = new
-        self.direction_base = None
-        self._emit(Change.DIRECTIONS)
+        if 0 <= i < len(self.directions):
+            d = self.directions[i]
+            self._redo_direction(i, lambda: d.keeping(keep, local if keep else None), asked=True)
 
     def direction_of(self, vector: np.ndarray) -> int:
         """The index of the direction with this vector, or -1 (it was removed meanwhile)."""

@@ -199,3 +199,37 @@ def test_a_direction_can_hold_others_fixed(state):
     assert "nothing is left" in state.messages[-1] and state.directions[2].held == ()
     state.set_hold(0, [])
     assert state.directions[0].held == ()
+
+
+def test_a_held_direction_can_balance_its_groups_and_keeps_that_when_the_holds_change(state):
+    """Issue 14.3: 'smiling' from groups where the smilers are also older; holding 'age' and
+    balancing reweights the groups so that age has one mean in both, and the vector is made
+    again (and again when the holds change). A direction without its groups says why not."""
+    state.open_model(info(dim=3))
+    rng = np.random.default_rng(0)
+    plus = rng.normal(0, 1, (80, 3)) + [2.0, 1.0, 0]   # smiling, and older
+    minus = rng.normal(0, 1, (80, 3))
+    for sign, faces in ((1, plus), (-1, minus)):
+        state.add_to_group(sign, faces)
+    state.create_direction("smiling")
+    state.add_directions([Direction("age", np.array([0, 1.0, 0])),
+                          Direction("light", np.array([0, 0, 1.0]))])
+    plain = state.directions[0].vector.copy()
+    state.set_balance(0, True)  # nothing held yet: nothing to balance for
+    assert not state.directions[0].balanced
+    state.set_hold(0, [1])
+    state.set_balance(0, True)
+    smiling = state.directions[0]
+    assert smiling.balanced and [h.name for h in smiling.held] == ["age"]
+    assert not np.allclose(smiling.vector, plain)
+    assert abs(smiling.vector[1]) < 0.5 * abs(plain[1])  # age no longer learnt from the groups
+    state.set_hold(0, [1, 2])  # balanced again, now for both
+    assert state.directions[0].balanced and len(state.directions[0].held) == 2
+    state.set_balance(0, False)
+    assert np.allclose(state.directions[0].vector, plain)
+    # an imported direction has no groups to balance
+    state.set_hold(1, [2])
+    state.set_balance(1, True)
+    assert "without its faces" in state.messages[-1] and not state.directions[1].balanced
+    back = Direction.from_dict(smiling.to_dict())
+    assert back.balanced and back.groups is None

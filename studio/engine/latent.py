@@ -6,7 +6,7 @@ model, so the map and the morph can be computed anywhere and decoded by whoever 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -357,6 +357,10 @@ class Direction:
     held: tuple["Direction", ...] = ()
     keep: str = ""
     local: np.ndarray | None = None
+    balanced: bool = False  # its groups were reweighted so the held directions' means agree
+    # the two groups' mu it was made from, while the studio has them (not written to files):
+    # what balancing again needs when the held directions change
+    groups: tuple | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if self.keep and self.keep not in KEEPS:
@@ -369,9 +373,22 @@ class Direction:
 
     def keeping(self, keep: str, local: np.ndarray | None) -> "Direction":
         """This direction, leaving `keep` still with `local` ("" and None: the whole face)."""
-        from dataclasses import replace
-
         return replace(self, keep=keep, local=None if local is None else np.asarray(local, float))
+
+    def holding(self, held, balance: bool) -> "Direction":
+        """This direction holding `held` fixed, its groups balanced for them or not. A new
+        vector (balanced, or no longer) drops what it kept still, as that was worked out for
+        the old one. Balancing needs the groups (`groups`: a direction made in this sitting)."""
+        held = tuple(held)
+        balance = bool(balance and held)
+        if balance and self.groups is None:
+            raise ValueError(f"'{self.name}' came from a file without its faces: it cannot be "
+                             "balanced")
+        if self.groups is None or (not balance and not self.balanced):
+            return replace(self, held=held, balanced=balance)
+        d = Direction.from_groups(self.name, *self.groups, self.positive, self.negative,
+                                  hold=held, balance=balance)
+        return d
 
     @classmethod
     def from_groups(cls, name: str, first: np.ndarray, second: np.ndarray,
@@ -391,7 +408,8 @@ class Direction:
         else:
             v = first.mean(0) - second.mean(0)
         return cls(name, v, positive, negative, separation(first, second),
-                   (len(first), len(second)), hold)
+                   (len(first), len(second)), hold, balanced=bool(balance and hold),
+                   groups=(first, second))
 
     @property
     def warning(self) -> str:
@@ -438,6 +456,8 @@ class Direction:
         if self.keep:
             d["keep"] = self.keep
             d["local"] = [float(v) for v in self.local]
+        if self.balanced:
+            d["balanced"] = True
         return d
 
     @classmethod
@@ -468,4 +488,5 @@ class Direction:
         else:
             local = None
         return cls(str(d["name"]), v, str(d.get("positive", "")), str(d.get("negative", "")),
-                   auc_, (int(sizes[0]), int(sizes[1])), held, keep, local)
+                   auc_, (int(sizes[0]), int(sizes[1])), held, keep, local,
+                   balanced=d.get("balanced") is True)

@@ -206,6 +206,8 @@ def check_direction(x, name: str, size: int | None = None, depth: int = 0) -> No
         raise SchemaError(f"{name}.hold: a held direction cannot hold others")
     for j, h in enumerate(held):
         check_direction(h, f"{name}.hold[{j}]", n, depth + 1)
+    if x.get("balanced") is not None and not isinstance(x["balanced"], bool):
+        raise SchemaError(f"{name}.balanced must be true or false")
     if x.get("keep"):
         _choice(x["keep"], f"{name}.keep", tuple(KEEPS))
         vector(x.get("local"), f"{name}.local", MAX_LATENT, n)

@@ -108,6 +108,9 @@ class Controller:
         held = {h.name for h in dirs[row].held} if chosen else set()
         self.v.create.directions.show_hold([x.name for x in dirs] if chosen else [], held)
         self.v.create.directions.show_keep(dirs[row].keep if chosen else None)
+        self.v.create.directions.show_balance(
+            chosen and dirs[row].balanced,
+            chosen and dirs[row].groups is not None and bool(dirs[row].held))
 
     def _keep_still(self, row: int, keep: str) -> None:
         """A direction told to leave part of the face still: the engine works out its vector
@@ -187,6 +190,7 @@ class Controller:
         d.chosen.connect(lambda row: (s.direction_chosen(), self._show_hold(row)))
         d.hold_changed.connect(s.set_hold)
         d.keep_changed.connect(self._keep_still)
+        d.balance_changed.connect(s.set_balance)
         d.remove_requested.connect(s.remove_direction)
         k.add_current.connect(s.add_painted_keyframe)
         k.add_photo.connect(s.add_photo_keyframe)
@@ -320,4 +324,5 @@ def direction_label(d) -> str:
     else:
         label = d.name
     label += f", holding {', '.join(h.name for h in d.held)}" if d.held else ""
+    label += ", balanced" if d.balanced else ""
     return label + (f", keeping {d.keep} face still" if d.keep else "")

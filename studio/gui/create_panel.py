@@ -15,9 +15,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -28,23 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine import latent
+from studio.gui.directions_tab import DirectionsTab, push_button, with_row
 
 SLIDER_RANGE = 4.0      # latent sliders run from -4 to +4
 SLIDER_STEPS = 400
 TOP_DIMS = 8            # dims shown before "Show all"
-AMOUNT_STEPS = 200      # a direction's amount: -2 .. +2 in 0.02 steps
-
-
-def _button(text: str, tip: str, slot) -> QPushButton:
-    b = QPushButton(text)
-    b.setToolTip(tip)
-    b.clicked.connect(slot)
-    return b
-
-
-def _with_row(listing: QListWidget, signal):
-    """A slot that emits signal(row) for the list's chosen row, if one is chosen."""
-    return lambda: listing.currentRow() >= 0 and signal.emit(listing.currentRow())
 
 
 class SlidersTab(QWidget):
@@ -70,7 +56,7 @@ class SlidersTab(QWidget):
         self.show_all.setCheckable(True)
         self.show_all.setToolTip("Show a slider for every latent dimension, not only the most used")
         self.show_all.toggled.connect(self._update_visible)
-        self.reset = _button("Reset", "Go back to the face painted last from the map, a photo "
+        self.reset = push_button("Reset", "Go back to the face painted last from the map, a photo "
                              "or a morph", self.reset_requested)
         lay = QVBoxLayout(self)
         intro = QLabel("Drag a dimension to repaint; the most used (by KL) come first.")
@@ -154,168 +140,6 @@ class SlidersTab(QWidget):
                              if beyond else "")
 
 
-class DirectionsTab(QWidget):
-    """Two groups of faces make a direction; a slider applies the chosen one to the face."""
-
-    add_photo = Signal(int)         # +1 or -1: the selected photo into that group
-    add_lasso = Signal(int)         # +1 or -1: the faces chosen by the map's lasso
-    create_requested = Signal(str)  # the name
-    amount_changed = Signal(int, float)  # direction index, amount in -2..2
-    chosen = Signal(int)            # another direction was chosen
-    hold_changed = Signal(int, object)  # direction index, the indices of those it holds fixed
-    keep_changed = Signal(int, str)  # direction index, the part of the face it leaves still
-    remove_requested = Signal(int)
-    import_requested = Signal()
-    export_requested = Signal()
-    clear_groups = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.groups = QLabel()
-        self.groups.setWordWrap(True)
-        self.name = QLineEdit()
-        self.name.setPlaceholderText("name (smiling...)")
-        buttons = {}
-        sources = {"Photo": (self.add_photo, "the photo selected in the strip"),
-                   "Lasso": (self.add_lasso, "the faces chosen with the map's lasso")}
-        for kind, (sig, source) in sources.items():
-            for sign, mark, group in ((1, "+", "first"), (-1, "-", "second")):
-                buttons[kind[0].lower() + mark] = _button(
-                    f"{kind} to {mark}", f"Add {source} to the {group} group",
-                    lambda _=False, sig=sig, sign=sign: sig.emit(sign))
-        self.name.setToolTip("What the direction changes, in your words")
-        self.create = _button("Create direction", "Make a direction: the mean of group + minus "
-                              "that of group -",
-                              lambda: self.create_requested.emit(self.name.text().strip()))
-        clear = _button("Clear groups", "Empty both groups", self.clear_groups)
-        self.list = QListWidget()
-        self.list.currentRowChanged.connect(self._on_row)
-        self.amount = QSlider(Qt.Horizontal)
-        self.amount.setRange(-AMOUNT_STEPS // 2, AMOUNT_STEPS // 2)
-        self.amount.setToolTip("How far along the direction: -2 to +2 times its length")
-        self.amount.valueChanged.connect(self._on_amount)
-        self.amount_label = QLabel("+0.00")
-        self.list.setToolTip("Your directions; choose one to move the face along it")
-        remove = _button("Remove", "Delete the chosen direction",
-                         _with_row(self.list, self.remove_requested))
-        imp = _button("Import...", "Add directions from a JSON file", self.import_requested)
-        exp = _button("Export...", "Save the directions as a small JSON file to share",
-                      self.export_requested)
-        lay = QVBoxLayout(self)
-        g = QGridLayout()
-        g.addWidget(buttons["p+"], 0, 0)
-        g.addWidget(buttons["l+"], 0, 1)
-        g.addWidget(buttons["p-"], 1, 0)
-        g.addWidget(buttons["l-"], 1, 1)
-        lay.addLayout(g)
-        lay.addWidget(self.groups)
-        lay.addWidget(self.name)
-        row = QHBoxLayout()
-        row.addWidget(self.create)
-        row.addWidget(clear)
-        lay.addLayout(row)
-        lay.addWidget(self.list, 1)
-        self.hold = QListWidget()
-        self.hold.setToolTip("Hold these fixed: the chosen direction is applied as its part "
-                             "orthogonal to the ticked ones (InterFaceGAN's conditional edit), "
-                             "so that, say, 'smiling' does not change 'age'")
-        self.hold.setMaximumHeight(80)
-        self.hold.itemChanged.connect(self._on_hold_item)
-        self._hold_rows: list[int] = []
-        lay.addWidget(QLabel("Hold fixed:"))
-        lay.addWidget(self.hold)
-        self.keep = QComboBox()
-        self.keep.addItem("Change the whole face", "")
-        for key, (_, words) in latent.KEEPS.items():
-            self.keep.addItem(f"Keep {words} still", key)
-        self.keep.setToolTip("Leave part of the face still: the direction is worked out again "
-                             "with the model's decoder to change the rest as before and the "
-                             "kept part as little as it can (say, a smile that leaves the eyes)")
-        self.keep.setEnabled(False)
-        self.keep.activated.connect(self._on_keep)
-        lay.addWidget(self.keep)
-        row2 = QHBoxLayout()
-        row2.addWidget(QLabel("-2"))
-        row2.addWidget(self.amount, 1)
-        row2.addWidget(QLabel("+2"))
-        row2.addWidget(self.amount_label)
-        lay.addLayout(row2)
-        row3 = QHBoxLayout()
-        row3.addWidget(remove)
-        row3.addStretch(1)
-        row3.addWidget(imp)
-        row3.addWidget(exp)
-        lay.addLayout(row3)
-        self.show_groups(0, 0)
-
-    def show_groups(self, plus: int, minus: int) -> None:
-        self.groups.setText(f"Group +: {plus} face(s)    Group -: {minus} face(s)")
-        self.create.setEnabled(plus > 0 and minus > 0)
-
-    def current(self) -> int:
-        """The chosen direction's row (-1: none)."""
-        return self.list.currentRow()
-
-    def set_directions(self, names: list[str], select: int | None = None) -> None:
-        self.list.blockSignals(True)
-        self.list.clear()
-        self.list.addItems(names)
-        self.list.blockSignals(False)
-        if names:
-            self.list.setCurrentRow(len(names) - 1 if select is None else select)
-        else:
-            self._on_row(-1)
-
-    def _on_row(self, row: int) -> None:
-        self.chosen.emit(row)
-        self.amount.blockSignals(True)
-        self.amount.setValue(0)
-        self.amount.blockSignals(False)
-        self.amount_label.setText("+0.00")
-
-    def show_hold(self, names: list[str], held: set[str]) -> None:
-        """The chosen direction's hold list: every other direction, ticked where it is held."""
-        row = self.list.currentRow()
-        self.hold.blockSignals(True)
-        self.hold.clear()
-        self._hold_rows = []
-        for j, name in enumerate(names):
-            if j == row:
-                continue
-            item = QListWidgetItem(name)
-            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-            item.setCheckState(Qt.Checked if name in held else Qt.Unchecked)
-            self.hold.addItem(item)
-            self._hold_rows.append(j)
-        self.hold.blockSignals(False)
-
-    def _on_hold_item(self, _item) -> None:
-        row = self.list.currentRow()
-        if row >= 0:
-            ticked = [j for k, j in enumerate(self._hold_rows)
-                      if self.hold.item(k).checkState() == Qt.Checked]
-            self.hold_changed.emit(row, ticked)
-
-    def show_keep(self, keep: str | None) -> None:
-        """What the chosen direction keeps still ("" nothing; None: no direction chosen)."""
-        self.keep.setEnabled(keep is not None)
-        self.keep.setCurrentIndex(max(0, self.keep.findData(keep or "")))
-
-    def _on_keep(self, index: int) -> None:
-        row = self.list.currentRow()
-        if row >= 0:
-            self.keep_changed.emit(row, self.keep.itemData(index))
-
-    def set_amount(self, amount: float) -> None:
-        self.amount.setValue(int(round(amount / 2 * (AMOUNT_STEPS // 2))))
-
-    def _on_amount(self, v: int) -> None:
-        a = v / (AMOUNT_STEPS // 2) * 2
-        self.amount_label.setText(f"{a:+.2f}")
-        if self.list.currentRow() >= 0:
-            self.amount_changed.emit(self.list.currentRow(), a)
-
-
 class KeyframesTab(QWidget):
     """The faces of a morph, in order, and how to move between them."""
 
@@ -331,15 +155,15 @@ class KeyframesTab(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.list = QListWidget()
-        b_cur = _button("Add painted face", "Add the face in the Painter as the next keyframe",
+        b_cur = push_button("Add painted face", "Add the face in the Painter as the next keyframe",
                         self.add_current)
-        b_photo = _button("Add selected photo", "Add the photo selected in the strip as the next "
+        b_photo = push_button("Add selected photo", "Add the photo selected in the strip as the next "
                           "keyframe", self.add_photo)
-        b_rm = _button("Remove", "Delete the chosen keyframe",
-                       _with_row(self.list, self.remove_requested))
-        b_up = _button("Up", "Move the chosen keyframe earlier",
+        b_rm = push_button("Remove", "Delete the chosen keyframe",
+                       with_row(self.list, self.remove_requested))
+        b_up = push_button("Up", "Move the chosen keyframe earlier",
                        lambda: self.move_requested.emit(self.list.currentRow(), -1))
-        b_down = _button("Down", "Move the chosen keyframe later",
+        b_down = push_button("Down", "Move the chosen keyframe later",
                          lambda: self.move_requested.emit(self.list.currentRow(), 1))
         self.frames = QSpinBox()
         self.frames.setRange(2, 600)
@@ -359,11 +183,11 @@ class KeyframesTab(QWidget):
             w.valueChanged.connect(lambda _: self.settings_changed.emit())
         self.easing.currentIndexChanged.connect(lambda _: self.settings_changed.emit())
         self.loop.toggled.connect(lambda _: self.settings_changed.emit())
-        preview = _button("Preview", "Play the keyframe morph in the Painter",
+        preview = push_button("Preview", "Play the keyframe morph in the Painter",
                           self.preview_requested)
-        export = _button("Export morph...", "GIF, MP4, PNG strip or contact sheet, in the "
+        export = push_button("Export morph...", "GIF, MP4, PNG strip or contact sheet, in the "
                          "background", self.export_requested)
-        manifold = _button("Manifold image...", "An N x N grid of faces across the region of "
+        manifold = push_button("Manifold image...", "An N x N grid of faces across the region of "
                            "the map in view", self.manifold_requested)
         self.manifold_n = QSpinBox()
         self.manifold_n.setRange(2, 40)

@@ -329,6 +329,36 @@ def test_the_directions_tab_holds_other_directions_fixed(window, qtbot, two_phot
     assert d.hold.item(0).text() == "smiling" and d.hold.item(0).checkState() == Qt.Unchecked
 
 
+def test_a_direction_made_here_can_balance_its_groups_for_what_it_holds(window, qtbot):
+    """Issue 14.3 in the window: the balance box, next to the hold list."""
+    from studio.engine.latent import Direction
+
+    d = window.create.directions
+    rng = np.random.default_rng(4)
+    dim = window.state.dim
+    for sign, shift in ((1, 1.0), (-1, 0.0)):
+        faces = rng.normal(0, 1, (40, dim))
+        faces[:, 0] += 2 * shift
+        faces[:, 1] += shift  # the + group also differs along "other"
+        window.state.add_to_group(sign, faces)
+    d.name.setText("made here")
+    d.create.click()
+    other = np.zeros(dim)
+    other[1] = 1.0
+    window.state.add_directions([Direction("other", other)])
+    d.list.setCurrentRow(0)
+    assert not d.balance.isEnabled()  # nothing held: nothing to balance for
+    d.hold.item(0).setCheckState(Qt.Checked)
+    assert d.balance.isEnabled() and not d.balance.isChecked()
+    plain = window.state.directions[0].vector.copy()
+    d.balance.click()
+    made = window.state.directions[0]
+    assert made.balanced and "balanced" in d.list.item(0).text()
+    assert abs(made.vector[1]) < 0.5 * abs(plain[1])
+    d.list.setCurrentRow(1)  # imported, no groups: it cannot be balanced
+    assert not d.balance.isEnabled()
+
+
 def test_a_direction_can_keep_the_upper_face_still(window, qtbot, two_photos):
     """Issue 14 in the window: told to keep the upper face still, the engine works out the
     direction's vector with the decoder, and the face painted along it changes its eyes and
