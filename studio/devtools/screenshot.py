@@ -30,7 +30,8 @@ def main(argv=None) -> int:
         try:
             wid, geo = xvfb.find_window(disp, "Face Studio - ")
             time.sleep(8.0)  # the model, the example faces, the mosaic
-            x, y = geo["X"] + geo["WIDTH"] // 2 - 40, geo["Y"] + int(geo["HEIGHT"] * 0.33)
+            # a point on the map a little up and right of its centre, among the faces
+            x, y = geo["X"] + int(geo["WIDTH"] * 0.41), geo["Y"] + int(geo["HEIGHT"] * 0.45)
             xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
             time.sleep(2.0)
             shot = xvfb.screenshot(disp)
