@@ -104,10 +104,15 @@ class FaceModel:
         """(G_kept, G_rest): D x D, the decoder's squared sensitivity over the kept rows of the
         face and over the rest, in grey levels, averaged over `KEEP_FACES` training faces
         (seeded). For a latent step d, d' G d is the summed squared change of those pixels. The
-        Jacobians are finite differences: one batch of D + 1 decodes per face. Cached per part."""
+        Jacobians are finite differences: one batch of D + 1 decodes per face. Cached per part
+        and model file."""
         from studio.engine.latent import KEEPS
 
-        cache = self.__dict__.setdefault("_grams", {})
+        # per model file: a training snapshot swaps the weights of this same object
+        held = self.__dict__.get("_grams")
+        if held is None or held[0] is not self.file:
+            held = self._grams = (self.file, {})
+        cache = held[1]
         if keep in cache:
             return cache[keep]
         (lo, hi), _ = KEEPS[keep]

@@ -187,3 +187,22 @@ def test_a_direction_told_to_keep_the_upper_face_changes_the_lower_face_only(fm)
     session.check_direction(kept.to_dict(), "direction", fm.latent_dim)
     with pytest.raises(ValueError, match="keep must be one of"):
         latent.Direction.from_dict({**kept.to_dict(), "keep": "ears"})
+
+
+def test_what_a_direction_keeps_still_is_worked_out_again_for_new_weights(tiny_model_path):
+    """A training snapshot swaps the weights of the engine's FaceModel in place: the decoder's
+    sensitivities must follow the new file, not stay cached from the old one."""
+    from studio.engine.checkpoint import load_model_file
+
+    fm = FaceModel.open(tiny_model_path)
+    before = fm.region_grams("upper")[0].copy()
+    assert fm.region_grams("upper")[0] is fm.region_grams("upper")[0]  # cached meanwhile
+    from dataclasses import replace
+
+    mf = load_model_file(tiny_model_path)
+    mf = replace(mf, state_dict={k: v * 1.5 if v.is_floating_point() else v
+                                 for k, v in mf.state_dict.items()})
+    fm.model.load_state_dict(mf.state_dict)
+    fm.file = mf
+    after = fm.region_grams("upper")[0]
+    assert not np.allclose(before, after)
