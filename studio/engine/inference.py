@@ -96,16 +96,19 @@ class FaceModel:
         return data_mod.to_uint8(self.model.decode(z))
 
     # -- directions that leave part of the face still --------------------------------------------
-    KEEP_FACES = 16   # training faces whose decoder Jacobians are averaged
+    # training faces whose decoder Jacobians are averaged: 4 gave the same figures as 16 on the
+    # directions benchmark (96.6% smiling, 1.79 grey levels on the upper face, at amount 1)
+    KEEP_FACES = 4
     KEEP_STEP = 0.25  # the finite-difference step along each latent dimension
 
     @torch.no_grad()
-    def region_grams(self, keep: str) -> tuple[np.ndarray, np.ndarray]:
+    def region_grams(self, keep: str, between=None) -> tuple[np.ndarray, np.ndarray]:
         """(G_kept, G_rest): D x D, the decoder's squared sensitivity over the kept rows of the
         face and over the rest, in grey levels, averaged over `KEEP_FACES` training faces
         (seeded). For a latent step d, d' G d is the summed squared change of those pixels. The
         Jacobians are finite differences: one batch of D + 1 decodes per face. Cached per part
-        and model file."""
+        and model file. `between()`, if given, is called after each face (the engine serves a
+        person's paints there)."""
         from studio.engine.latent import KEEPS
 
         # per model file: a training snapshot swaps the weights of this same object
@@ -135,10 +138,12 @@ class FaceModel:
             jk, jr = j[:, rows].reshape(dim, -1), j[:, ~rows].reshape(dim, -1)
             kept += jk @ jk.T
             rest += jr @ jr.T
+            if between is not None:
+                between()
         cache[keep] = (kept / len(centres), rest / len(centres))
         return cache[keep]
 
-    def keep_still(self, vector: np.ndarray, keep: str) -> np.ndarray:
+    def keep_still(self, vector: np.ndarray, keep: str, between=None) -> np.ndarray:
         """A vector that changes the face outside `keep` as `vector` does and the kept part as
         little as it can: the least-squares answer to "the rest changes as before, the kept
         part not at all", (G_kept + G_rest) d = G_rest v, linear in the decoder (its Jacobians
@@ -148,7 +153,7 @@ class FaceModel:
         v = np.asarray(vector, dtype=np.float64)
         if v.shape != (self.latent_dim,):
             raise StudioError(f"the direction has {v.size} dims, the model {self.latent_dim}")
-        kept, rest = self.region_grams(keep)
+        kept, rest = self.region_grams(keep, between)
         ridge = 1e-6 * float(np.trace(rest)) / self.latent_dim + 1e-12
         return np.linalg.solve(kept + rest + ridge * np.eye(self.latent_dim), rest @ v)
 

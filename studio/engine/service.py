@@ -143,17 +143,31 @@ class EngineService:
             req = self._next()
             if req is None:
                 return
-            try:
-                if self.model is None and not isinstance(req, (LoadModel, UseModel)):
-                    raise StudioError("no model is open")
-                event = self._handlers[type(req)](req)
-            except StudioError as e:
-                event = RequestFailed(str(e), type(req), req.id)
-            except Exception as e:  # a bug must not kill the engine: report it and go on
-                log.exception("engine request %s failed", req)
-                event = RequestFailed(f"{type(e).__name__}: {e}", type(req), req.id)
-            if event is not None:
-                self._emit(event)
+            self._handle(req)
+
+    def _handle(self, req) -> None:
+        try:
+            if self.model is None and not isinstance(req, (LoadModel, UseModel)):
+                raise StudioError("no model is open")
+            event = self._handlers[type(req)](req)
+        except StudioError as e:
+            event = RequestFailed(str(e), type(req), req.id)
+        except Exception as e:  # a bug must not kill the engine: report it and go on
+            log.exception("engine request %s failed", req)
+            event = RequestFailed(f"{type(e).__name__}: {e}", type(req), req.id)
+        if event is not None:
+            self._emit(event)
+
+    def _serve_waiting(self) -> None:
+        """From inside a long request: serve now what a person is waiting for (a paint, a
+        hover, variations, the mosaic), so that a click is not kept behind it."""
+        while True:
+            with self._cond:
+                if self._stopping or not self._latest:
+                    return
+                kind = min(self._latest, key=INTERACTIVE.index)
+                req = self._latest.pop(kind)
+            self._handle(req)
 
     def _decode(self, z) -> np.ndarray:
         return self.model.decode(np.atleast_2d(z))
@@ -182,8 +196,10 @@ class EngineService:
         return PhotosDescribed(tuple(photos), tuple(errors), req.again, req.id)
 
     def _keep_still(self, req: KeepStill) -> KeptStill:
-        # the decoder's Jacobians at 16 faces, once per model and part (about 2 s here)
-        return KeptStill(req.vector, req.keep, self.model.keep_still(req.vector, req.keep), req.id)
+        # the decoder's Jacobians at 4 faces, once per model and part (about 2 s on one thread
+        # here): a person's paints are served between the faces, not after them all
+        local = self.model.keep_still(req.vector, req.keep, between=self._serve_waiting)
+        return KeptStill(req.vector, req.keep, local, req.id)
 
     def _save(self, req: SaveModel) -> ModelSaved:
         save_model(req.path, self.model.file)

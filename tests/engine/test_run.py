@@ -101,3 +101,45 @@ def test_a_snapshot_brings_its_map_and_prior_so_the_engine_only_swaps_weights(ti
         service.stop(timeout=5)
     assert isinstance(opened[0], ModelOpened)
     assert opened[0].info.projection is marked.projection and opened[0].info.prior is None
+
+
+def test_a_paint_is_served_while_a_direction_is_worked_out(tiny_model_path):
+    """Keeping part of the face still takes seconds of decoder work on the engine thread; a
+    person's click made meanwhile is answered between its faces, not after them all."""
+    import numpy as np
+
+    from studio.engine.requests import FacePainted, KeepStill, KeptStill, ModelOpened, Paint, UseModel
+    from studio.engine.service import EngineService
+
+    events = []
+    service = EngineService(events.append).start()
+
+    def wait_for(kind):
+        deadline = time.monotonic() + 30
+        while not any(isinstance(e, kind) for e in events) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return next(i for i, e in enumerate(events) if isinstance(e, kind))
+
+    try:
+        mf = load_model_file(tiny_model_path)
+        service.submit(UseModel(mf))
+        wait_for(ModelOpened)
+        fm = service.model
+        work, inside, clicked = fm.region_grams, threading.Event(), threading.Event()
+
+        def slow(keep, between=None):  # the first face done, the person clicks
+            inside.set()
+            clicked.wait(10)
+            between()
+            return work(keep, between)
+
+        fm.region_grams = slow
+        dim = mf.config.latent_dim
+        service.submit(KeepStill(np.ones(dim), "upper"))
+        assert inside.wait(10)  # the engine is at work on it
+        service.submit(Paint(np.zeros(dim)))
+        clicked.set()
+        painted, kept = wait_for(FacePainted), wait_for(KeptStill)
+    finally:
+        service.stop(timeout=5)
+    assert painted < kept
