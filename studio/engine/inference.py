@@ -63,10 +63,25 @@ class FaceModel:
         mu = self.file.train_mu
         return np.zeros((0, self.latent_dim)) if mu is None else mu.numpy().astype(np.float64)
 
+    def _per_file(self, key: str, make):
+        """`make()`, worked out once per model file: a training snapshot swaps the weights and
+        file of this same object, and what was worked out for the old file goes with it."""
+        held = self.__dict__.get("_per_file_cache")
+        if held is None or held[0] is not self.file:
+            held = self._per_file_cache = (self.file, {})
+        if key not in held[1]:
+            held[1][key] = make()
+        return held[1][key]
+
+    def derived(self, given: Derived | None = None) -> Derived:
+        """The map's projection and the fitted prior (`derive`), once per model file; `given`:
+        already worked out for this file (a training snapshot brings its own)."""
+        return self._per_file("derived", lambda: given or derive(self.file))
+
     def prior(self):
         """Where the training faces lie (a Gaussian fitted to their mu), or None without them:
         what "Random face" and `sample` draw from."""
-        return derive(self.file).prior
+        return self.derived().prior
 
     def sample(self, n: int, temperature: float = 1.0, rng=None, prior: str = "fitted"):
         """n faces' z: from the fitted prior, or from N(0, I) (`prior="standard"`)."""
@@ -79,7 +94,7 @@ class FaceModel:
 
     def projection(self) -> Projection:
         """The map: the latent itself for 2 dims, else the PCA plane of the training mu."""
-        return derive(self.file).projection
+        return self.derived().projection
 
     # -- model calls --------------------------------------------------------------------------
     @torch.no_grad()
@@ -109,15 +124,11 @@ class FaceModel:
         Jacobians are finite differences: one batch of D + 1 decodes per face. Cached per part
         and model file. `between()`, if given, is called after each face (the engine serves a
         person's paints there)."""
+        return self._per_file(f"grams-{keep}", lambda: self._grams(keep, between))
+
+    def _grams(self, keep: str, between) -> tuple[np.ndarray, np.ndarray]:
         from studio.engine.latent import KEEPS
 
-        # per model file: a training snapshot swaps the weights of this same object
-        held = self.__dict__.get("_grams")
-        if held is None or held[0] is not self.file:
-            held = self._grams = (self.file, {})
-        cache = held[1]
-        if keep in cache:
-            return cache[keep]
         (lo, hi), _ = KEEPS[keep]
         dim, size = self.latent_dim, self.config.image_size
         rows = np.zeros(size, dtype=bool)
@@ -140,8 +151,7 @@ class FaceModel:
             rest += jr @ jr.T
             if between is not None:
                 between()
-        cache[keep] = (kept / len(centres), rest / len(centres))
-        return cache[keep]
+        return kept / len(centres), rest / len(centres)
 
     def keep_still(self, vector: np.ndarray, keep: str, between=None) -> np.ndarray:
         """A vector that changes the face outside `keep` as `vector` does and the kept part as

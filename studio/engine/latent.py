@@ -386,9 +386,8 @@ class Direction:
                              "balanced")
         if self.groups is None or (not balance and not self.balanced):
             return replace(self, held=held, balanced=balance)
-        d = Direction.from_groups(self.name, *self.groups, self.positive, self.negative,
-                                  hold=held, balance=balance)
-        return d
+        return Direction.from_groups(self.name, *self.groups, self.positive, self.negative,
+                                     hold=held, balance=balance)
 
     @classmethod
     def from_groups(cls, name: str, first: np.ndarray, second: np.ndarray,

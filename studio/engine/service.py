@@ -126,12 +126,15 @@ class EngineService:
                 self._cond.wait()
             if self._stopping:
                 return None
-            if self._latest:  # a person is waiting on these: they go first, the painted face
-                # before the hover preview, the variations and the map's mosaic (INTERACTIVE's
-                # order): a click never waits behind 144 mosaic faces
-                kind = min(self._latest, key=INTERACTIVE.index)
-                return self._latest.pop(kind)
-            return self._queue.pop(0)
+            return self._pop_waiting() or self._queue.pop(0)
+
+    def _pop_waiting(self):
+        """The request a person waits on most, taken off (the lock held), or None. They go
+        first, the painted face before the hover preview, the variations and the map's mosaic
+        (INTERACTIVE's order): a click never waits behind 144 mosaic faces."""
+        if not self._latest:
+            return None
+        return self._latest.pop(min(self._latest, key=INTERACTIVE.index))
 
     def _run(self) -> None:
         torch.set_grad_enabled(False)
@@ -163,10 +166,9 @@ class EngineService:
         hover, variations, the mosaic), so that a click is not kept behind it."""
         while True:
             with self._cond:
-                if self._stopping or not self._latest:
-                    return
-                kind = min(self._latest, key=INTERACTIVE.index)
-                req = self._latest.pop(kind)
+                req = None if self._stopping else self._pop_waiting()
+            if req is None:
+                return
             self._handle(req)
 
     def _decode(self, z) -> np.ndarray:
@@ -225,7 +227,7 @@ class EngineService:
         from studio.engine.training import device_label, resolve_device
 
         fm = self.model
-        derived = derived or derive(mf)
+        derived = fm.derived(derived)
         return ModelInfo(name=fm.name, path=mf.meta.get("path"), config=mf.config,
                          train_mu=fm.training_mu(), projection=derived.projection,
                          dataset=dict(mf.dataset), history=tuple(mf.history),

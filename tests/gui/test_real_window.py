@@ -27,6 +27,12 @@ def _painter_change(disp, g, before, timeout: float = 10.0) -> float:
     return changed
 
 
+def _click_the_map(disp, g) -> None:
+    """A real mouse click on the map, the middle room, a little above its centre."""
+    x, y = g["X"] + g["WIDTH"] // 2 - 60, g["Y"] + int(g["HEIGHT"] * 0.33)
+    xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
+
+
 def test_a_real_click_on_the_map_changes_the_painter(tmp_path, monkeypatch):
     monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))  # a first start
     with xvfb.display(1600, 1000) as disp:
@@ -35,9 +41,7 @@ def test_a_real_click_on_the_map_changes_the_painter(tmp_path, monkeypatch):
             wid, g = xvfb.find_window(disp, "Face Studio - ", timeout=60)
             time.sleep(1.5)  # let the map draw
             before = xvfb.screenshot(disp)
-            # the map is the middle room; the Painter the right one
-            x, y = g["X"] + g["WIDTH"] // 2 - 60, g["Y"] + int(g["HEIGHT"] * 0.33)
-            xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
+            _click_the_map(disp, g)
             changed = _painter_change(disp, g, before)
             assert changed >= 5, f"the Painter did not change after a click (mean change {changed:.2f})"
             xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")
@@ -60,8 +64,7 @@ def test_switching_models_in_the_real_window_repaints_without_a_word_on_stderr(t
         try:
             wid, g = xvfb.find_window(disp, "Face Studio - LFW", timeout=60)
             time.sleep(3.0)  # the photos are described, the map drawn
-            x, y = g["X"] + g["WIDTH"] // 2 - 60, g["Y"] + int(g["HEIGHT"] * 0.33)
-            xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
+            _click_the_map(disp, g)
             time.sleep(1.0)
             before = xvfb.screenshot(disp)
             xvfb.xdotool(disp, "windowfocus", "--sync", wid)
