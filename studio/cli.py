@@ -725,7 +725,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "bench":  # a benchmark with its own options
         from studio.benchmarks.bench import main as bench_main
 
-        return bench_main(argv[1:])
+        try:
+            return bench_main(argv[1:])
+        except StudioError as e:  # no GPU for --device cuda, say
+            print(f"{PROG} bench: error: {e}", file=sys.stderr)
+            return 2
     # a list of amounts may begin with a minus sign (--amounts -2,-1,0,1,2): keep it a value
     for i in range(len(argv) - 1):
         if argv[i] == "--amounts" and argv[i + 1][:1] == "-":

@@ -27,3 +27,16 @@ def test_bench_quick_reports_every_figure():
     for k in KEYS - {"device", "model"}:
         assert isinstance(out[k], float) and math.isfinite(out[k]) and out[k] >= 0, (k, out[k])
     assert out["encode_photo_framing"] == "face"  # the 12-megapixel photo's face was found
+
+
+def test_bench_on_a_gpu_that_is_not_there_says_so_in_one_line():
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    r = subprocess.run([sys.executable, "-m", "studio", "bench", "--device", "cuda"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("face-studio bench: error: device cuda: no CUDA GPU is available "
+                                "on this machine")

@@ -172,9 +172,12 @@ def test_three_nans_in_a_row_stop_with_the_last_good_weights(tiny_faces, tmp_pat
     assert load_model_file(path).train_state["step"] == tr.step
 
 
-def test_out_of_memory_halves_the_batch(tiny_faces):
-    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=3, batch_size=8, device="cpu"))
-    tr.fault_hook = lambda step: "oom" if step == 2 and tr.batch_size == 8 else None
+@pytest.mark.parametrize("where", ["oom", "oom-backward"])
+def test_out_of_memory_halves_the_batch(tiny_faces, where):
+    """Out of memory in the forward pass, or in the backward pass and the update."""
+    tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=3, batch_size=8, device="cpu",
+                                                            adversarial_start=0))
+    tr.fault_hook = lambda step: where if step == 2 and tr.batch_size == 8 else None
     snaps = _run(tr)
     assert any("going on with 4" in p.message for p in snaps)
     assert tr.batch_size == 4 and snaps[-1].done and tr.epoch == 3
