@@ -500,9 +500,12 @@ def cmd_frame(a) -> int:
         # enlarged by repeating pixels, so that the model's own pixels stay visible
         pixels = f.image.repeat(a.scale, axis=0).repeat(a.scale, axis=1)
         export.save_png(pixels, target)
-        turn = f", turned {f.angle:+.1f} deg" if f.method == "face" and f.angle else ""
+        how = ""
+        if f.method == "face":  # what found it, and the turn
+            turn = f", turned {f.angle:+.1f} deg" if f.angle else ""
+            how = f" (by {f.found_by}{turn})" if f.found_by else ""
         note = f" ({f.note})" if f.note else ""
-        print(f"{path}: {f.method}{turn} -> {target}{note}")
+        print(f"{path}: {f.method}{how} -> {target}{note}")
     return EXIT_BAD_INPUT if bad else 0
 
 

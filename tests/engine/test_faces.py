@@ -88,3 +88,62 @@ def test_load_photo_frames_a_file(tmp_path):
 def test_unknown_framing_is_refused():
     with pytest.raises(ValueError, match="framing"):
         faces.frame(np.zeros((10, 10), np.uint8), 8, 1, "magic")
+
+
+# -- the eyes ---------------------------------------------------------------------------------
+def _psnr(a, b):
+    from studio.benchmarks.framing import psnr
+
+    return psnr(a, b)
+
+
+def _turned(img, degrees):
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(img).rotate(degrees, Image.BICUBIC, expand=True,
+                                                  fillcolor=(90, 90, 90)))
+
+
+def test_the_astronauts_eyes_are_found():
+    img = skdata.astronaut()
+    grey = faces._grey(img)
+    boxes = faces.haar_faces(grey)
+    pairs = [e for e in (faces.find_eyes(grey, d) for d in boxes) if e is not None]
+    assert pairs, boxes
+    (ly, lx), (ry, rx) = pairs[0]
+    # her eyes, read off the photo: rows ~100-104, columns ~202 and ~247
+    assert 90 < ly < 115 and 190 < lx < 215 and 90 < ry < 115 and 235 < rx < 260
+
+
+def test_the_square_from_the_eyes_puts_them_where_the_training_crops_hold_them():
+    (tly, tlx), (ty, tx) = faces.EYE_TARGETS
+    cy, cx, side = 300.0, 200.0, 128.0
+    for degrees in (0.0, 20.0, -12.0):
+        a = np.radians(degrees)
+
+        def place(r, c, a=a):  # a point of the 64 px crop -> the image, the square turned by a
+            u, v = (c - 32) * side / 64, (r - 32) * side / 64
+            return cy + u * np.sin(a) + v * np.cos(a), cx + u * np.cos(a) - v * np.sin(a)
+        got = faces.square_from_eyes(place(tly, tlx), place(ty, tx))
+        assert np.allclose(got, (cy, cx, side, degrees), atol=1e-6)
+
+
+@pytest.mark.parametrize("degrees", [-10, 10])
+def test_a_turned_photo_is_framed_as_the_upright_one(degrees):
+    """The astronaut turned by 10 degrees either way: the crop turns with her face, and what
+    the model sees is the upright photo's crop."""
+    img = skdata.astronaut()
+    upright = faces.frame(img, 64, 3, "face")
+    turned = faces.frame(_turned(img, degrees), 64, 3, "face")
+    assert turned.method == "face"
+    # PIL turns counter-clockwise; the crop's angle is clockwise on screen
+    assert abs((upright.angle - turned.angle) - degrees) < 2.5, (upright.angle, turned.angle)
+    assert _psnr(upright.image, turned.image) >= 18
+
+
+def test_without_opencv_the_lbp_detector_frames_the_face(monkeypatch):
+    monkeypatch.setattr(faces, "_cv", lambda: None)
+    assert faces.haar_faces(faces._grey(skdata.astronaut())) == []
+    f = faces.frame(skdata.astronaut(), 32, 1, "face")
+    top, left, side = f.box
+    assert f.method == "face" and 30 < top < 100 and 150 < left < 210 and 70 < side < 160
