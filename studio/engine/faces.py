@@ -331,6 +331,15 @@ EYE_TARGETS = ((25.4, 20.5), (24.9, 41.8))
 EYE_REGION = 160  # the face box is searched for eyes at this side, px
 EYE_PULL = 3.0  # registration's pull towards the eyes' square (PULL is the box's)
 HAAR_SIDE = 320  # photos are scaled to at most this for the Haar face cascade
+# where a pair of eyes sits in a Haar face box (row, column of its midpoint, as fractions of the
+# box): the medians over 271 LFW training photos (rows 5th-95th percentile 0.37-0.42). A pair
+# whose midpoint lies more than EYE_ROW_BAND of the box from that row (brows, nostrils) is
+# refused, and among the rest the height counts in the choice with weight EYE_ROW_WEIGHT. This
+# lifted the framing benchmark's 10th percentile from 17.7 to 18.1 dB (second draw; 18.6 to 18.7
+# on the first)
+EYE_MID = (63.0 / 160, 78.3 / 160)
+EYE_ROW_BAND = 0.09
+EYE_ROW_WEIGHT = 5.0
 EYE_REGION_SIDES = 1.6  # registration's search region around the eyes' square, in its sides
 # the default crop's side over the Haar face box's, where no eyes are found: the median of the
 # eyes' square over the box in 170 LFW training photos (10th-90th percentile 0.90-1.25)
@@ -359,21 +368,25 @@ def _cv():
 
 def haar_faces(grey: np.ndarray) -> list[Detection]:
     """Frontal faces found by OpenCV's Haar cascade in a grey image, the largest first; [] where
-    OpenCV is not installed."""
+    OpenCV is not installed. The image is searched at HAAR_SIDE px, and where no face is found
+    there, at twice that (a small face in a large photo: a group, a distant snapshot)."""
     c = _cv()
     if c is None:
         return []
     cv2, face_cascade, _ = c
     h, w = grey.shape
-    scale = min(1.0, HAAR_SIDE / max(h, w))
-    small = grey
-    if scale < 1.0:
-        small = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
-                           interpolation=cv2.INTER_AREA)
-    if min(small.shape) < 24:
-        return []
-    found = face_cascade.detectMultiScale(np.ascontiguousarray(small), scaleFactor=1.1,
-                                          minNeighbors=3, minSize=(24, 24))
+    for side in (HAAR_SIDE, 2 * HAAR_SIDE):
+        scale = min(1.0, side / max(h, w))
+        small = grey
+        if scale < 1.0:
+            small = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
+                               interpolation=cv2.INTER_AREA)
+        if min(small.shape) < 24:
+            return []
+        found = face_cascade.detectMultiScale(np.ascontiguousarray(small), scaleFactor=1.1,
+                                              minNeighbors=3, minSize=(24, 24))
+        if len(found) or scale == 1.0:
+            break
     found = sorted((tuple(int(v) for v in f) for f in found), key=lambda f: -f[2] * f[3])
     return [Detection(top=round(y / scale), left=round(x / scale),
                       side=max(1, round((fw + fh) / 2 / scale))) for x, y, fw, fh in found]
@@ -383,8 +396,8 @@ def find_eyes(grey: np.ndarray, d: Detection
               ) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """The two eyes in a face box, ((row, col) of the eye on the image's left, of the other),
     in the image's pixels, or None. The box is searched at EYE_REGION px, with each cascade in
-    turn; of the pairs found in its upper part, the most level, most central pair of a
-    plausible spacing is taken."""
+    turn; of the pairs of a plausible spacing found near the usual height (EYE_MID), the most
+    level, central pair nearest that height is taken."""
     c = _cv()
     if c is None:
         return None
@@ -403,7 +416,11 @@ def find_eyes(grey: np.ndarray, d: Detection
                 dx, dy = b[0] - a[0], b[1] - a[1]
                 if not (0.25 * r < dx < 0.7 * r and abs(dy) < 0.3 * dx and 0.6 < a[2] / b[2] < 1.6):
                     continue
-                score = abs(dy) / dx + abs((a[0] + b[0]) / 2 - r / 2) / (r / 2)
+                row = (a[1] + b[1]) / 2
+                if abs(row - EYE_MID[0] * r) > EYE_ROW_BAND * r:
+                    continue
+                score = (abs(dy) / dx + abs((a[0] + b[0]) / 2 - EYE_MID[1] * r) / (r / 2)
+                         + EYE_ROW_WEIGHT * abs(row - EYE_MID[0] * r) / r)
                 if best is None or score < best[0]:
                     best = (score, a, b)
         if best is not None:
