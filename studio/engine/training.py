@@ -359,7 +359,10 @@ class Trainer:
         rate = None  # images per second, smoothed
         last = start
         self._agreed_stop = False
-        while not self._finished(time.perf_counter() - start):
+        elapsed = 0.0
+        # judged at the last snapshot, not afresh: a time budget that runs out between two steps
+        # ends the run with one more step, whose snapshot says done, rather than with none
+        while not self._finished(elapsed):
             bpe = self.batches_per_epoch
             if self._good is None or (self.step % GOOD_EVERY == 0 and self._good["step"] != self.step):
                 self._keep_good()

@@ -48,6 +48,21 @@ def test_time_budget_stops_training(tiny_faces):
     assert 0.5 <= snaps[-1].elapsed_s < 5
 
 
+def test_a_budget_that_runs_out_between_two_steps_still_ends_on_a_done_snapshot(tiny_faces):
+    """The consumer is slow (a window busy drawing): the time budget runs out while the trainer
+    waits to be pulled. The run ends with one more step whose snapshot says done; it used to
+    end with no done snapshot at all (a flaky failure of the test above on a busy machine)."""
+    import time
+
+    tr = Trainer(tiny_faces, VAEConfig(**TINY),
+                 TrainConfig(epochs=None, max_seconds=0.3, batch_size=8, device="cpu"))
+    snaps = []
+    for snap in tr.steps():
+        snaps.append(snap)
+        time.sleep(0.4)
+    assert len(snaps) == 2 and not snaps[0].done and snaps[-1].done
+
+
 def test_stop_and_resume_equals_uninterrupted(tiny_faces, tmp_path):
     cfg = VAEConfig(**TINY)
     tc = TrainConfig(epochs=3, batch_size=7, device="cpu", seed=5)  # 24/7: a ragged last batch
