@@ -269,7 +269,10 @@ def register(grey: np.ndarray, cy: float, cx: float, side: float, angle: float =
     turn0 = float(np.radians(angle))  # the square's turn to start from
 
     def warp(img, out: int):
-        ls, th, tx, ty = params
+        # bounded far past any fit that is kept (MAX_RESCALE, MAX_TURN, half a region's shift):
+        # L-BFGS's line search can try a step of exp(120) in scale, and grid_sample's backward
+        # pass crashes the process (a segfault, torch 2.14) on the grid that makes
+        ls, th, tx, ty = params.clamp(-2.0, 2.0)
         th = th + turn0
         sc = WIDE / reach * torch.exp(ls)
         theta = torch.stack([torch.stack([sc * torch.cos(th), -sc * torch.sin(th), tx]),

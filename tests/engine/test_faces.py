@@ -160,3 +160,26 @@ def test_a_small_face_in_a_large_photo_is_found():
     small = faces.frame(np.asarray(canvas), 64, 3, "face")
     assert small.method == "face" and small.found_by == "eyes"
     assert _psnr(faces.frame(img, 64, 3, "face").image, small.image) >= 18
+
+
+def test_registration_survives_a_wild_line_search_step(monkeypatch):
+    """L-BFGS's line search once tried exp(120) in scale on an LFW photo, and grid_sample's
+    backward pass crashed the whole process on the grid that made. Registration bounds the
+    transform it builds: such a step costs a fit (refused), never the process."""
+    import torch
+
+    class Wild:  # an optimiser whose one step lands where that line search did
+        def __init__(self, params, **kw):
+            self.params = params
+
+        def zero_grad(self):
+            self.params[0].grad = None
+
+        def step(self, closure):
+            with torch.no_grad():
+                self.params[0].copy_(torch.tensor([120.0, 81.0, 52.0, -30.0]))
+            return closure()
+
+    monkeypatch.setattr(torch.optim, "LBFGS", Wild)
+    grey = faces._grey(skdata.astronaut()).astype(np.float32) / 255.0
+    assert faces.register(grey, 120.0, 230.0, 110.0) is None
