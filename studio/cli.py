@@ -732,7 +732,7 @@ def main(argv: list[str] | None = None) -> int:
             return bench_main(argv[1:])
         except StudioError as e:  # no GPU for --device cuda, say
             print(f"{PROG} bench: error: {e}", file=sys.stderr)
-            return 2
+            return EXIT_BAD_INPUT
     # a list of amounts may begin with a minus sign (--amounts -2,-1,0,1,2): keep it a value
     for i in range(len(argv) - 1):
         if argv[i] == "--amounts" and argv[i + 1][:1] == "-":

@@ -13,6 +13,16 @@ from studio.engine.data import FaceSet
 TINY = dict(image_size=16, channels=1, latent_dim=4, widths=(8, 16))
 
 
+def run_trainer(trainer, n=None):
+    """The snapshots of a trainer's run (its first n, if given), its generator closed after."""
+    import itertools
+
+    it = trainer.steps()
+    snaps = list(it if n is None else itertools.islice(it, n))
+    it.close()
+    return snaps
+
+
 @pytest.fixture
 def tiny_config():
     from studio.engine.model import VAEConfig

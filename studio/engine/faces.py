@@ -145,8 +145,13 @@ def detect_faces(img: np.ndarray) -> list[Detection]:
         min_size=(24, 24), max_size=(min(gh, gw), min(gh, gw)), min_neighbor_number=2)
     found = sorted(found, key=lambda d: (-d["width"] * d["height"],
                                          abs(d["c"] + d["width"] / 2 - gw / 2)))
-    return [Detection(top=round(d["r"] / scale), left=round(d["c"] / scale),
-                      side=max(1, round((d["width"] + d["height"]) / 2 / scale))) for d in found]
+    return [_scaled_back(d["r"], d["c"], d["width"], d["height"], scale) for d in found]
+
+
+def _scaled_back(top: float, left: float, w: float, h: float, scale: float) -> Detection:
+    """A box found in a copy scaled by `scale`, in the source image's pixels."""
+    return Detection(top=round(top / scale), left=round(left / scale),
+                     side=max(1, round((w + h) / 2 / scale)))
 
 
 def _cut_square(img: np.ndarray, top: int, left: int, side: int) -> np.ndarray:
@@ -295,8 +300,8 @@ def register(grey: np.ndarray, cy: float, cx: float, side: float, angle: float =
         def closure():
             opt.zero_grad()
             w = warp(s_img, out)
-            # 2 (1 - normalised correlation), plus a weak pull towards the detector's box that
-            # keeps the fit from shrinking into a patch of skin
+            # 2 (1 - normalised correlation), plus a pull towards the starting square (the
+            # detector's box, or the eyes') that keeps the fit from shrinking into a patch of skin
             loss = (mk * (_normalise(w, mk) - tn) ** 2).sum() / mk.sum()
             loss = loss + pull * (params ** 2).sum()
             loss.backward()
@@ -391,8 +396,7 @@ def haar_faces(grey: np.ndarray) -> list[Detection]:
         if len(found) or scale == 1.0:
             break
     found = sorted((tuple(int(v) for v in f) for f in found), key=lambda f: -f[2] * f[3])
-    return [Detection(top=round(y / scale), left=round(x / scale),
-                      side=max(1, round((fw + fh) / 2 / scale))) for x, y, fw, fh in found]
+    return [_scaled_back(y, x, fw, fh, scale) for x, y, fw, fh in found]
 
 
 def find_eyes(grey: np.ndarray, d: Detection
@@ -517,7 +521,7 @@ def frame(img: np.ndarray, size: int, channels: int, framing: str = "auto",
     grey8 = _grey(img)
     fitted, how = _by_the_eyes(grey8) or (None, "lbp")  # most photos: a face with two eyes
     if fitted is None:
-        found = detect_faces(img)
+        found = detect_faces(grey8)
         if not found:
             box = centre_square(h, w)
             return Framed(_resize(_cut_square(img, *box), size, channels), "centre", box,

@@ -228,7 +228,6 @@ class Controller:
         if z is not None:
             self.engine.submit(rq.Variations(z), by_person=by_person)
 
-
     def _create_direction(self, name: str) -> None:
         d = self.state.create_direction(name)
         if d is None:

@@ -2,8 +2,6 @@
 out of GPU memory (injected, and for real under a memory cap). These run where CUDA is; CI has no
 GPU and skips them (the decisions themselves are tested without one in test_training.py)."""
 
-import itertools
-
 import numpy as np
 import pytest
 import torch
@@ -13,17 +11,11 @@ from studio.engine.inference import FaceModel
 from studio.engine.model import VAEConfig
 from studio.engine.training import TrainConfig, Trainer
 from tests.conftest import make_faces
+from tests.conftest import run_trainer as _run
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
 
 SMALL = dict(image_size=32, channels=3, latent_dim=16, widths=(16, 32, 64))
-
-
-def _run(trainer, n=None):
-    it = trainer.steps()
-    snaps = list(it if n is None else itertools.islice(it, n))
-    it.close()
-    return snaps
 
 
 def test_training_on_the_gpu_in_mixed_precision_saves_a_model_the_cpu_opens(tmp_path):

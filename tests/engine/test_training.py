@@ -1,5 +1,4 @@
 import dataclasses
-import itertools
 
 import pytest
 import torch
@@ -8,13 +7,7 @@ from studio.engine.checkpoint import load_model_file, save_model
 from studio.engine.model import VAEConfig
 from studio.engine.training import TrainConfig, Trainer, TrainProgress, resolve_device
 from tests.conftest import TINY
-
-
-def _run(trainer, n=None):
-    it = trainer.steps()
-    snaps = list(it if n is None else itertools.islice(it, n))
-    it.close()
-    return snaps
+from tests.conftest import run_trainer as _run
 
 
 def test_snapshots_are_immutable_progress(tiny_faces):
