@@ -128,6 +128,47 @@ def test_the_square_from_the_eyes_puts_them_where_the_training_crops_hold_them()
         assert np.allclose(got, (cy, cx, side, degrees), atol=1e-6)
 
 
+@pytest.mark.parametrize("side, degrees", [(100.0, 0.0), (100.0, 10.0), (40.0, 5.0),
+                                           (600.0, -8.0)])
+def test_the_upright_face_box_maps_back_onto_the_photo(side, degrees):
+    """A dot placed where a square's upright face box has (row 40, column 120) is drawn there in
+    the box, and the box's matrix takes it back to the photo: small faces (scaled up) and large
+    ones (shrunk first, then turned) alike."""
+    r = faces.EYE_REGION
+    cy, cx = 700.3, 650.7
+    s, a = side / faces.HAAR_TO_CROP / r, np.radians(degrees)
+    du, dv = (120 - r / 2) * s, (40 - r / 2) * s
+    x, y = cx + np.cos(a) * du - np.sin(a) * dv, cy + np.sin(a) * du + np.cos(a) * dv
+    yy, xx = np.mgrid[:1500, :1500]
+    dot = max(3 * s, 2.5)  # photo px: at least a few pixels, or its centre is a pixel's
+    img = np.where((yy - y) ** 2 + (xx - x) ** 2 < dot ** 2, 255, 0).astype(np.uint8)
+    view, m = faces._upright_box(img, cy, cx, side, degrees)
+    assert view.shape == (r, r)
+    vy, vx = np.argwhere(view > 100).mean(0)
+    # a large face is shrunk before it is turned: there the dot is many pixels, and half a
+    # pixel off would be the two steps' pixel centres mismatched
+    tol = 0.25 if s > 1.5 else 0.75
+    assert abs(vy - 40) < tol and abs(vx - 120) < tol, (vy, vx)
+    bx, by = m @ np.array([vx, vy, 1.0])
+    assert np.hypot(bx - x, by - y) < max(1.0, 0.01 * side), (bx, by, x, y)
+
+
+def test_the_second_look_finds_one_square_from_rough_first_ones():
+    """The eyes looked for again in the upright face box of a first square: first squares off by
+    10-15% in scale, 6 px and 5 degrees all give the same square. This is what makes a photo and
+    the same photo scaled and turned land on one crop."""
+    grey = faces._grey(skdata.astronaut())
+    eyes = next(e for e in (faces.find_eyes(grey, d) for d in faces.haar_faces(grey)) if e)
+    cy, cx, side, angle = faces.square_from_eyes(*eyes)
+    first = faces._look_again(grey, (cy, cx, side, angle))
+    assert first is not None
+    for k, d, turn in ((1.1, 6, 5), (0.9, -6, -5), (1.15, 0, 0), (0.87, 5, 3)):
+        got = faces._look_again(grey, (cy + d, cx - d, side * k, angle + turn))
+        assert got is not None, (k, d, turn)
+        assert np.hypot(got[0] - first[0], got[1] - first[1]) < 2.0, (got, first)
+        assert abs(got[2] / first[2] - 1) < 0.03 and abs(got[3] - first[3]) < 1.5, (got, first)
+
+
 @pytest.mark.parametrize("degrees", [-10, 10])
 def test_a_turned_photo_is_framed_as_the_upright_one(degrees):
     """The astronaut turned by 10 degrees either way: the crop turns with her face, and what
