@@ -374,9 +374,9 @@ EYE_ROW_WEIGHT = 5.0
 # (see _look_again). A pair counts there only with its midpoint within NEAR_EYES half spacings of
 # where the eyes should be and its spacing within NEAR_SPACING of theirs, so the cascade may be
 # bolder (NEAR_NEIGHBOURS, against 2 for the first look). Framing benchmark, p10 on draws 0 / 2:
-# 18.2 / 16.9 dB with the second look and a strict cascade, 18.8 / 18.2 with the bold one (one
-# registration start), 18.8 / 18.7 with three starts, 19.0 / 18.4 with these two bounds (one bound
-# of 0.8 on the two together before)
+# 18.7 / 16.0 dB with no second look, 19.0 / 17.0 with it and a strict cascade, 18.8 / 18.2 with
+# the bold one (one registration start), 18.8 / 18.7 with three starts, 19.0 / 18.4 with these
+# two bounds (one bound of 0.8 on the two together before)
 NEAR_EYES = 0.6
 NEAR_SPACING = 0.3
 NEAR_NEIGHBOURS = 1
