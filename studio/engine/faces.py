@@ -503,23 +503,17 @@ def _upright_box(grey: np.ndarray, cy: float, cx: float, side: float, angle: flo
     cos, sin = np.cos(a) * s, np.sin(a) * s
     m = np.array([[cos, -sin, cx - cos * r / 2 + sin * r / 2],
                   [sin, cos, cy - sin * r / 2 - cos * r / 2]])
-    src = grey
-    if s > 1.5:  # shrink first (area) so that the turn does not alias
-        f = 1.0 / s
+    src, to_src = np.ascontiguousarray(grey), m
+    if s > 1.5:  # a large face is shrunk first (area), so that the turn does not alias
         top, left, n = int(cy - side), int(cx - side), int(2 * side) + 1
         src = cv2.resize(np.ascontiguousarray(_cut_square(grey, top, left, n)),
-                         (max(1, round(n * f)),) * 2, interpolation=cv2.INTER_AREA)
+                         (max(1, round(n / s)),) * 2, interpolation=cv2.INTER_AREA)
         k = src.shape[0] / n  # shrunk px per photo px
-        m2 = m.copy()
-        m2[:, :2] *= k
-        m2[0, 2] = (m[0, 2] - left + 0.5) * k - 0.5  # pixel centres, as cv2.resize has them
-        m2[1, 2] = (m[1, 2] - top + 0.5) * k - 0.5
-        view = cv2.warpAffine(src, m2, (r, r), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
-    else:
-        view = cv2.warpAffine(np.ascontiguousarray(src), m, (r, r),
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
+        to_src = m * k
+        to_src[0, 2] = (m[0, 2] - left + 0.5) * k - 0.5  # pixel centres, as cv2.resize has them
+        to_src[1, 2] = (m[1, 2] - top + 0.5) * k - 0.5
+    view = cv2.warpAffine(src, to_src, (r, r), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
     return view, m
 
 
