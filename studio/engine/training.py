@@ -418,7 +418,6 @@ class Trainer:
                 self.scaler.update()
             except torch.OutOfMemoryError:  # the step is taken again at the smaller batch
                 logits = mu = logvar = terms = objective = fake = g_loss = head = None
-                self.optimizer.zero_grad(set_to_none=True)
                 autocast, eps_gen, batches = self._recover_from_oom(autocast)
                 continue
             tail = torch.tensor([float(n), float(wants_stop)])
@@ -529,8 +528,10 @@ class Trainer:
         """After running out of memory in a step: a smaller batch or the CPU (_out_of_memory),
         and what the loop needs anew for it: (autocast, eps generator, batches)."""
         self._out_of_memory()
-        if self.disc_optimizer is not None:
-            self.disc_optimizer.zero_grad(set_to_none=True)
+        # a backward pass cut short leaves gradients behind: freed, for the model and the critic
+        for opt in (self.optimizer, self.disc_optimizer):
+            if opt is not None:
+                opt.zero_grad(set_to_none=True)
         autocast = nullcontext() if self.device.type == "cpu" else autocast
         return autocast, torch.Generator(device=self.device), None
 
