@@ -20,6 +20,7 @@ Framing methods, shared by training on folders and loading single photos:
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ SMALL_SIDE = 64      # images no larger than this are taken as face crops alread
 DETECT_SIDE = 320    # photos are scaled to at most this for detection (speed; faces stay > 24 px)
 
 _local = threading.local()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -388,7 +390,9 @@ HAAR_TO_CROP = 1.06
 
 def _cv():
     """OpenCV and this thread's cascades: the frontal face and the eyes (plain, and with
-    glasses), or None where OpenCV is not installed (the LBP path then frames every face)."""
+    glasses), or None where OpenCV is not installed or cannot give them (the LBP path then frames
+    every face). An OpenCV that imports but has no cascades (OpenCV 5 moved them out of its main
+    package; a broken install) is said once, in a warning that names it."""
     c = getattr(_local, "cv", None)
     if c is None:
         try:
@@ -396,14 +400,33 @@ def _cv():
         except ImportError:
             c = False
         else:
-            root = cv2.data.haarcascades
-            c = (cv2, cv2.CascadeClassifier(root + "haarcascade_frontalface_default.xml"),
-                 [cv2.CascadeClassifier(root + n) for n in
-                  ("haarcascade_eye.xml", "haarcascade_eye_tree_eyeglasses.xml")])
-            if c[1].empty() or any(e.empty() for e in c[2]):
+            try:
+                root = cv2.data.haarcascades
+                c = (cv2, cv2.CascadeClassifier(root + "haarcascade_frontalface_default.xml"),
+                     [cv2.CascadeClassifier(root + n) for n in
+                      ("haarcascade_eye.xml", "haarcascade_eye_tree_eyeglasses.xml")])
+                problem = ("its Haar cascades did not load"
+                           if c[1].empty() or any(e.empty() for e in c[2]) else None)
+            except Exception as e:  # AttributeError, cv2.error: an OpenCV without cascades
+                problem = f"{type(e).__name__}: {e}"
+            if problem is not None:
                 c = False
+                _say_no_cascades(getattr(cv2, "__version__", "?"),
+                                 getattr(cv2, "__file__", None) or "cv2", problem)
         _local.cv = c
     return c or None
+
+
+_said_no_cascades = False
+
+
+def _say_no_cascades(version: str, where: str, problem: str) -> None:
+    global _said_no_cascades
+    if not _said_no_cascades:
+        _said_no_cascades = True
+        log.warning("OpenCV %s (%s) cannot frame faces (%s); framing falls back to "
+                    "scikit-image's LBP detector, which is less exact: install "
+                    "opencv-python-headless<5", version, where, problem)
 
 
 def haar_faces(grey: np.ndarray) -> list[Detection]:

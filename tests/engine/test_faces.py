@@ -190,6 +190,31 @@ def test_without_opencv_the_lbp_detector_frames_the_face(monkeypatch):
     assert f.method == "face" and 30 < top < 100 and 150 < left < 210 and 70 < side < 160
 
 
+def test_an_opencv_without_cascades_falls_back_to_lbp_and_says_so_once(monkeypatch, caplog):
+    """OpenCV 5 (or a broken install) imports but has no CascadeClassifier: framing goes on with
+    the LBP detector, and one warning names the OpenCV and what to install, instead of a crash on
+    every photo."""
+    import sys
+    import types
+
+    fake = types.ModuleType("cv2")
+    fake.__version__ = "5.0.0"
+    fake.data = types.SimpleNamespace(haarcascades="/nowhere/")
+    monkeypatch.setitem(sys.modules, "cv2", fake)
+    monkeypatch.delattr(faces._local, "cv", raising=False)  # this thread's cache, restored after
+    monkeypatch.setattr(faces, "_said_no_cascades", False)
+    with caplog.at_level("WARNING", logger=faces.__name__):
+        f = faces.frame(skdata.astronaut(), 32, 1, "face")
+        faces._local.cv = None  # as a new thread would: looks again, says nothing more
+        faces.frame(skdata.astronaut(), 32, 1, "face")
+    top, left, side = f.box
+    assert f.method == "face" and f.found_by == "lbp" and 150 < left < 210 and 70 < side < 160
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1, said
+    assert "OpenCV 5.0.0" in said[0] and "CascadeClassifier" in said[0]
+    assert "opencv-python-headless<5" in said[0]
+
+
 def test_a_small_face_in_a_large_photo_is_found():
     """The astronaut at 0.7x on a 1200 x 1000 canvas: her face is 19 px at the first search's
     320 px, below the cascade's 24; the second search, at 640 px, finds it."""
