@@ -9,8 +9,8 @@ random flat colour). Both go through the studio's own "face" framing at `size` p
 the benchmark prints the PSNR between the two crops (median and 10th percentile), how often a
 face was found in both, what framed the crops (the eyes, the Haar face box where no eyes were
 found, the LBP detector where OpenCV found no face), and the same figures for the LBP detector's
-box alone (no eyes, no registration to the mean face), which is what the studio did first. It
-also times framing a 12-megapixel JPEG (read, detect, register, cut). It prints figures; it
+box alone (no eyes, no aligner), which is what the studio did first. It
+also times framing a 12-megapixel JPEG (read, detect, align, cut). It prints figures; it
 passes or fails nothing.
 """
 

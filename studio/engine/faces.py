@@ -2,10 +2,10 @@
 
 The shipped models were trained on LFW deep-funneled photos cut by one fixed square (the
 default `Crop`): brow to chin, centred, upright. A photo a person loads, or a folder of ordinary
-photos, is framed onto that same square: OpenCV's Haar cascades find the face and its two eyes,
-the eyes are looked for again in the upright face box that first square gives (so a photo and
-the same photo scaled or turned are judged alike), and the square they set is registered to the
-mean face of the training crops. Where OpenCV finds no face, scikit-image's LBP cascade does.
+photos, is framed onto that same square:
+OpenCV's Haar cascades find the face and its two eyes, which give a first square, and a small
+learned aligner (align.py) moves that square onto the training crop in position, scale and roll.
+Where OpenCV finds no face, scikit-image's LBP cascade gives the first square.
 `python -m studio.benchmarks.framing` measures how well a photo and a moved copy of it agree.
 
 Framing methods, shared by training on folders and loading single photos:
@@ -196,172 +196,23 @@ def _resize(square: np.ndarray, size: int, channels: int) -> np.ndarray:
     return np.asarray(im)
 
 
-# -- registration to the mean face ----------------------------------------------------------------
-# The detector's box wanders by several pixels and does not turn with the face, so two photos of
-# one face seldom give the same crop from it alone. Each detected face is therefore registered to
-# the mean face of the shipped model's training crops (mean_face.png, 64 px grey, the LFW training
-# side cut as the default Crop cuts it): a similarity transform (scale, turn, shift) of the crop
-# square is fitted by least squares between the normalised grey crop and the template, first on
-# blurred 32 px copies, then at 64 px, inside an ellipse over the face. The square it lands on is
-# the training crop's, in position, scale and roll, for any photo of a face.
-CANDIDATES = 3  # detections registered, the largest first
-GOOD_FIT = 1.0  # a fit whose mismatch (2 (1 - correlation) with the mean face) is below this
-REGION = 2.5  # the region searched, in crop sides
-WIDE = 1.5  # the template's side, in crop sides (mean_face.png: 96 px for a 64 px crop)
-MAX_TURN = 25.0  # degrees: a fit that turns further than this is not trusted (detector box kept)
-MAX_RESCALE = 1.5  # nor one that grows or shrinks the box by more than this
-ITERS = (25, 20)
-# registration from the eyes' square starts three times: from the square, grown and shrunk by
-# START_SPREAD (log scale). The mean face's correlation has more than one optimum in some photos,
-# and a start a few per cent off fell into another one: the lowest of the three 32 px fits goes
-# on. (Framing benchmark, draws 0 and 2: p10 18.8 / 18.2 dB from one start, 18.8 / 18.7 from
-# three; a spread of 0.25 gave 18.8 / 18.2.)
-START_SPREAD = 0.15
-EYE_STARTS = 3
-PULL = 0.05  # weight of the pull towards the detector's box (squared log scale, turn, shift)
-
-
-def _template():
-    t = getattr(_local, "template", None)
-    if t is None:
-        import importlib.resources
-
-        import torch
-        from torch.nn import functional as F
-
-        with importlib.resources.files("studio.engine").joinpath("mean_face.png").open("rb") as f:
-            a = np.asarray(Image.open(f).convert("L"), dtype=np.float32) / 255.0
-        x = F.interpolate(torch.from_numpy(a)[None, None], size=(64, 64), mode="area")
-        yy, xx = torch.meshgrid(torch.linspace(-1, 1, 64), torch.linspace(-1, 1, 64),
-                                indexing="ij")
-        # the head and a little around it: its outline fixes the scale
-        mask = (((xx / 0.95) ** 2 + (yy / 1.0) ** 2) <= 1).float()[None, None]
-        t = (x, mask)
-        _local.template = t
-    return t
-
-
-def _blur(x, sigma: float):
-    import torch
-    from torch.nn import functional as F
-
-    r = max(1, int(round(2.5 * sigma)))
-    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32) / sigma) ** 2)
-    k = k / k.sum()
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
-    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
-
-
-def _normalise(x, mask):
-    w = mask / mask.sum()
-    m = (x * w).sum()
-    sd = (((x - m) ** 2) * w).sum().clamp_min(1e-8).sqrt()
-    return (x - m) / sd
-
-
-def register(grey: np.ndarray, cy: float, cx: float, side: float, angle: float = 0.0,
-             reach: float = REGION, pull: float = PULL, starts: int = 1
-             ) -> tuple[float, float, float, float, float] | None:
-    """Fit the default crop square (centre cy, cx, side, turned by `angle` degrees, in the
-    pixels of `grey`, a float image in [0, 1]) to the mean face, searching `reach` times its
-    side around it, pulled towards it by `pull`. Returns (cy, cx, side, angle in degrees,
-    mismatch) or None when the fit runs away (no face-like pattern there)."""
-    import torch
-    from torch.nn import functional as F
-
-    tmpl, mask = _template()
-    # the region `reach` times the square's side around it, at 64 x reach px (the square is
-    # 64 px there); the template covers WIDE times the square, head and outline
-    rs = max(2, int(round(reach * side)))
-    top, left = int(round(cy - rs / 2)), int(round(cx - rs / 2))
-    region = _cut_square(grey, top, left, rs)
-    rpx = int(64 * reach)
-    region = np.asarray(Image.fromarray(region).resize((rpx, rpx), Image.BILINEAR,
-                                                       reducing_gap=2.0), dtype=np.float32)
-    src = torch.from_numpy(region.copy())[None, None]
-    params = torch.zeros(4, requires_grad=True)  # log scale, turn (rad), shift x, shift y
-
-    turn0 = float(np.radians(angle))  # the square's turn to start from
-
-    def warp(img, out: int):
-        # bounded far past any fit that is kept (MAX_RESCALE, MAX_TURN, half a region's shift):
-        # L-BFGS's line search can try a step of exp(120) in scale, and grid_sample's backward
-        # pass crashes the process (a segfault, torch 2.14) on the grid that makes
-        ls, th, tx, ty = params.clamp(-2.0, 2.0)
-        th = th + turn0
-        sc = WIDE / reach * torch.exp(ls)
-        theta = torch.stack([torch.stack([sc * torch.cos(th), -sc * torch.sin(th), tx]),
-                             torch.stack([sc * torch.sin(th), sc * torch.cos(th), ty])])[None]
-        grid = F.affine_grid(theta, (1, 1, out, out), align_corners=False)
-        return F.grid_sample(img, grid, mode="bilinear", padding_mode="border",
-                             align_corners=False)
-
-    final_loss = [float("inf")]  # the last fit's mismatch (2 (1 - correlation))
-
-    def fit(out: int, sigma: float, iters: int) -> None:
-        s_img = _blur(src, sigma * 64 / out / WIDE)  # the output spans WIDE x 64 px of it
-        t = F.interpolate(tmpl, size=(out, out), mode="area") if out != 64 else tmpl
-        t = _blur(t, sigma)
-        mk = F.interpolate(mask, size=(out, out), mode="area") if out != 64 else mask
-        tn = _normalise(t, mk)
-        params.grad = None
-        opt = torch.optim.LBFGS([params], lr=1.0, max_iter=iters, line_search_fn="strong_wolfe")
-
-        def closure():
-            opt.zero_grad()
-            w = warp(s_img, out)
-            # 2 (1 - normalised correlation), plus a pull towards the starting square (the
-            # detector's box, or the eyes') that keeps the fit from shrinking into a patch of skin
-            loss = (mk * (_normalise(w, mk) - tn) ** 2).sum() / mk.sum()
-            loss = loss + pull * (params ** 2).sum()
-            loss.backward()
-            return loss
-
-        opt.step(closure)
-        with torch.no_grad():
-            final_loss[0] = float((mk * (_normalise(warp(s_img, out), mk) - tn) ** 2).sum()
-                                  / mk.sum())
-
-    if starts > 1:
-        # from the square, and from it grown and shrunk by up to START_SPREAD: the lowest of
-        # the fits (mismatch plus pull) goes on to 64 px
-        tried = []
-        for ls0 in np.linspace(-START_SPREAD, START_SPREAD, starts):
-            with torch.no_grad():
-                params.zero_()
-                params[0] = float(ls0)
-            fit(32, 1.0, ITERS[0])
-            tried.append((final_loss[0] + pull * float((params.detach() ** 2).sum()),
-                          params.detach().clone()))
-        with torch.no_grad():
-            params.copy_(min(tried, key=lambda t: t[0])[1])
-    else:
-        fit(32, 1.0, ITERS[0])  # blurred 32 px copies first: a wider basin
-    fit(64, 1.0, ITERS[1])
-    ls, th, tx, ty = (float(v) for v in params.detach())
-    if not all(np.isfinite([ls, th, tx, ty])):
-        return None
-    if abs(np.degrees(th)) > MAX_TURN or abs(ls) > np.log(MAX_RESCALE) or max(abs(tx), abs(ty)) > 0.5:
-        return None
-    # region normalised coordinates (-1..1 over rs px) back to the image's pixels
-    ncx, ncy = cx + tx * rs / 2, cy + ty * rs / 2
-    return ncy, ncx, side * float(np.exp(ls)), float(np.degrees(th)) + angle, final_loss[0]
-
-
-# -- the eyes: roll and scale ----------------------------------------------------------------------
-# Registration alone, started from the detector's box, settles on another optimum of the mean
-# face's correlation for about a quarter of photos (a crop too small, too large or turned), and
-# the box itself wanders. The eyes fix roll and scale: OpenCV's Haar cascades (they ship inside
-# the opencv-python-headless wheel) find the face and then the two eyes in its box, a square is
-# set from the eyes as the training crops hold them, and registration to the mean face refines
-# that square from there, a little pulled towards it. Where no pair of eyes is found (glasses
-# that hide them, a face turned away), the square is set from the Haar box and refined the same
-# way. Only where OpenCV finds no face (or is not installed) does the LBP path frame it.
+# -- the face's square: found, then aligned ---------------------------------------------------------
+# OpenCV's Haar cascades (they ship inside the opencv-python-headless wheel) find the face and then
+# the two eyes in its box, and a first square is set from the eyes as the training crops hold them
+# (from the box alone, unturned, where no pair of eyes is found; from scikit-image's LBP cascade
+# where OpenCV finds no face or cannot be used). That first square is a few per cent and degrees
+# off, and off differently in a photo and a scaled, turned copy of it. The aligner (align.py: a
+# small network trained on the LFW training side) then moves it onto the training crop, in
+# position, scale and roll, ALIGN_STEPS times.
+CANDIDATES = 3  # Haar face boxes searched for a pair of eyes, the largest first
+ALIGN_STEPS = 3
+# an aligned square further than these from the first one is not trusted (the first is kept):
+# the aligner learned moves of up to a fifth of a side, 35% in scale and 20 degrees
+ALIGN_MAX_MOVE, ALIGN_MAX_RESCALE, ALIGN_MAX_TURN = 0.5, 1.6, 30.0
 # Where the eyes of the default crop sit (row, column, in a 64 px crop): the median of the Haar
 # eyes found in 255 LFW training photos, cut by the fixed crop the default model was trained on.
 EYE_TARGETS = ((25.4, 20.5), (24.9, 41.8))
 EYE_REGION = 160  # the face box is searched for eyes at this side, px
-EYE_PULL = 3.0  # registration's pull towards the eyes' square (PULL is the box's)
 HAAR_SIDE = 320  # photos are scaled to at most this for the Haar face cascade
 # where a pair of eyes sits in a Haar face box (row, column of its midpoint, as fractions of the
 # box): the medians over 271 LFW training photos (rows 5th-95th percentile 0.37-0.42). A pair
@@ -372,17 +223,6 @@ HAAR_SIDE = 320  # photos are scaled to at most this for the Haar face cascade
 EYE_MID = (63.0 / 160, 78.3 / 160)
 EYE_ROW_BAND = 0.09
 EYE_ROW_WEIGHT = 5.0
-# the second look: the eyes searched again in the upright face box that the first square gives
-# (see _look_again). A pair counts there only with its midpoint within NEAR_EYES half spacings of
-# where the eyes should be and its spacing within NEAR_SPACING of theirs, so the cascade may be
-# bolder (NEAR_NEIGHBOURS, against 2 for the first look). Framing benchmark, p10 on draws 0 / 2:
-# 18.7 / 16.0 dB with no second look, 19.0 / 17.0 with it and a strict cascade, 18.8 / 18.2 with
-# the bold one (one registration start), 18.8 / 18.7 with three starts, 19.0 / 18.4 with these
-# two bounds (one bound of 0.8 on the two together before)
-NEAR_EYES = 0.6
-NEAR_SPACING = 0.3
-NEAR_NEIGHBOURS = 1
-EYE_REGION_SIDES = 1.6  # registration's search region around the eyes' square, in its sides
 # the default crop's side over the Haar face box's, where no eyes are found: the median of the
 # eyes' square over the box in 170 LFW training photos (10th-90th percentile 0.90-1.25)
 HAAR_TO_CROP = 1.06
@@ -474,18 +314,12 @@ def find_eyes(grey: np.ndarray, d: Detection
     return ((d.top + a[0] / k, d.left + a[1] / k), (d.top + b[0] / k, d.left + b[1] / k))
 
 
-def _eye_pair(region: np.ndarray, near: bool = False
-              ) -> tuple[tuple[float, float], tuple[float, float]] | None:
-    """The two eyes ((row, col), (row, col)) in an EYE_REGION px face box (uint8), or None.
-    `near`: the box is the one a found face's square gives (upright, at the usual scale), so only
-    pairs near where the eyes should be count, the nearest first."""
+def _eye_pair(region: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The two eyes ((row, col), (row, col)) in an EYE_REGION px face box (uint8), or None."""
     cv2, _, eye_cascades = _cv()
     r = EYE_REGION
-    # where the eyes should be in the box, and how far apart: the training crop's eyes
-    half = 0.5 * HAAR_TO_CROP * (EYE_TARGETS[1][1] - EYE_TARGETS[0][1]) / 64 * r
     for cascade in eye_cascades:
-        found = cascade.detectMultiScale(region, scaleFactor=1.05,
-                                         minNeighbors=NEAR_NEIGHBOURS if near else 2,
+        found = cascade.detectMultiScale(region, scaleFactor=1.05, minNeighbors=2,
                                          minSize=(r // 10, r // 10), maxSize=(3 * r // 8,) * 2)
         cands = [(x + w / 2, y + h / 2, w) for x, y, w, h in found if y + h / 2 < 0.6 * r]
         best = None
@@ -497,63 +331,14 @@ def _eye_pair(region: np.ndarray, near: bool = False
                 row, col = (a[1] + b[1]) / 2, (a[0] + b[0]) / 2
                 if abs(row - EYE_MID[0] * r) > EYE_ROW_BAND * r:
                     continue
-                if near:
-                    off = np.hypot(row - EYE_MID[0] * r, col - EYE_MID[1] * r) / half
-                    wide = abs(dx / 2 - half) / half
-                    if off > NEAR_EYES or wide > NEAR_SPACING:
-                        continue
-                    score = off + wide + abs(dy) / dx
-                else:
-                    score = (abs(dy) / dx + abs(col - EYE_MID[1] * r) / (r / 2)
-                             + EYE_ROW_WEIGHT * abs(row - EYE_MID[0] * r) / r)
+                score = (abs(dy) / dx + abs(col - EYE_MID[1] * r) / (r / 2)
+                         + EYE_ROW_WEIGHT * abs(row - EYE_MID[0] * r) / r)
                 if best is None or score < best[0]:
                     best = (score, a, b)
         if best is not None:
             _, a, b = best
             return (a[1], a[0]), (b[1], b[0])
     return None
-
-
-def _upright_box(grey: np.ndarray, cy: float, cx: float, side: float, angle: float
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """The face box that the crop square (cy, cx, side, angle) gives (side / HAAR_TO_CROP,
-    the same centre), turned upright and scaled to EYE_REGION px, with the 2 x 3 matrix that
-    takes its (col, row) to the photo's (x, y)."""
-    cv2 = _cv()[0]
-    r = EYE_REGION
-    s = side / HAAR_TO_CROP / r  # photo px per box px
-    a = np.radians(angle)
-    cos, sin = np.cos(a) * s, np.sin(a) * s
-    m = np.array([[cos, -sin, cx - cos * r / 2 + sin * r / 2],
-                  [sin, cos, cy - sin * r / 2 - cos * r / 2]])
-    src, to_src = np.ascontiguousarray(grey), m
-    if s > 1.5:  # a large face is shrunk first (area), so that the turn does not alias
-        top, left, n = int(cy - side), int(cx - side), int(2 * side) + 1
-        src = cv2.resize(np.ascontiguousarray(_cut_square(grey, top, left, n)),
-                         (max(1, round(n / s)),) * 2, interpolation=cv2.INTER_AREA)
-        k = src.shape[0] / n  # shrunk px per photo px
-        to_src = m * k
-        to_src[0, 2] = (m[0, 2] - left + 0.5) * k - 0.5  # pixel centres, as cv2.resize has them
-        to_src[1, 2] = (m[1, 2] - top + 0.5) * k - 0.5
-    view = cv2.warpAffine(src, to_src, (r, r), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
-    return view, m
-
-
-def _look_again(grey: np.ndarray, square: tuple[float, float, float, float]
-                ) -> tuple[float, float, float, float] | None:
-    """The crop square found again from the eyes in the upright face box that a first square
-    gives. There the face is upright and at one scale whatever the photo did, so two photos of
-    one face (scaled, turned) are judged alike, where the first look saw each at its own scale and
-    roll. None where no pair of eyes is found near where they should be."""
-    view, m = _upright_box(grey, *square)
-    pair = _eye_pair(view, near=True)
-    if pair is None:
-        return None
-    (ay, ax), (by, bx) = pair
-    pa = m @ np.array([ax, ay, 1.0])  # (col, row) in the box -> (x, y) in the photo
-    pb = m @ np.array([bx, by, 1.0])
-    return square_from_eyes((pa[1], pa[0]), (pb[1], pb[0]))
 
 
 def square_from_eyes(left_eye: tuple[float, float], right_eye: tuple[float, float]
@@ -571,42 +356,42 @@ def square_from_eyes(left_eye: tuple[float, float], right_eye: tuple[float, floa
     return float(cy), float(cx), float(side), float(np.degrees(angle))
 
 
-def _by_the_eyes(grey: np.ndarray) -> tuple[tuple[float, float, float, float], str] | None:
-    """The default crop's square (cy, cx, side, angle) found by the eyes in a Haar face box,
-    found again by the eyes in the upright box that square gives, and refined by registration
-    ("eyes"). Where no box holds a pair of eyes, the square is set from the largest box alone (no
-    roll) and registered; the eyes are then looked for again in the upright box it gives ("eyes"
-    where found, else "face box"). None where OpenCV finds no face."""
+def _haar_square(grey: np.ndarray) -> tuple[tuple[float, float, float, float], str] | None:
+    """The first square (cy, cx, side, angle) from OpenCV: set by the eyes in a Haar face box
+    ("eyes"), or where no box holds a pair of eyes, by the largest box alone, unturned ("face
+    box"). None where OpenCV finds no face."""
     boxes = haar_faces(grey)[:CANDIDATES]
-    how = "eyes"
     for d in boxes:
         eyes = find_eyes(grey, d)
         if eyes is None:
             continue
         cy, cx, side, angle = square_from_eyes(*eyes)
         # a pair of eyes that does not fit its box (two buttons, say) is not this face's
-        if not (0.75 < side / d.side < 1.6
+        if (0.75 < side / d.side < 1.6
                 and np.hypot(cy - d.top - d.side / 2, cx - d.left - d.side / 2) < 0.2 * d.side):
-            continue
-        break
-    else:
-        if not boxes:
-            return None
-        d, how = boxes[0], "face box"
-        cy, cx, side, angle = d.top + d.side / 2, d.left + d.side / 2, HAAR_TO_CROP * d.side, 0.0
-    g = grey.astype(np.float32) / 255.0
-    square = (cy, cx, side, angle)
-    if how == "face box":  # too rough to look for the eyes from: registered first
-        fitted = register(g, *square, reach=EYE_REGION_SIDES, pull=EYE_PULL)
-        square = fitted[:4] if fitted is not None else square
-    again = _look_again(grey, square)
-    if again is None:
-        if how == "face box":
-            return square, how
-    else:
-        square, how = again, "eyes"
-    fitted = register(g, *square, reach=EYE_REGION_SIDES, pull=EYE_PULL, starts=EYE_STARTS)
-    return (fitted[:4] if fitted is not None else square), how
+            return (cy, cx, side, angle), "eyes"
+    if not boxes:
+        return None
+    d = boxes[0]
+    return (d.top + d.side / 2, d.left + d.side / 2, HAAR_TO_CROP * d.side, 0.0), "face box"
+
+
+def _aligned(grey: np.ndarray, square: tuple[float, float, float, float]
+             ) -> tuple[float, float, float, float]:
+    """The first square moved onto the training crop by the aligner; the first square as it is
+    where the aligner runs off (nothing face-like there) or OpenCV cannot cut its views."""
+    from studio.engine import align
+
+    if not align.available():
+        return square
+    cy, cx, side, angle = square
+    got = align.refine(grey, square, ALIGN_STEPS)
+    if (np.all(np.isfinite(got))
+            and np.hypot(got[0] - cy, got[1] - cx) <= ALIGN_MAX_MOVE * side
+            and 1 / ALIGN_MAX_RESCALE <= got[2] / side <= ALIGN_MAX_RESCALE
+            and abs(got[3] - angle) <= ALIGN_MAX_TURN):
+        return got
+    return square
 
 
 def _cut_turned(img: np.ndarray, cy: float, cx: float, side: float, angle: float,
@@ -650,32 +435,17 @@ def frame(img: np.ndarray, size: int, channels: int, framing: str = "auto",
         box = centre_square(h, w)
         return Framed(_resize(_cut_square(img, *box), size, channels), "none", box)
     grey8 = _grey(img)
-    fitted, how = _by_the_eyes(grey8) or (None, "lbp")  # most photos: a face with two eyes
-    if fitted is None:
+    first = _haar_square(grey8)  # most photos: a face with two eyes
+    if first is None:
         found = detect_faces(grey8)
         if not found:
             box = centre_square(h, w)
             return Framed(_resize(_cut_square(img, *box), size, channels), "centre", box,
                           "no face found; used a centre crop")
-        # the largest detections in turn (a false one can outgrow the face): the first that
-        # registers well to the mean face is kept (the person a photo is of is usually the
-        # largest face in it), else the best-matching of them
-        grey = grey8.astype(np.float32) / 255.0
-        best = None
-        for d in found[:CANDIDATES]:
-            f = register(grey, *_centre_side(face_square(d, DEFAULT_CROP)))
-            if f is None:
-                continue
-            if f[4] < GOOD_FIT:
-                fitted = f
-                break
-            if best is None or f[4] < best[4]:
-                best = f
-        fitted = (fitted or best)[:4] if (fitted or best) else None
-        if fitted is None:  # the fit ran away: the detector's box, as it is
-            box = face_square(found[0], crop)
-            return Framed(_resize(_cut_square(img, *box), size, channels), "face", box,
-                          found_by="lbp")
+        # the largest LBP detection (the person a photo is of is usually the largest face in it)
+        first = (*_centre_side(face_square(found[0], DEFAULT_CROP)), 0.0), "lbp"
+    square, how = first
+    fitted = _aligned(grey8, square)
     cy, cx, side, angle = fitted
     # the default crop found; another geometry (an older model's) is scaled and shifted from it
     side_d = side / DEFAULT_CROP.margin  # the detector-box side this crop corresponds to
