@@ -205,6 +205,8 @@ def _resize(square: np.ndarray, size: int, channels: int) -> np.ndarray:
 # small network trained on the LFW training side) then moves it onto the training crop, in
 # position, scale and roll, ALIGN_STEPS times.
 CANDIDATES = 3  # Haar face boxes searched for a pair of eyes, the largest first
+# which way "face" framing cuts: a folder's cache of crops made by another is made again
+FRAMER_VERSION = 2  # 2: Haar eyes, then the aligner (1: registration to the mean face)
 ALIGN_STEPS = 3
 # an aligned square further than these from the first one is not trusted (the first is kept):
 # the aligner learned moves of up to a fifth of a side, 35% in scale and 20 degrees

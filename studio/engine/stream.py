@@ -61,7 +61,8 @@ class FolderFaces(Dataset):
         h = hashlib.sha256("\n".join(self.names).encode()).hexdigest()
         return {"format": FORMAT, "folder": str(self.folder.resolve()), "images": len(self.paths),
                 "files_sha256": h, "image_size": self.size, "channels": self.channels,
-                "framing": self.method, "crop": self.crop.to_dict()}
+                "framing": self.method, "crop": self.crop.to_dict(),
+                "framer": faces.FRAMER_VERSION if self.method == "face" else None}
 
     def _prepare_cache(self, create: bool) -> None:
         index = self.cache / "index.json"

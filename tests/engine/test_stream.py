@@ -48,6 +48,22 @@ def test_a_cache_of_another_size_is_started_afresh(face_folder, tmp_path):
         stream.FolderFaces(face_folder, 16, 1, cache=cache, create_cache=False)
 
 
+def test_a_cache_of_face_crops_from_another_framer_is_made_again(face_folder, tmp_path,
+                                                                 monkeypatch):
+    """Crops cut by "face" framing before the framer changed (the aligner replaced registration)
+    are not trained on as if they were this framer's: the cache is started afresh. A cache of
+    aligned or uncut images does not depend on the framer and stays."""
+    from studio.engine import faces
+
+    cache, plain = tmp_path / "cache", tmp_path / "plain"
+    _losses(stream.FolderFaces(face_folder, 16, 1, framing="face", cache=cache), epochs=1)
+    _losses(stream.FolderFaces(face_folder, 16, 1, framing="none", cache=plain), epochs=1)
+    assert stream.FolderFaces(face_folder, 16, 1, framing="face", cache=cache).cached() == 12
+    monkeypatch.setattr(faces, "FRAMER_VERSION", faces.FRAMER_VERSION + 1)
+    assert stream.FolderFaces(face_folder, 16, 1, framing="face", cache=cache).cached() == 0
+    assert stream.FolderFaces(face_folder, 16, 1, framing="none", cache=plain).cached() == 12
+
+
 def test_unreadable_files_are_skipped_and_counted(face_folder, tmp_path):
     (face_folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     ds = stream.FolderFaces(face_folder, 16, 1, cache=tmp_path / "c")
