@@ -67,11 +67,9 @@ def sample(rng, photos, truth, n):
     return np.stack(xs)[:, None], np.stack(ys)
 
 
-def held_error(net, photos, truth, seed=1, n=600, device="cpu"):
+def held_error(net, photos, truth, seed=1, n=600):
     """After two refinements of wide perturbations: median and 90th percentile of the error in
     position (sides), scale (log) and turn (degrees)."""
-    import torch
-
     from studio.engine import align
 
     rng = np.random.default_rng(seed)
@@ -79,12 +77,7 @@ def held_error(net, photos, truth, seed=1, n=600, device="cpu"):
     errs = []
     for i in range(n):
         g = photos[i % len(photos)]
-        sq = perturb(rng, truth, True)
-        for _ in range(2):
-            v = torch.from_numpy(align.normalise(align.view(g, sq)))[None, None].to(device)
-            with torch.inference_mode():
-                points = net(v)[0].cpu().numpy()
-            sq = align.apply(sq, align.answer(points))
+        sq = align.refine(g, perturb(rng, truth, True), 2, net)
         errs.append((np.hypot(sq[0] - truth[0], sq[1] - truth[1]) / truth[2],
                      abs(np.log(sq[2] / truth[2])), abs(sq[3] - truth[3])))
     net.train()
@@ -141,7 +134,7 @@ def main(argv=None) -> int:
     t0, step, last, losses = time.time(), 0, time.time(), []
 
     def report(label):
-        med, p90 = held_error(net, held, truth, device=dev)
+        med, p90 = held_error(net, held, truth)
         print(f"{label} | held: position {med[0]:.3f} / {p90[0]:.3f} sides, scale {med[1]:.3f} / "
               f"{p90[1]:.3f}, turn {med[2]:.2f} / {p90[2]:.2f} deg (median / p90)", flush=True)
         torch.save({k: v.cpu() for k, v in net.state_dict().items()}, a.out)
@@ -159,7 +152,8 @@ def main(argv=None) -> int:
             losses.append(float(loss.detach()))
         if time.time() - last > a.report_s:
             last = time.time()
-            report(f"{elapsed / 60:5.1f} min, step {step}, loss {np.mean(losses[-20:]):.4f}")
+            loss_now = f"{np.mean(losses[-20:]):.4f}" if losses else "-"  # read every 50 steps
+            report(f"{elapsed / 60:5.1f} min, step {step}, loss {loss_now}")
     report(f"done: {step} steps, {step * a.batch} views")
     return 0
 

@@ -165,16 +165,18 @@ def _net():
     return net
 
 
-def refine(grey: np.ndarray, square: tuple[float, float, float, float], steps: int = STEPS
-           ) -> tuple[float, float, float, float]:
+def refine(grey: np.ndarray, square: tuple[float, float, float, float], steps: int = STEPS,
+           net=None) -> tuple[float, float, float, float]:
     """`square` moved onto the training faces' crop by the aligner, `steps` times (each a view
-    of the square's surroundings, the three points found in it, and the square moved to them)."""
+    of the square's surroundings, the three points found in it, and the square moved to them).
+    `net`: another network than the shipped one (its trainer's, on any device), in eval mode."""
     import torch
 
-    net = _net()
+    net = net or _net()
+    device = next(net.parameters()).device
     for _ in range(steps):
-        v = normalise(view(grey, square))
+        v = torch.from_numpy(normalise(view(grey, square)))[None, None].to(device)
         with torch.inference_mode():
-            points = net(torch.from_numpy(v)[None, None])[0].numpy()
+            points = net(v)[0].cpu().numpy()
         square = apply(square, answer(points))
     return square
