@@ -360,6 +360,10 @@ class Trainer:
         last = start
         self._agreed_stop = False
         elapsed = 0.0
+        # the clock the schedule follows: this process's own, or with several processes rank 0's,
+        # carried by the last step's exchange, so that every process takes every step with the
+        # same learning rate
+        self._agreed_elapsed = 0.0
         # judged at the last snapshot, not afresh: a time budget that runs out between two steps
         # ends the run with one more step, whose snapshot says done, rather than with none
         while not self._finished(elapsed):
@@ -376,8 +380,9 @@ class Trainer:
             eps_gen.manual_seed(self._seed_for(2))
             kl_w = kl_warmup_weight(self.config.beta, self.step, tc.kl_warmup_steps)
             # the schedule follows the run towards its first stopping point (epochs or time)
-            fraction = self._eta(time.perf_counter() - start, max(1, self.step - start_step),
-                                 bpe)[1]
+            clock = (self._agreed_elapsed if self.world.distributed
+                     else time.perf_counter() - start)
+            fraction = self._eta(clock, max(1, self.step - start_step), bpe)[1]
             lr = tc.lr * self._lr_scale * lr_factor(tc.lr_schedule, fraction, tc.lr_final)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
@@ -420,11 +425,12 @@ class Trainer:
                 logits = mu = logvar = terms = objective = fake = g_loss = head = None
                 autocast, eps_gen, batches = self._recover_from_oom(autocast)
                 continue
-            tail = torch.tensor([float(n), float(wants_stop)])
+            own_clock = time.perf_counter() - start if self.world.main else 0.0
+            tail = torch.tensor([float(n), float(wants_stop), own_clock], dtype=torch.float64)
             if self.world.distributed:  # one small exchange per step
-                stats = all_sum(self.world, torch.cat([head, tail.to(head.device)])).cpu()
+                stats = all_sum(self.world, torch.cat([head.double(), tail.to(head.device)])).cpu()
             else:
-                stats = torch.cat([head.cpu(), tail])
+                stats = torch.cat([head.cpu().double(), tail])
             if fault == "nan" or not bool(torch.isfinite(stats[2])):
                 self._roll_back()  # raises TrainingDiverged after MAX_BAD_IN_ROW in a row
                 batches = None
@@ -441,6 +447,7 @@ class Trainer:
             self._epoch_sums += stats[:3]
             self._epoch_count += count
             self._agreed_stop = bool(stats[5] > 0)
+            self._agreed_elapsed = float(stats[6])
             self.step += 1
             self.batch += 1
             now = time.perf_counter()

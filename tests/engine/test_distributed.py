@@ -60,6 +60,18 @@ def test_two_processes_agree_save_once_and_match_one_process(folder, tmp_path):
     assert faces.shape[0] == 2
 
 
+def test_a_time_budget_ends_both_processes_on_one_step_with_one_schedule(folder, tmp_path):
+    """With --max-seconds each process has its own clock; the cosine schedule (the default)
+    follows the fraction of the budget spent, so it must follow one clock for all of them, and
+    both must stop after the same step, or their weights part (the run then refuses to save)."""
+    out = tmp_path / "timed.pt"
+    r = _train(folder, out, 2, "--max-seconds", "6", "--lr-schedule", "cosine")
+    assert "weights identical on all 2 processes" in r.stderr
+    mf = load_model_file(out)
+    assert mf.meta["steps"] > 2  # it trained for the budget, not a step or two
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["timed.pt"]
+
+
 def test_resume_across_processes(folder, tmp_path):
     out = tmp_path / "m.pt"
     _train(folder, out, 2, "--epochs", "2")
