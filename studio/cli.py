@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", help="the model's name (defaults to the resumed model's, else the "
                                   "file name)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--no-atlas", action="store_true",
+                   help="save without the face atlas (made when a run ends; face-studio atlas "
+                   "makes it later)")
     t.add_argument("--stream", action="store_true",
                    help="read the folder in DataLoader workers as training goes instead of all "
                         "up front (the default above 20,000 images)")
@@ -256,7 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, metavar="FILE", help=".png")
     f.add_argument("--scale", type=_positive_int, default=2, metavar="K")
     f.add_argument("--tail", type=_positive_float, default=0.05, metavar="Q",
-                   help="the region runs from the Q to the 1-Q quantile along each axis (0.05)")
+                   help="the plane's region runs from the Q to the 1-Q quantile along each axis "
+                   "(0.05)")
+    f.add_argument("--map", default="default", choices=("default", "atlas", "plane"),
+                   help="the face atlas (over the 2nd to 98th percentile of the faces), the PCA "
+                   "plane, or the model's own map (the atlas where it carries one)")
+
+    at = sub.add_parser("atlas", help="make a model's face atlas (the map of its training faces) "
+                                      "and add it to the model file")
+    at.add_argument("model", metavar="MODEL")
+    at.add_argument("--out", metavar="FILE", help="write here (.pt); the model file itself if not "
+                    "given")
+    at.add_argument("--seed", type=int, default=0, metavar="N")
 
     s = sub.add_parser("sample", help="a grid of new faces from the prior")
     s.add_argument("model", metavar="MODEL")
@@ -340,6 +354,22 @@ def _check_out(path: str, suffixes: tuple[str, ...]) -> Path:
 
 
 # -- commands --------------------------------------------------------------------------------------
+def _finished(mf, a, say: bool):
+    """A trained model with its face atlas (unless --no-atlas); Ctrl-C while it is being made
+    saves the model without one."""
+    from studio.engine.run import add_atlas
+
+    if a.no_atlas or mf.config.latent_dim <= 2:
+        return mf
+    if say:
+        print(f"making the face atlas of {len(mf.train_mu)} faces", file=sys.stderr, flush=True)
+    try:
+        return add_atlas(mf, seed=a.seed, threads=os.cpu_count() or 1)
+    except KeyboardInterrupt:
+        print("face atlas left out (interrupted); face-studio atlas makes it", file=sys.stderr)
+        return mf
+
+
 def cmd_train(a) -> int:
     from studio.engine import distributed
     from studio.engine.errors import StudioError
@@ -429,7 +459,7 @@ def _train(a, world) -> int:
     digest = run.check_agreement()  # under torchrun: the same weights everywhere, or no save
     try:
         if world.main:
-            checkpoint.save_model(out, trainer.model_file())
+            checkpoint.save_model(out, _finished(trainer.model_file(), a, bar is not None))
     finally:  # every process leaves together: gloo torn down while a peer still works aborts it
         run.close()
         distributed.barrier(world)
@@ -684,10 +714,14 @@ def cmd_manifold(a) -> int:
     if a.n > 64:
         raise StudioError(f"--n {a.n}: at most 64 faces per side")
     fm = FaceModel.open(a.model)
-    proj, xr, yr = fm.manifold_region(a.tail)
+    if a.map == "atlas" and fm.latent_dim == 2:
+        raise StudioError(f"{a.model}: a 2-D model's map is its latent plane; it has no atlas")
+    proj, xr, yr = fm.manifold_region(a.tail, a.map)
     export.save_png(fm.manifold(a.n, proj, xr, yr), out, scale=a.scale)
-    plane = "its latent plane" if fm.latent_dim == 2 else \
-        f"the PCA plane through the mean of its {len(fm.training_mu())} training faces"
+    n_faces = len(fm.training_mu())
+    plane = "its latent plane" if fm.latent_dim == 2 else (
+        f"the face atlas of its {n_faces} training faces" if proj.kind == "atlas" else
+        f"the PCA plane through the mean of its {n_faces} training faces")
     print(f"wrote {out}: {a.n} x {a.n} faces across {plane}, x {xr[0]:+.2f}..{xr[1]:+.2f}, "
           f"y {yr[0]:+.2f}..{yr[1]:+.2f}")
     return 0
@@ -706,6 +740,32 @@ def cmd_sample(a) -> int:
     return 0
 
 
+def cmd_atlas(a) -> int:
+    from studio.engine import checkpoint
+    from studio.engine.errors import StudioError
+    from studio.engine.run import add_atlas
+
+    src = checkpoint.find_model(a.model)
+    out = _check_out(a.out, (".pt",)) if a.out else Path(src)
+    mf = checkpoint.load_model_file(src)
+    if mf.config.latent_dim <= 2:
+        raise StudioError(f"{src}: a 2-D model's map is its latent plane; it needs no atlas")
+    if mf.train_mu is None or len(mf.train_mu) < 8:
+        raise StudioError(f"{src}: the file holds too few training faces' mu for an atlas")
+    start, shown = time.monotonic(), [-1]
+
+    def progress(f):
+        if int(f * 10) != shown[0]:
+            shown[0] = int(f * 10)
+            print(f"laying out {len(mf.train_mu)} faces: {f:.0%}", file=sys.stderr, flush=True)
+
+    made = add_atlas(mf, seed=a.seed, threads=os.cpu_count() or 1, progress=progress)
+    checkpoint.save_model(out, made)
+    print(f"wrote {out}: the face atlas of {len(mf.train_mu)} training faces "
+          f"({made.atlas['method']}, {time.monotonic() - start:.0f} s)")
+    return 0
+
+
 def cmd_window(a) -> int:
     from studio.gui.app import run
 
@@ -717,7 +777,7 @@ COMMANDS = {"train": cmd_train, "eval": cmd_eval, "frame": cmd_frame, "slim": cm
             "direction": cmd_direction, "edit": cmd_edit,
             "encode": cmd_encode,
             "morph": cmd_morph,
-            "sample": cmd_sample, "manifold": cmd_manifold}
+            "sample": cmd_sample, "manifold": cmd_manifold, "atlas": cmd_atlas}
 
 
 def main(argv: list[str] | None = None) -> int:

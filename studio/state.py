@@ -161,8 +161,23 @@ class StudioState:
         return ph.mu
 
     def z_at(self, x: float, y: float) -> np.ndarray:
-        """The latent point under map point (x, y): in the plane through the anchor face."""
+        """The latent point under map point (x, y): in the plane through the anchor face; on
+        the atlas, the face painted there, and exactly on a photo's dot that photo's own face."""
+        if self.projection.kind == "atlas":
+            for ph in self.described():
+                if np.allclose(self.photo_position(ph), (x, y), rtol=0, atol=1e-9):
+                    return np.asarray(ph.mu, dtype=np.float64).copy()
         return self.projection.unproject(np.array([x, y]), self.anchor())
+
+    def photo_position(self, ph) -> np.ndarray:
+        """Where a photo's dot sits on the map now (worked out once per photo and map)."""
+        key = (id(self.projection), id(ph))
+        cache = self.__dict__.setdefault("_positions", {})
+        if key not in cache:
+            if len(cache) > 256:
+                cache.clear()
+            cache[key] = (ph, np.asarray(self.projection.project(ph.mu), dtype=np.float64))
+        return cache[key][1]
 
     def cursor(self) -> tuple[float, float] | None:
         """Where the painted z lies on the map."""
@@ -209,11 +224,14 @@ class StudioState:
         self.saved = info.path is not None if saved is None else saved
         if switched:
             self._hand_over(old_key, key, keep_old=True, restore=True)
+        # the model's own map: its atlas where it carries one (a finished run's, a file's),
+        # else the PCA plane (a training snapshot's: the plane follows the faces as they move)
+        default = getattr(info, "atlas", None) or info.projection
         if info.snapshot and same_build and self.projection is not None:
-            if self.projection.kind == "pca":  # the faces moved: the map follows, its axes kept
-                self.projection = info.projection
+            if self.projection.kind in ("pca", "atlas"):  # the faces moved: the map follows
+                self.projection = default
         else:
-            self.projection = info.projection
+            self.projection = default
         self._emit(Change.MODEL)
         self._emit(Change.SAVED)
         if self.z is None or len(self.z) != info.config.latent_dim:
@@ -494,8 +512,9 @@ class StudioState:
         self.direction_base = None
 
     def arrows(self) -> list[tuple[str, tuple, tuple]]:
-        """Each direction as an arrow on the map, from the anchor face (or the centre)."""
-        if self.projection is None:
+        """Each direction as an arrow on the map, from the anchor face (or the centre). Only
+        on a plane: on the atlas a straight arrow means nothing (its slider moves the face)."""
+        if self.projection is None or self.projection.kind == "atlas":
             return []
         base = self.anchor()
         if base is None or len(base) != len(self.projection.origin):
@@ -539,12 +558,15 @@ class StudioState:
 
     # -- the map's axes ----------------------------------------------------------------------------
     def set_axes(self, axes: tuple[int, int] | str) -> None:
-        """"pca", "latent" (a 2-D model's own axes) or two latent dims (i, j)."""
+        """"atlas" (the face atlas), "pca", "latent" (a 2-D model's own axes) or two latent
+        dims (i, j)."""
         if self.info is None:
             return
         if axes == "latent":
             self.projection = Projection.identity2d()
-        elif axes == "pca":
+        elif axes == "atlas" and getattr(self.info, "atlas", None) is not None:
+            self.projection = self.info.atlas
+        elif axes in ("pca", "atlas"):
             self.projection = self.info.projection
         else:
             i, j = axes

@@ -7,6 +7,7 @@ Contents (a dict of plain data and tensors, saved with torch.save):
   history              the training history: one dict of floats per logged point
   dataset              a description of the training data (name, source, size, framing, ...)
   train_mu             the mean mu of the training faces (N, D), so the map needs no data
+  atlas                the face atlas: a 2-D map position per row of train_mu (optional)
   train_state          what resuming needs: step, epoch, optimiser state, training settings
   meta                 name, created, studio version, device, seconds trained
 
@@ -45,6 +46,7 @@ class ModelFile:
     train_mu: torch.Tensor | None = None
     train_state: dict | None = None
     meta: dict = field(default_factory=dict)
+    atlas: dict | None = None  # {"version", "method", "xy": (N, 2)}: studio.engine.atlas
 
     @property
     def name(self) -> str:
@@ -70,6 +72,9 @@ def _payload(mf: ModelFile) -> dict:
         "dataset": dict(mf.dataset),
         "train_mu": None if mf.train_mu is None else mf.train_mu.detach().float().cpu().contiguous(),
         "train_state": mf.train_state,
+        "atlas": None if mf.atlas is None else {
+            "version": 1, "method": str(mf.atlas["method"]),
+            "xy": mf.atlas["xy"].detach().float().cpu().contiguous()},
         "meta": {k: v for k, v in mf.meta.items() if k != "path"},
     }
 
@@ -128,6 +133,7 @@ def load_model_file(path: str | Path) -> ModelFile:
         history = schema.check_history(raw.get("history"))
         dataset = schema.check_dataset(raw.get("dataset"))
         train_state = schema.check_train_state(raw.get("train_state"))
+        atlas = schema.check_atlas(raw.get("atlas"), None if mu is None else mu.shape[0])
         meta = dict(schema.check_meta(raw.get("meta")))
     except schema.SchemaError as e:
         raise ModelFileError(path, f"model file: {e}") from None
@@ -136,7 +142,8 @@ def load_model_file(path: str | Path) -> ModelFile:
     meta["path"] = str(path)
     meta.setdefault("name", path.stem)
     return ModelFile(config=config, state_dict=state, history=tuple(history),
-                     dataset=dict(dataset), train_mu=mu, train_state=train_state, meta=meta)
+                     dataset=dict(dataset), train_mu=mu, train_state=train_state, meta=meta,
+                     atlas=atlas)
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VAE, ModelFile]:

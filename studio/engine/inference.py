@@ -22,8 +22,10 @@ from studio.engine.requests import Derived, Photo
 
 
 def derive(mf: ModelFile) -> Derived:
-    """A model file's map projection and fitted prior, from its training mu alone (no weights
-    needed: a training thread can work them out for each snapshot)."""
+    """A model file's maps and fitted prior, from its training mu alone (no weights needed: a
+    training thread can work them out for each snapshot): the PCA plane (the latent itself for
+    2 dims), and the face atlas where the file carries one."""
+    from studio.engine import atlas as atlas_mod
     from studio.engine.latent import FacePrior
 
     dim = mf.config.latent_dim
@@ -34,7 +36,8 @@ def derive(mf: ModelFile) -> Derived:
         projection = Projection.from_dims(dim, 0, min(1, dim - 1))
     else:
         projection = Projection.pca(mu)
-    return Derived(projection, FacePrior.fit(mu) if len(mu) > dim else None)
+    atlas = atlas_mod.from_file(mf.atlas, mu) if dim > 2 else None
+    return Derived(projection, FacePrior.fit(mu) if len(mu) > dim else None, atlas)
 
 
 class FaceModel:
@@ -93,8 +96,22 @@ class FaceModel:
         return fitted.sample(n, temperature, rng)
 
     def projection(self) -> Projection:
-        """The map: the latent itself for 2 dims, else the PCA plane of the training mu."""
+        """The plane: the latent itself for 2 dims, else the PCA plane of the training mu."""
         return self.derived().projection
+
+    def atlas(self):
+        """The face atlas the model file carries (`atlas.Atlas`), or None."""
+        return self.derived().atlas
+
+    def map(self, kind: str = "default"):
+        """The map a person clicks: "atlas", "plane", or the default (the atlas where the
+        file carries one, else the plane)."""
+        if kind == "atlas" and self.atlas() is None:
+            raise StudioError(f"{self.name} carries no face atlas: make one with "
+                              "face-studio atlas MODEL")
+        if kind == "plane":
+            return self.projection()
+        return self.atlas() or self.projection()
 
     # -- model calls --------------------------------------------------------------------------
     @torch.no_grad()
@@ -196,11 +213,15 @@ class FaceModel:
         mu, _ = self.encode_images(images)
         return self.decode(mu)
 
-    def manifold_region(self, tail: float = 0.05):
-        """The map plane and region of a manifold image: for a 2-D model the latent plane
-        itself, from the 5% to the 95% quantile of the prior as in Kingma and Welling's figure;
-        for more dims the PCA plane through the training faces' mean, over the same quantiles
-        of their spread along each axis."""
+    def manifold_region(self, tail: float = 0.05, kind: str = "plane"):
+        """The map and region of a manifold image: for a 2-D model the latent plane itself,
+        from the 5% to the 95% quantile of the prior as in Kingma and Welling's figure; for
+        more dims the PCA plane through the training faces' mean, over the same quantiles of
+        their spread along each axis, or the face atlas over the 2nd to 98th percentile of the
+        faces' positions (`kind` "atlas")."""
+        if kind == "atlas" or (kind == "default" and self.atlas() is not None):
+            atlas = self.map("atlas")
+            return (atlas, *atlas.region())
         proj = self.projection()
         mu = self.training_mu()
         if self.latent_dim == 2 or len(mu) < 2:

@@ -55,6 +55,7 @@ class Derived:
     which would keep a click waiting."""
     projection: Projection
     prior: Any = None  # latent.FacePrior, or None: draw from N(0, I)
+    atlas: Any = None  # atlas.Atlas, where the model file carries one
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class ModelInfo:
     accelerator: str            # where training on "auto" would run: the GPU's name, or cpu
     snapshot: bool = False      # True for a mid-training update
     prior: Any = None           # latent.FacePrior fitted to train_mu (None: draw from N(0, I))
+    atlas: Any = None           # atlas.Atlas: the face atlas, where the model file carries one
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,21 @@ log = logging.getLogger(__name__)
 BUILD = ("image_size", "channels", "latent_dim", "widths", "likelihood", "sigma", "norm", "beta")
 
 
+def add_atlas(mf: checkpoint.ModelFile, seed: int = 0, threads: int = 1,
+              progress: Callable[[float], bool | None] | None = None) -> checkpoint.ModelFile:
+    """The model file with a face atlas of its training faces (studio.engine.atlas), where it
+    has more than 2 latent dims and enough faces; else as it is. `progress(fraction)` may
+    return True to stop: the file then comes back without one."""
+    import dataclasses
+
+    from studio.engine import atlas
+
+    if mf.train_mu is None or mf.config.latent_dim <= 2:
+        return mf
+    made = atlas.build(mf.train_mu.numpy(), seed=seed, threads=threads, progress=progress)
+    return mf if made is None else dataclasses.replace(mf, atlas=made.to_dict())
+
+
 class TrainingRun:
     def __init__(self, request: TrainRequest, world: distributed.World | None = None,
                  reading: Callable[[int, int], None] | None = None):

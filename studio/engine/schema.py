@@ -167,6 +167,37 @@ def check_train_mu(mu, latent_dim: int):
     return mu
 
 
+MAX_ATLAS_SPAN = 1e6  # map coordinates are scaled to a spread of about 1
+
+
+def check_atlas(a, rows: int | None):
+    """The face atlas: a version, the layout's name and one map position (x, y) per row of
+    train_mu, finite and within bounds."""
+    if a is None:
+        return None
+    if not isinstance(a, dict):
+        raise SchemaError("atlas must be a table")
+    extra = sorted(str(k) for k in a if k not in ("version", "method", "xy"))
+    if extra:
+        raise SchemaError(f"atlas has unknown fields: {', '.join(extra)[:80]}")
+    _int(a.get("version"), "atlas.version", 1, 1)
+    method = a.get("method")
+    if not isinstance(method, str) or not 0 < len(method) <= 80:
+        raise SchemaError("atlas.method must be a short name")
+    xy = a.get("xy")
+    if not isinstance(xy, torch.Tensor) or not xy.is_floating_point():
+        raise SchemaError("atlas.xy must be a tensor of numbers")
+    if rows is None:
+        raise SchemaError("atlas needs the training mu it lays out (train_mu is missing)")
+    if xy.ndim != 2 or xy.shape[1] != 2 or xy.shape[0] != rows or rows < 2:
+        raise SchemaError(f"atlas.xy has shape {tuple(xy.shape)}, expected ({rows}, 2): one "
+                          "position per training face")
+    if not bool(torch.isfinite(xy).all()) or float(xy.abs().max()) > MAX_ATLAS_SPAN:
+        raise SchemaError(f"atlas.xy holds NaN, infinite or out-of-range values (beyond "
+                          f"{MAX_ATLAS_SPAN:g})")
+    return {"version": 1, "method": method, "xy": xy}
+
+
 def check_train_state(st):
     if st is None:
         return None

@@ -233,7 +233,7 @@ class EngineService:
                          dataset=dict(mf.dataset), history=tuple(mf.history),
                          device=device_label(torch.device(self.device)),
                          accelerator=device_label(resolve_device("auto")), snapshot=snapshot,
-                         prior=derived.prior)
+                         prior=derived.prior, atlas=derived.atlas)
 
     def _frame(self, path):
         """Frame a photo, remembering the result: photos are encoded again whenever the model
@@ -295,6 +295,7 @@ class TrainingJob:
         self.snapshot_every_s = snapshot_every_s
         self.progress_every_s = progress_every_s
         self._stop = threading.Event()
+        self._closing = threading.Event()  # the studio is closing: drop what is not done
         self._run_flag = threading.Event()
         self._run_flag.set()
         self._thread = threading.Thread(target=self._main, name="face-studio-training", daemon=True)
@@ -334,7 +335,11 @@ class TrainingJob:
             torch.set_num_threads(want)
             self.threads_now = want
 
-    def stop(self, timeout: float | None = None) -> bool:
+    def stop(self, timeout: float | None = None, abandon: bool = False) -> bool:
+        """Stop at the next step; `abandon`: the studio is closing, so the face atlas of the
+        finished model is not made either."""
+        if abandon:
+            self._closing.set()
         self._stop.set()
         self._run_flag.set()
         if timeout is not None and self._thread.is_alive():
@@ -383,7 +388,8 @@ class TrainingJob:
                 if self._stop.is_set():
                     break
             run.autosave()
-            self._emit(TrainingFinished(p, self.trainer.model_file(), self._stop.is_set()))
+            stopped = self._stop.is_set()
+            self._emit(TrainingFinished(p, self._with_atlas(self.trainer.model_file()), stopped))
         except StudioError as e:
             # a run that diverged still holds its last good weights: the window keeps them
             kept = self.trainer.model_file() if self.trainer is not None and self.trainer.step else None
@@ -396,6 +402,31 @@ class TrainingJob:
         finally:
             if run is not None:
                 run.close()
+
+
+    def _with_atlas(self, mf: ModelFile) -> ModelFile:
+        """The finished model with its face atlas, made here, on the training thread, with a
+        progress line; the map keeps the last snapshot's plane meanwhile."""
+        from studio.engine.run import add_atlas
+
+        if mf.config.latent_dim <= 2 or mf.train_mu is None:
+            return mf
+        n = len(mf.train_mu)
+        last = [0.0]
+
+        def progress(f):
+            now = time.monotonic()
+            if now - last[0] >= self.progress_every_s:
+                last[0] = now
+                self._emit(TrainingLoading(f"making the face atlas of {n} faces: {f:.0%}"))
+            return self._closing.is_set()
+
+        self._emit(TrainingLoading(f"making the face atlas of {n} faces"))
+        try:
+            return add_atlas(mf, threads=max(1, self.threads - 1), progress=progress)
+        except (ValueError, RuntimeError, MemoryError) as e:  # the model stands without it
+            log.warning("no face atlas: %s", e)
+            return mf
 
 
 # -- exports on a thread of their own --------------------------------------------------------------

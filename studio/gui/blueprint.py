@@ -22,6 +22,10 @@ from studio.gui.imaging import to_pixmap
 from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon, sigma_ellipse
 
 MOSAIC_TILES = 12  # faces per side of the mosaic
+AXES_DIMS = 8  # the axes box offers pairs among this many of the most used dims
+SNAP_PX = 7  # a click this close to a photo's dot on the atlas paints that photo
+DOTS = pg.mkBrush(90, 90, 90, 140)
+DOTS_UNDER_MOSAIC = pg.mkBrush(90, 90, 90, 30)
 MAX_DRAWN = 20_000  # more faces than this are drawn as a density image until zoomed in
 LABEL_FILL = (255, 255, 255, 210)  # labels stay readable over the dots
 PHOTO_COLOURS = ["#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56"]
@@ -48,7 +52,9 @@ class BlueprintRoom(QWidget):
         for name in ("left", "bottom"):
             self.plot.getPlotItem().getAxis(name).setCacheMode(
                 QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(90, 90, 90, 140))
+        self.points = pg.ScatterPlotItem(size=5, pen=None, brush=DOTS)
+        self.shade = pg.ImageItem()  # beyond the atlas's faces
+        self.shade.hide()
         self.path = pg.PlotCurveItem(pen=pg.mkPen("#e4572e", width=2, style=Qt.DashLine))
         self.cursor = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#d00000", width=3))
         self.density = pg.ImageItem()
@@ -59,7 +65,7 @@ class BlueprintRoom(QWidget):
         self.chosen = pg.ScatterPlotItem(size=8, pen=pg.mkPen("#2a9d8f", width=2), brush=None)
         self.keyframe_dots = pg.ScatterPlotItem(size=13, symbol="s", brush=pg.mkBrush("#e4572e"),
                                                 pen=pg.mkPen("w"))
-        for item in (self.mosaic_image, self.density, self.points, self.chosen, self.path,
+        for item in (self.shade, self.mosaic_image, self.density, self.points, self.chosen, self.path,
                      self.keyframe_dots, self.lasso_curve, self.cursor):
             self._passive(item)
         self._lasso_pts: list = []
@@ -121,7 +127,9 @@ class BlueprintRoom(QWidget):
         self.plot.addItem(item)
 
     def set_model(self, projection: Projection, train_mu: np.ndarray, latent_dim: int,
-                  keep_view: bool = False) -> None:
+                  keep_view: bool = False, atlas=None, order=None) -> None:
+        """A model's map: `atlas` its face atlas (or None), `order` its dims, the most used
+        first (the axes box offers pairs among the first AXES_DIMS)."""
         self.projection = projection
         self.axes.blockSignals(True)
         self.axes.clear()
@@ -129,14 +137,25 @@ class BlueprintRoom(QWidget):
             self._axes_keys = ["latent"]
             self.axes.addItem("latent z0, z1")
         else:
-            self._axes_keys = ["pca"]
+            self._axes_keys = []
+            if atlas is not None:
+                self._axes_keys.append("atlas")
+                self.axes.addItem("Face atlas")
+                self.axes.setItemData(0, "The training faces laid out so that look-alikes sit "
+                                         "together; every point paints a face", Qt.ToolTipRole)
+            self._axes_keys.append("pca")
             self.axes.addItem("PCA plane")
-            self.axes.setItemData(0, "The PCA plane of the training faces, through the anchor "
-                                     "face (the selected photo)", Qt.ToolTipRole)
-            for i in range(min(latent_dim, 8)):
-                for j in range(i + 1, min(latent_dim, 8)):
+            self.axes.setItemData(len(self._axes_keys) - 1, "The PCA plane of the training "
+                                  "faces, through the anchor face (the selected photo)",
+                                  Qt.ToolTipRole)
+            dims = list(order or range(latent_dim))[:AXES_DIMS]
+            for a, i in enumerate(dims):
+                for j in dims[a + 1:]:
                     self._axes_keys.append((i, j))
                     self.axes.addItem(f"z{i}, z{j}")
+        key = "atlas" if projection.kind == "atlas" else "pca"
+        if key in self._axes_keys:
+            self.axes.setCurrentIndex(self._axes_keys.index(key))
         self.axes.blockSignals(False)
         self.axes.setMinimumWidth(self.axes.sizeHint().width())  # never squeezed to "PCA plan"
         self.set_points(train_mu, keep_view)  # (and the caption)
@@ -155,8 +174,12 @@ class BlueprintRoom(QWidget):
         return True
 
     def set_points(self, train_mu: np.ndarray, keep_view: bool = True) -> None:
-        xy = self.projection.project(train_mu) if len(train_mu) else np.zeros((0, 2))
+        if self.projection.kind == "atlas":  # the layout's own positions
+            xy = self.projection.xy
+        else:
+            xy = self.projection.project(train_mu) if len(train_mu) else np.zeros((0, 2))
         self._xy = xy
+        self._shade()
         self._shown = None
         if len(xy) <= MAX_DRAWN:
             self.density.hide()
@@ -200,9 +223,33 @@ class BlueprintRoom(QWidget):
             self.density.show()
             self._shown = "raster"
 
+    def _shade(self, cells: int = 160) -> None:
+        """On the atlas, grey where there are no faces: a click there paints the nearest
+        faces' blend, not a face of the region."""
+        p = self.projection
+        if p.kind != "atlas" or not len(self._xy):
+            self.shade.hide()
+            return
+        lo, hi = self._xy.min(0), self._xy.max(0)
+        pad = 0.6 * (hi - lo)
+        lo, hi = lo - pad, hi + pad
+        gx, gy = np.linspace(lo[0], hi[0], cells), np.linspace(lo[1], hi[1], cells)
+        d = p.density(np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2))
+        alpha = np.clip(1.0 - d / 0.5, 0.0, 1.0).reshape(cells, cells)
+        rgba = np.zeros((cells, cells, 4), np.uint8)
+        rgba[..., :3] = 200
+        rgba[..., 3] = (alpha * 150).astype(np.uint8)
+        self.shade.setImage(rgba, autoLevels=False)
+        self.shade.setRect(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
+        self.shade.show()
+
     def _describe(self) -> None:
         p = self.projection
-        if p.kind == "latent":
+        if p.kind == "atlas":
+            self.caption.setText(f"Face atlas: the {len(p.xy):,} training faces laid out so that "
+                                 "look-alikes sit together; every point paints a face. Grey: "
+                                 "beyond the faces.")
+        elif p.kind == "latent":
             self.caption.setText("The map is the 2-D latent space itself.")
         elif p.kind == "pca":
             self.caption.setText(f"A plane through the latent space: PCA of the training faces "
@@ -230,8 +277,11 @@ class BlueprintRoom(QWidget):
         for i, ph in enumerate(photos):
             ell, dot, label = self._photo_items[3 * i:3 * i + 3]
             x, y = proj.project(ph.mu)
-            ex, ey = sigma_ellipse(proj, ph.sigma)
-            ell.setData(x + ex, y + ey)
+            if proj.kind == "atlas":  # sigma has no shape on a nonlinear map
+                ell.setData([], [])
+            else:
+                ex, ey = sigma_ellipse(proj, ph.sigma)
+                ell.setData(x + ex, y + ey)
             dot.setData([x], [y])
             label.setPos(x, y)
 
@@ -303,6 +353,9 @@ class BlueprintRoom(QWidget):
 
     # -- mosaic ----------------------------------------------------------------------------------
     def _on_mosaic_toggled(self, on: bool) -> None:
+        # the dots step back under the mosaic, so that its faces read
+        self.points.setBrush(DOTS_UNDER_MOSAIC if on else DOTS)
+        self.points.setSize(3 if on else 5)
         if on:
             self._ask_mosaic()
         else:
@@ -317,6 +370,17 @@ class BlueprintRoom(QWidget):
             return
         (x0, x1), (y0, y1) = self.view.viewRange()
         self.mosaic_wanted.emit((x0, x1, y0, y1, MOSAIC_TILES))
+
+    def mosaic_stale(self) -> None:
+        """What the mosaic shows is out of date: greyed (it says so) and asked for again."""
+        if self.mosaic_button.isChecked():
+            self.mosaic_image.setOpacity(0.3)
+            self._mosaic_timer.start()
+
+    @property
+    def mosaic_current(self) -> bool:
+        """Whether the mosaic shown is the one for the map as it is now (not greyed)."""
+        return self.mosaic_image.isVisible() and self.mosaic_image.opacity() >= 1.0
 
     def set_mosaic(self, faces: np.ndarray, region) -> None:
         """Tiles (n*n faces, row by row from the top) laid over the region (x0, x1, y0, y1, n)."""
@@ -334,6 +398,7 @@ class BlueprintRoom(QWidget):
                                    autoLevels=False)
         dx, dy = (x1 - x0) / max(n - 1, 1), (y1 - y0) / max(n - 1, 1)
         self.mosaic_image.setRect(x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy)
+        self.mosaic_image.setOpacity(1.0)
         self.mosaic_image.show()
 
     def set_hover_image(self, image: np.ndarray) -> None:
@@ -346,8 +411,22 @@ class BlueprintRoom(QWidget):
 
     # -- events ----------------------------------------------------------------------------------
     def _paint(self, x: float, y: float) -> None:
+        x, y = self._snap(x, y)
         self.point_painted.emit(x, y)  # the face first: the engine decodes while the cross moves
         self.set_cursor(x, y)
+
+    def _snap(self, x: float, y: float) -> tuple[float, float]:
+        """On the atlas, a click on a photo's dot lands exactly on it (its own face)."""
+        if self.projection is None or self.projection.kind != "atlas":
+            return x, y
+        here = self.view_to_widget(x, y)
+        for item in self._photo_items[1::3]:
+            xs, ys = item.getData()
+            if len(xs):
+                dot = self.view_to_widget(float(xs[0]), float(ys[0]))
+                if (dot - here).manhattanLength() <= SNAP_PX:
+                    return float(xs[0]), float(ys[0])
+        return x, y
 
     def paint_scene_pos(self, scene_pos) -> bool:
         """Paint at a point of the scene if it lies in the plotting area; whether it did."""

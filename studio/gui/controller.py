@@ -52,7 +52,9 @@ class Controller:
             v.create.sliders.set_dims(order)
         # training moved the faces: redraw them where they are now, keep the person's view
         if not (info.snapshot and v.blueprint.move_points(s.projection, info.train_mu)):
-            v.blueprint.set_model(s.projection, info.train_mu, s.dim)
+            v.blueprint.set_model(s.projection, info.train_mu, s.dim,
+                                  atlas=getattr(info, "atlas", None), order=order)
+        self._mosaic_stale()  # new weights paint other faces at the same points
 
     def _show_painted(self) -> None:
         s = self.state
@@ -87,6 +89,8 @@ class Controller:
             return
         self.v.strip.set_current(s.selected)
         self.v.analyst.show_photo(ph)
+        if s.projection is not None and s.projection.kind != "atlas":
+            self._mosaic_stale()  # the plane now runs through this photo
         if self._by_person:  # a photo chosen: its variations at once, no empty boxes. (Not
             # at a training snapshot: six decodes then, on cores training holds, kept a click
             # waiting up to 76 ms)
@@ -149,6 +153,14 @@ class Controller:
             v.blueprint.set_cursor(*xy)
         self._draw_path()
         self._draw_arrows()
+        self._mosaic_stale()
+
+    def _mosaic_stale(self) -> None:
+        """The mosaic was drawn for another map, plane or model: what it shows is not what a
+        click paints now. It is greyed and drawn again; a result already on its way is
+        dropped."""
+        self._mosaic_id = None
+        self.v.blueprint.mosaic_stale()
 
     def _draw_path(self) -> None:
         s, b = self.state, self.v.blueprint
@@ -218,7 +230,13 @@ class Controller:
         hx, hy = (x1 - x0) / (2 * n), (y1 - y0) / (2 * n)  # tile centres: the view, tiled
         tiles = (x0 + hx, x1 - hx, y0 + hy, y1 - hy, n)
         z = latent.manifold_grid(s.projection, n, tiles[:2], tiles[2:4], s.anchor())
-        self.engine.submit(rq.Mosaic(z, tiles))
+        req = rq.Mosaic(z, tiles)
+        self._mosaic_id = req.id
+        self.engine.submit(req)
+
+    def _mosaic_ready(self, ev) -> None:
+        if ev.id == getattr(self, "_mosaic_id", None):  # else drawn for a map that has changed
+            self.v.blueprint.set_mosaic(ev.images, ev.tiles)
 
     def _variations(self, quiet: bool = False, by_person: bool = True) -> None:
         s = self.state
@@ -248,7 +266,7 @@ class Controller:
         e.face_painted.connect(lambda ev: v.painter.show_face(ev.image))
         e.hover_ready.connect(lambda ev: v.blueprint.set_hover_image(ev.image))
         e.variations_ready.connect(lambda ev: v.analyst.show_variations(ev.images))
-        e.mosaic_ready.connect(lambda ev: v.blueprint.set_mosaic(ev.images, ev.tiles))
+        e.mosaic_ready.connect(self._mosaic_ready)
         e.photos_described.connect(self._photos_described)
         e.kept_still.connect(self._on_kept_still)
 

@@ -172,7 +172,7 @@ class EngineThread(QObject):
         self._shutting_down = True
         ok = True
         if self.job is not None:
-            ok = self.job.stop(timeout=timeout) and ok
+            ok = self.job.stop(timeout=timeout, abandon=True) and ok
         self._boot.join(timeout)
         with self._lock:
             service = self.service
