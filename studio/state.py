@@ -180,9 +180,14 @@ class StudioState:
         return cache[key][1]
 
     def cursor(self) -> tuple[float, float] | None:
-        """Where the painted z lies on the map."""
+        """Where the painted z lies on the map: where it was clicked, if it was (on the atlas,
+        placing a face again by its neighbours would move the cross off the person's point)."""
         if self.z is None or self.projection is None or len(self.z) != len(self.projection.origin):
             return None
+        clicked = self.__dict__.get("_clicked")
+        if (clicked is not None and clicked[0] is self.projection
+                and np.array_equal(clicked[1], self.z)):
+            return clicked[2]
         x, y = self.projection.project(self.z)
         return float(x), float(y)
 
@@ -357,7 +362,9 @@ class StudioState:
 
     def paint_at(self, x: float, y: float) -> None:
         if self.projection is not None:
-            self.paint(self.z_at(x, y), Source.MAP)
+            z = self.z_at(x, y)
+            self._clicked = (self.projection, z, (float(x), float(y)))
+            self.paint(z, Source.MAP)
 
     def paint_morph(self, t: float) -> None:
         keys = self.morph_keys()

@@ -5,9 +5,13 @@
 What each key means (ms: milliseconds; s: seconds):
   decode_ms_p50/p95       one face decoded by the engine service (request in to answer out)
   encode_photo_ms         a 12-megapixel JPEG from disk to mu and sigma, face found and framed
+  atlas_paint_ms_p50/p95_idle/_training
+                          in the real main window (offscreen): a mouse press on the default
+                          model's face atlas to the Painter holding the new face, idle and beside
+                          a training job (the window's own kind, its model kept out of the window)
   paint_ms_p95_idle/_training
-                          in the real main window (offscreen): a mouse press on the map to the
-                          Painter holding the new face, idle and with training running
+                          the same on the PCA plane, idle and with training started from the
+                          window (its snapshots' plane)
   morph_fps               the morph slider scrubbed end to end, each frame painted before the next
   train_images_per_s      the headless trainer (Trainer.steps) on the built-in faces
   reference_images_per_s  a bare loop: the same model, batch, optimiser and augmentation, nothing
@@ -275,6 +279,21 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
         loop.exec()
         return lat
 
+    # the default model's own map: its face atlas, idle and beside a training run (the same
+    # job the window starts, sharing the cores the same way, its model kept out of the window)
+    atlas = win.state.projection is not None and win.state.projection.kind == "atlas"
+    atlas_idle = click_run(clicks) if atlas else []
+    atlas_busy: list[float] = []
+    if atlas:
+        from studio.engine.service import TrainingJob
+
+        engine.job = TrainingJob(TrainRequest(data="builtin", epochs=None, max_seconds=10_000,
+                                              device=device), lambda ev: None).start()
+        wait_until(lambda: engine.job.trainer is not None and engine.job.trainer.step >= 20)
+        atlas_busy = click_run(clicks)
+        engine.job.stop(timeout=30)
+        engine.job = None
+        win.blueprint.set_axes_key("pca")  # the plane, as the figures below have always been
     idle = click_run(clicks)
 
     # the morph: two photos, the slider scrubbed from A to B, each frame painted before the next
@@ -370,6 +389,10 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     ticker.stop()
     win.close()
     return {
+        "atlas_paint_ms_p50_idle": _pct(atlas_idle, 50),
+        "atlas_paint_ms_p95_idle": _pct(atlas_idle, 95),
+        "atlas_paint_ms_p50_training": _pct(atlas_busy, 50),
+        "atlas_paint_ms_p95_training": _pct(atlas_busy, 95),
         "paint_ms_p50_idle": _pct(idle, 50), "paint_ms_p95_idle": _pct(idle, 95),
         "paint_ms_p50_training": _pct(busy, 50), "paint_ms_p95_training": _pct(busy, 95),
         "morph_fps": morph_fps,

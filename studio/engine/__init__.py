@@ -6,5 +6,5 @@ The submodules are imported on use; importing this package itself loads nothing 
 """
 
 MODULES = ("errors", "fields", "files", "requests", "model", "data", "faces", "align", "stream",
-           "checkpoint", "schema", "session", "training", "distributed", "run", "latent",
+           "checkpoint", "schema", "session", "training", "distributed", "run", "latent", "atlas",
            "export", "inference", "evaluate", "service")

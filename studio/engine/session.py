@@ -237,10 +237,10 @@ def check_session(d) -> None:
         vector(d["current_z"], "current_z", MAX_LATENT)
     view = table(d.get("view") or {}, "view")
     axes = view.get("axes")
-    if axes is not None and axes not in ("pca", "latent"):
+    if axes is not None and axes not in ("atlas", "pca", "latent"):
         pair = listed(axes, "view.axes", 2)
         if len(pair) != 2:
-            raise SchemaError('view.axes must be "pca", "latent" or two latent dims')
+            raise SchemaError('view.axes must be "atlas", "pca", "latent" or two latent dims')
         for j, v in enumerate(pair):
             _int(v, f"view.axes[{j}]", 0, MAX_LATENT - 1)
     for k in ("x", "y"):

@@ -78,6 +78,9 @@ def test_a_direction_from_two_photos_moves_the_face(window, qtbot, two_photos, r
     assert [x.name for x in window.state.directions] == ["towards 3"]
     mu = [p.mu for p in window.state.photos]
     assert np.allclose(window.state.directions[0].vector, mu[0] - mu[1])
+    # on the face atlas a straight arrow means nothing: it is drawn on the planes only
+    assert window.state.projection.kind == "atlas" and window.blueprint._arrow_items == []
+    window.blueprint.set_axes_key("pca")
     assert len(window.blueprint._arrow_items) == 3  # line, head, label
     # from photo 2, +1 along the direction arrives at photo 1
     base = window.state.photos[1].mu
