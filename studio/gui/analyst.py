@@ -58,6 +58,7 @@ class AnalystRoom(QWidget):
         self.title.setWordWrap(True)
 
         self.chart = pg.PlotWidget(background="w")
+        self.chart.setMinimumHeight(110)  # a small screen shrinks the room, not the bars away
         self.chart.setToolTip("mu +- sigma per latent dimension, most used first")
         self.chart.setMouseEnabled(x=False, y=False)
         self.chart.getAxis("bottom").setLabel("latent dimension (most used first)")

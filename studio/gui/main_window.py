@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from studio.engine import requests as rq
 from studio.engine.files import IMAGE_SUFFIXES
 from studio.gui import help as help_
+from studio.gui import placement
 from studio.gui.analyst import AnalystRoom
 from studio.gui.blueprint import BlueprintRoom
 from studio.gui.controller import Controller
@@ -56,7 +58,7 @@ class MainWindow(QMainWindow):
         self._after_save = None        # what to do once the model is saved (a deferred close...)
         self._closing = False
         self.setWindowTitle("Face Studio")
-        self.resize(1600, 900)
+        placement.place(self, config_dir())
         self.setAcceptDrops(True)
         self._build_layout()
         self.controller = Controller(self.state, engine, self, self.show_message, self.status)
@@ -74,7 +76,8 @@ class MainWindow(QMainWindow):
         self.analyst, self.blueprint = AnalystRoom(), BlueprintRoom()
         self.painter, self.strip = PainterRoom(), PhotoStrip()
         rooms = QSplitter(Qt.Horizontal)
-        for w in (self.analyst, self.blueprint, self.painter):
+        # the Analyst and the Painter scroll on a small screen rather than squeeze the window
+        for w in (_scrolling(self.analyst), self.blueprint, _scrolling(self.painter)):
             rooms.addWidget(w)
         rooms.setSizes([380, 560, 460])
         central = QWidget()
@@ -83,8 +86,10 @@ class MainWindow(QMainWindow):
         lay.addWidget(rooms, 1)
         self.setCentralWidget(central)
         self.training, self.create = TrainingPanel(), CreatePanel()
-        self.training_dock = self._dock("Training", self.training, Qt.BottomDockWidgetArea)
-        self.create_dock = self._dock("Create", self.create, Qt.RightDockWidgetArea)
+        # the panels scroll rather than push the window past a small screen's edge
+        self.training_dock = self._dock("Training", _scrolling(self.training),
+                                        Qt.BottomDockWidgetArea)
+        self.create_dock = self._dock("Create", _scrolling(self.create), Qt.RightDockWidgetArea)
         self.training_dock.hide()  # until a person asks for it (View > Training panel, Ctrl+T)
         self._sized = False
         self.device_label, self.model_label = QLabel("Device: -"), QLabel("Model: loading...")
@@ -373,12 +378,21 @@ class MainWindow(QMainWindow):
             ev.ignore()
             return
         self._closing = True
+        placement.remember(self, config_dir())
         if self.exports.progress is not None:
             self.exports.progress.close()
         self.painter.stop()
         if not self.engine.shutdown(timeout=2.0):
             log.warning("engine threads did not stop within 2 s")
         super().closeEvent(ev)
+
+
+def _scrolling(widget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.NoFrame)
+    area.setWidget(widget)
+    return area
 
 
 __all__ = ["MainWindow", "config_dir"]

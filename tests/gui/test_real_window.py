@@ -81,3 +81,42 @@ def test_switching_models_in_the_real_window_repaints_without_a_word_on_stderr(t
                 app.kill()
             out, err = app.communicate(timeout=10)
         assert err.strip() == "", err
+
+
+def _fit(width, height, config, *args):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    with xvfb.display(width, height) as disp:
+        env = dict(os.environ, DISPLAY=disp, QT_QPA_PLATFORM="xcb",
+                   FACE_STUDIO_CONFIG_DIR=str(config))
+        r = subprocess.run([sys.executable, "-m", "studio.devtools.fit", *args], env=env,
+                           capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("height", [768, 700])
+def test_every_control_is_on_a_small_screen_with_the_training_panel_open(tmp_path, height):
+    got = _fit(1366, height, tmp_path / "config", "--training")
+    x, y, w, h = got["frame"]
+    assert x >= 0 and y >= 0 and x + w <= 1366 and y + h <= height, got
+    assert got["status_bar_on_screen"], got
+    assert got["unreachable"] == [], got
+    assert got["analyst_chart_height"] >= 100, got
+
+
+def test_the_window_opens_where_it_was_and_within_a_smaller_screen(tmp_path):
+    from studio.gui import placement
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / placement.FILE).write_text('{"x": 300, "y": 200, "w": 1200, "h": 700}')
+    got = _fit(1600, 1000, config)
+    assert got["frame"][2:] == [1200, 700] and got["frame"][0] == 300
+    # the same size on a smaller screen: shrunk and moved inside it
+    (config / placement.FILE).write_text('{"x": 300, "y": 200, "w": 1600, "h": 1000}')
+    x, y, w, h = _fit(1366, 768, config)["frame"]
+    assert x >= 0 and y >= 0 and x + w <= 1366 and y + h <= 768
