@@ -31,8 +31,15 @@ def _reachable(w, screen) -> bool:
 
 
 def report(training: bool) -> dict:
-    from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox,
-                                   QApplication, QComboBox, QLineEdit, QWidget)
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractSlider,
+        QAbstractSpinBox,
+        QApplication,
+        QComboBox,
+        QLineEdit,
+        QWidget,
+    )
 
     from studio.gui.engine_thread import EngineThread
     from studio.gui.main_window import MainWindow
