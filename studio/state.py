@@ -108,6 +108,7 @@ class StudioState:
         self.saved = True                      # False: a trained model not yet written to a file
         self.projection: Projection | None = None
         self.photos: list = []                 # requests.Photo, as the open model describes them
+        self.examples: set[str] = set()        # paths of the model's example faces among them
         self.a: int | None = None
         self.b: int | None = None
         self.selected: int | None = None
@@ -291,7 +292,14 @@ class StudioState:
 
     # -- photos ------------------------------------------------------------------------------------
     def add_photos(self, photos) -> None:
+        """Photos described for the first time. The first photos a person opens become A and B
+        in place of the model's example faces (`examples`), and the last one opened is
+        selected; a session's photos keep the session's choice."""
         start = len(self.photos)
+        photos = list(photos)
+        examples = bool(photos) and all(p.path in self.examples for p in photos)
+        keep = self.__dict__.pop("_keep_selection", False) or examples
+        on_examples = start > 0 and all(self._is_example(i) for i in (self.a, self.b))
         self.photos.extend(photos)
         if not self.photos:
             return
@@ -299,11 +307,19 @@ class StudioState:
             self.a = 0
         if self.b is None or self.b >= len(self.photos):
             self.b = min(1, len(self.photos) - 1)
+        if photos and not examples and on_examples:
+            self.a = start
+            self.b = start + 1 if len(photos) > 1 else self.b
         self._emit(Change.PHOTOS)
         self._emit(Change.AB)
-        if self.selected_photo is None:
+        if photos and not keep:
+            self.selected = len(self.photos) - 1
+        elif self.selected_photo is None:
             self.selected = start if start < len(self.photos) else 0
         self._emit(Change.SELECTED)
+
+    def _is_example(self, i: int | None) -> bool:
+        return i is not None and 0 <= i < len(self.photos) and self.photos[i].path in self.examples
 
     def describe_again(self, photos) -> bool:
         """The same photos, described by new weights (a snapshot, another model). Keyframes made
@@ -344,6 +360,12 @@ class StudioState:
         self._emit(Change.AB)
 
     def ab_names(self) -> tuple[str | None, str | None]:
+        """The morph's two ends for the Painter's slider: A and B, or with two keyframes or more
+        the first and the last keyframe."""
+        if len(self.keyframes) >= 2:
+            return (f"K1 {self.keyframes[0].label}",
+                    f"K{len(self.keyframes)} {self.keyframes[-1].label}")
+
         def name(i):
             return Path(self.photos[i].path).name if i is not None and i < len(self.photos) \
                 else None
@@ -609,6 +631,7 @@ class StudioState:
         self.b = st.get("b") if isinstance(st.get("b"), int) else None
         self.selected = st.get("selected") if isinstance(st.get("selected"), int) else None
         self.photos = []
+        self._keep_selection = True  # the session's photos come back with its selection
         self._emit(Change.PHOTOS)
         self._emit(Change.KEYFRAMES)
         self._emit(Change.DIRECTIONS)

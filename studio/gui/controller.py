@@ -78,9 +78,28 @@ class Controller:
         self._draw_arrows()
 
     def _show_ab(self) -> None:
-        self.v.painter.set_ab(*self.state.ab_names())
-        self.v.strip.mark(self.state.a, self.state.b)
+        s = self.state
+        self.v.painter.set_ab(*s.ab_names())
+        self.v.strip.mark(s.a, s.b)
         self._draw_path()
+        self._show_morph_end()
+
+    def _show_morph_end(self) -> None:
+        """With the Painter's slider at one end of the morph, the Painter shows that end: when
+        A or B (or the keyframes) change, not when the same photos are described again."""
+        s = self.state
+        t = self.v.painter.t
+        if s.morph_keys() is None:
+            ends = None
+        elif len(s.keyframes) >= 2:
+            ends = ("keys", id(s.keyframes[0]), id(s.keyframes[-1]), len(s.keyframes))
+        else:
+            ends = ("ab", s.photos[s.a].path, s.photos[s.b].path)
+        if ends is None or ends == getattr(self, "_ends", None) or t not in (0.0, 1.0):
+            self._ends = ends if t in (0.0, 1.0) else getattr(self, "_ends", None)
+            return
+        self._ends = ends
+        s.paint_morph(t)
 
     def _show_selected(self) -> None:
         s = self.state
@@ -136,7 +155,9 @@ class Controller:
 
     def _show_keyframes(self, select: int | None = None) -> None:
         self.v.create.keyframes.set_keyframes([k.label for k in self.state.keyframes], select)
+        self.v.painter.set_ab(*self.state.ab_names())  # the slider runs K1 to Kn now
         self._draw_path()
+        self._show_morph_end()
 
     def _show_morph(self) -> None:
         self.v.create.keyframes.show_settings(self.state.morph)

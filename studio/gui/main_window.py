@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
             # a first start: two example faces the model carries as A and B, and the map
             # showing faces
             pending = self.sessions.example_photos(info.dataset)
+            self.state.examples |= {str(p) for p in pending}
             self.blueprint.set_mosaic_on(True)
         self.controller.open_model(info, pending,
                                    saved=False if self.sessions.is_recovered(info.path) else None)

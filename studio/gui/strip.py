@@ -9,6 +9,9 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushBu
 from studio.gui.imaging import to_pixmap
 
 
+LABEL_WIDTH = 116  # pixels a face's cell (thumbnail and label) takes in the strip
+
+
 class PhotoStrip(QWidget):
     selected = Signal(int)
     a_chosen = Signal(int)
@@ -21,6 +24,12 @@ class PhotoStrip(QWidget):
         self.list.setFlow(QListWidget.LeftToRight)
         self.list.setWrapping(False)
         self.list.setIconSize(QSize(56, 56))
+        # a cell per face, its label cut in the middle: long names never run into the next,
+        # and the [A] / [B] at the end stays readable
+        self.list.setGridSize(QSize(LABEL_WIDTH, 84))
+        self.list.setTextElideMode(Qt.ElideMiddle)
+        self.list.setWordWrap(False)
+        self.list.setMovement(QListWidget.Static)
         self.list.setFixedHeight(96)
         self.list.setToolTip("Loaded faces: click one to analyse it; set A and B for the morph")
         self.list.currentRowChanged.connect(self._on_row_changed)
@@ -62,7 +71,9 @@ class PhotoStrip(QWidget):
             item = self.list.item(i)
             base = item.text().split(" [")[0]
             tag = " [A]" if i == a else " [B]" if i == b else ""
-            item.setText(base + tag)
+            if item.text() != base + tag:
+                item.setText(base + tag)
+        self.list.viewport().update()  # a tag taken off is repainted now, not on a later hover
 
     def _on_row_changed(self, row: int) -> None:
         if row >= 0:

@@ -81,7 +81,8 @@ def test_switching_models_repaints_and_keeps_the_other_models_work_aside(window,
     news = window.messages[n_messages:]
     assert sum("set aside" in m for m in news) == 1, news
     assert d.list.count() == 0 and d.amount_label.text() == "+0.00"
-    assert [k.list.item(i).text() for i in range(k.list.count())] == ["K1: face3.png"]
+    # (the last photo opened is the one selected, so the keyframe is face42)
+    assert [k.list.item(i).text() for i in range(k.list.count())] == ["K1: face42.png"]
     assert len(s.keyframes[0].z) == 2  # the photo keyframe, described by the new model
 
     _switch(window, qtbot, "1 faces-lfw-128d")
