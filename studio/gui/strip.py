@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushBu
 
 from studio.gui.imaging import to_pixmap
 
-
 LABEL_WIDTH = 116  # pixels a face's cell (thumbnail and label) takes in the strip
 
 
