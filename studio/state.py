@@ -247,20 +247,22 @@ class StudioState:
         self._emit(Change.PROJECTION)
 
     def _hand_over(self, old_key: str | None, new_key: str, keep_old: bool,
-                   restore: bool) -> None:
+                   restore: bool, say: bool = True) -> str:
         """The open work passes from the model keyed `old_key` to the one keyed `new_key`:
         its directions and latent-only keyframes are set aside under `old_key` (`keep_old`;
         else they go with that model), keyframes made from photos stay, and what was set aside
         under `new_key` comes back (`restore`; else it is dropped)."""
         latent_only = [k for k in self.keyframes if not k.photo]
+        note = ""
         if old_key and (latent_only or self.directions):
             what = f"{len(latent_only)} keyframes and {len(self.directions)} directions"
             if keep_old:
                 self.set_aside[old_key] = (latent_only, list(self.directions))
-                self.say(f"{what} belong to the model that was open: set aside until it is "
-                         "open again")
+                note = f"{what} belong to the model that was open: set aside until it is open again"
             else:
-                self.say(f"{what} went with the unsaved model")
+                note = f"{what} went with the unsaved model"
+            if say:
+                self.say(note)
         back_k, back_d = self.set_aside.pop(new_key, ([], []))
         if not restore:
             back_k, back_d = [], []
@@ -272,14 +274,17 @@ class StudioState:
         self._emit(Change.KEYFRAMES)
         self._emit(Change.DIRECTIONS)
         self._emit(Change.GROUPS)
+        return note
 
-    def begin_run(self, name: str) -> None:
+    def begin_run(self, name: str) -> str:
         """A training run starts over the open model: the work that belongs to the open model
         is set aside now (a saved model's comes back when it is opened again; an unsaved one
-        was just discarded, and its work with it), and the run's snapshots are one model."""
+        was just discarded, and its work with it), and the run's snapshots are one model.
+        Returns what was set aside, in words, for the window to show beside the run."""
         new_key = f"unsaved:{name}"
-        self._hand_over(self._key, new_key, keep_old=self.saved, restore=False)
+        note = self._hand_over(self._key, new_key, keep_old=self.saved, restore=False, say=False)
         self._key = new_key
+        return note
 
     def mark_saved(self, path: str) -> None:
         """The open model was written to `path`: its work is now keyed by that file."""

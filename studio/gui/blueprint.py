@@ -116,7 +116,13 @@ class BlueprintRoom(QWidget):
         lay.addWidget(self.plot, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.caption, 1)
-        bottom.addWidget(self.hover)
+        preview = QVBoxLayout()
+        preview.setSpacing(0)
+        self.hover_label = QLabel("under the cursor")
+        self.hover_label.setStyleSheet("color: #555; font-size: 10px")
+        preview.addWidget(self.hover_label, 0, Qt.AlignHCenter)
+        preview.addWidget(self.hover)
+        bottom.addLayout(preview)
         lay.addLayout(bottom)
 
     # -- what is drawn ---------------------------------------------------------------------------

@@ -70,6 +70,31 @@ def open_readme() -> bool:
     return path is not None and QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
+def readme_window(parent):
+    """The README in a window of the studio's own, for a system with no program to open it;
+    its title gives the file's path. None when the README cannot be found or read."""
+    from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout
+
+    path = readme_path()
+    try:
+        text = path.read_text(encoding="utf-8") if path is not None else None
+    except OSError:
+        text = None
+    if text is None:
+        return None
+    dlg = QDialog(parent)
+    dlg.setWindowTitle(f"README - {path}")
+    view = QTextBrowser()
+    view.setMarkdown(text)
+    view.setOpenExternalLinks(True)
+    QVBoxLayout(dlg).addWidget(view)
+    dlg.resize(760, 620)
+    dlg.setAttribute(Qt.WA_DeleteOnClose)
+    dlg.setModal(False)
+    dlg.show()
+    return dlg
+
+
 def info_box(parent, title: str, html: str) -> QMessageBox:
     box = QMessageBox(QMessageBox.Information, title, html, QMessageBox.Ok, parent)
     box.setTextFormat(Qt.RichText)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from studio.engine import requests as rq
 from studio.engine.files import IMAGE_SUFFIXES
 from studio.gui import help as help_
-from studio.gui import placement
+from studio.gui import placement, style
 from studio.gui.analyst import AnalystRoom
 from studio.gui.blueprint import BlueprintRoom
 from studio.gui.controller import Controller
@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
     def __init__(self, engine: EngineThread, model: str | None = None, images=(),
                  welcome: bool = True):
         super().__init__()
+        style.install()
         self.engine = engine
         self.state = StudioState()
         self.messages: list[str] = []  # every message shown to the person, newest last
@@ -298,8 +299,11 @@ class MainWindow(QMainWindow):
             return
         from dataclasses import replace
 
-        self.state.begin_run(request.name)
+        note = self.state.begin_run(request.name)
         self.training.set_running(True)
+        if note:  # beside the panel's buttons and in the status bar: never a box over Stop
+            self.training.show_notice(note)
+            self.status(note, 15000)
         # the recovery copy is the run's autosave, every minute and at the end
         request = replace(request, autosave=str(self.sessions.recovery_path()),
                           autosave_every_s=RECOVERY_EVERY_S)
@@ -359,9 +363,14 @@ class MainWindow(QMainWindow):
 
     # -- help, size, close -------------------------------------------------------------------------
     def _on_readme(self) -> None:
-        if not help_.open_readme():
-            self.show_message("The README could not be opened here; it is README.md in the "
-                              "source of Face Studio")
+        if help_.open_readme():
+            return
+        self.readme = help_.readme_window(self)  # no program here opens it: our own window
+        if self.readme is None:
+            self.show_message(f"The README could not be found (looked for "
+                              f"{help_.readme_path() or 'README.md beside the studio'})")
+        else:
+            self.status(f"README: {help_.readme_path()}")
 
     def showEvent(self, ev):  # noqa: N802 (Qt)
         super().showEvent(ev)

@@ -98,6 +98,14 @@ class TrainingPanel(QWidget):
         self.stop.setToolTip("Stop training; the model so far stays open (Model > Save as...)")
         self.start.clicked.connect(self._on_start_clicked)
         self.pause.clicked.connect(self._on_pause_clicked)
+        # what Start will do, said before it is pressed; and notes from the run's start
+        self.plan = QLabel()
+        self.plan.setWordWrap(True)
+        self.plan.setStyleSheet("color: #444")
+        for w in (self.latent, self.size, self.epochs, self.budget):
+            w.valueChanged.connect(self._describe_plan)
+        for w in (self.data, self.colour):
+            w.currentIndexChanged.connect(self._describe_plan)
         self.stop.clicked.connect(self.stop_requested)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -146,6 +154,7 @@ class TrainingPanel(QWidget):
         left = QVBoxLayout()
         left.addLayout(form)
         left.addWidget(self.stream)
+        left.addWidget(self.plan)
         left.addLayout(buttons)
         left.addWidget(self.status)
         left.addStretch(1)
@@ -193,6 +202,8 @@ class TrainingPanel(QWidget):
 
     def set_running(self, running: bool) -> None:
         self.start.setEnabled(not running)
+        if not running:
+            self.plan.setText(self.plan_text())
         self.pause.setEnabled(running)
         self.stop.setEnabled(running)
         self.pause.setText("Pause")
@@ -230,3 +241,24 @@ class TrainingPanel(QWidget):
 
     def show_message(self, text: str) -> None:
         self.status.setText(text)
+
+    def _describe_plan(self, *_) -> None:
+        if self.start.isEnabled():
+            self.plan.setText(self.plan_text())
+
+    def plan_text(self) -> str:
+        """What Start does, in a person's words."""
+        data = self.data.currentText() if self.data.currentData() else "the built-in faces"
+        until = (f"{self.epochs.value()} epochs" if self.epochs.value() else
+                 f"{self.budget.value()} s" if self.budget.value() else "no limit")
+        if self.epochs.value() and self.budget.value():
+            until += f" or {self.budget.value()} s"
+        return (f"Start trains a new, untrained model ({self.latent.value()} latent dims, "
+                f"{self.size.value()} px {self.colour.currentText()}) on {data} for {until}. "
+                "It takes the open model's place in the window when training starts; the open "
+                "model's file is not changed.")
+
+    def show_notice(self, text: str) -> None:
+        """A note about the run just started (what was set aside, say): beside the buttons,
+        never a box over them."""
+        self.plan.setText(text)
