@@ -89,8 +89,8 @@ def test_another_model_of_the_same_size_keeps_the_face_but_not_the_directions(st
 def test_snapshots_of_a_run_are_one_unsaved_model(state):
     state.open_model(info(dim=4))
     state.add_directions([Direction("d", np.ones(4))])
-    state.begin_run("my model")
-    assert state.directions == [] and "set aside" in state.messages[-1]
+    note = state.begin_run("my model")  # the window shows it beside the run, not in a box
+    assert state.directions == [] and "set aside" in note
     state.messages.clear()
     for i in range(3):
         state.open_model(info(dim=4, path=None, name="my model", snapshot=True, seed=10 + i))
@@ -107,8 +107,7 @@ def test_snapshots_of_a_run_are_one_unsaved_model(state):
 def test_a_new_run_over_an_unsaved_model_drops_its_work(state):
     state.open_model(info(dim=4, path=None, name="run 1"))
     state.add_directions([Direction("d", np.ones(4))])
-    state.begin_run("run 2")
-    assert "went with the unsaved model" in state.messages[-1]
+    assert "went with the unsaved model" in state.begin_run("run 2")
     assert state.set_aside == {}
 
 

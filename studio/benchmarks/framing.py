@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from studio.engine import data, faces
+from studio.engine import data, faces, squares
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -57,7 +57,7 @@ def detector_only(img: np.ndarray, size: int) -> faces.Framed | None:
     if d is None:
         return None
     box = faces.face_square(d)
-    return faces.Framed(faces._resize(faces._cut_square(img, *box), size, 3), "face", box)
+    return faces.Framed(faces._resize(squares.cut(img, *box), size, 3), "face", box)
 
 
 def main(argv=None) -> int:

@@ -22,12 +22,12 @@ import numpy as np
 
 
 def load(folder: Path, limit: int | None = None) -> np.ndarray:
-    from studio.engine import data, faces
+    from studio.engine import data, detectors
 
     paths = data.folder_images(folder)
     if limit:
         paths = paths[:limit]
-    return np.stack([faces._grey(data.read_image(p)) for p in paths])
+    return np.stack([detectors.to_grey(data.read_image(p)) for p in paths])
 
 
 def perturb(rng: np.random.Generator, truth, wide: bool):

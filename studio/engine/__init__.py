@@ -5,6 +5,7 @@ headless, from the command line, a script, torchrun, or the window's engine thre
 The submodules are imported on use; importing this package itself loads nothing heavy.
 """
 
-MODULES = ("errors", "fields", "files", "requests", "model", "data", "faces", "align", "stream",
-           "checkpoint", "schema", "session", "training", "distributed", "run", "latent", "atlas",
+MODULES = ("errors", "fields", "files", "requests", "model", "data", "squares", "detectors",
+           "faces", "align", "stream", "checkpoint", "schema", "session", "training",
+           "distributed", "run", "latent", "atlas",
            "export", "inference", "evaluate", "service")

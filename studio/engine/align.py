@@ -9,7 +9,7 @@ and the network learns where the points then lie. It ships as `aligner.pt` (weig
 this file.
 
 Squares are (cy, cx, side, angle in degrees) in the photo's continuous coordinates (pixel i spans
-[i, i + 1)), as `faces._cut_turned` cuts them.
+[i, i + 1)), as `squares.cut_turned` cuts them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import importlib.resources
 import threading
 
 import numpy as np
+
+from studio.engine.squares import Square, cut
 
 VIEW = 64  # the view's side, px
 SPAN = 1.6  # the view covers this many square sides (the head and some of its surroundings)
@@ -36,7 +38,7 @@ def available() -> bool:
     return all(hasattr(cv2, f) for f in ("resize", "warpAffine", "INTER_AREA"))
 
 
-def view(grey: np.ndarray, square: tuple[float, float, float, float], n: int = VIEW,
+def view(grey: np.ndarray, square: Square, n: int = VIEW,
          span: float = SPAN) -> np.ndarray:
     """The square's surroundings (`span` sides), turned upright, at n x n px (float32, not
     normalised). A large face is shrunk first (area), so that the view does not alias."""
@@ -50,9 +52,7 @@ def view(grey: np.ndarray, square: tuple[float, float, float, float], n: int = V
         half = 0.75 * span * side  # covers the turned view's corners
         top, left = int(np.floor(cy - half)), int(np.floor(cx - half))
         rs = int(np.ceil(2 * half)) + 1
-        from studio.engine.faces import _cut_square
-
-        region = np.ascontiguousarray(_cut_square(grey, top, left, rs))
+        region = np.ascontiguousarray(cut(grey, top, left, rs))
         m = max(8, int(round(rs / k)))
         src = cv2.resize(region, (m, m), interpolation=cv2.INTER_AREA)
         f = m / rs
@@ -108,8 +108,11 @@ def build():
             h = self.body(x).flatten(2).softmax(-1)
             return torch.stack([(h * self.gx).sum(-1), (h * self.gy).sum(-1)], -1)
 
-    torch.manual_seed(0)
-    return Net()
+    # the same starting weights every time, without touching the process's own generator
+    # (framing runs on any thread, beside training that draws from it)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return Net()
 
 
 def answer(points) -> np.ndarray:
@@ -128,15 +131,15 @@ def answer(points) -> np.ndarray:
     return np.array([t[0], t[1], np.log(scale), turn])
 
 
-def apply(square, out) -> tuple[float, float, float, float]:
+def apply(square, out) -> Square:
     """The square moved by (dx, dy in the square's sides along its own axes, log scale, turn in
     radians)."""
     cy, cx, side, angle = square
     dx, dy, ls, da = (float(v) for v in out)
     a = np.radians(angle)
-    return (cy + side * (np.sin(a) * dx + np.cos(a) * dy),
-            cx + side * (np.cos(a) * dx - np.sin(a) * dy),
-            side * float(np.exp(ls)), angle + float(np.degrees(da)))
+    return Square(cy + side * (np.sin(a) * dx + np.cos(a) * dy),
+                  cx + side * (np.cos(a) * dx - np.sin(a) * dy),
+                  side * float(np.exp(ls)), angle + float(np.degrees(da)))
 
 
 def target(square, truth) -> np.ndarray:
@@ -165,8 +168,8 @@ def _net():
     return net
 
 
-def refine(grey: np.ndarray, square: tuple[float, float, float, float], steps: int = STEPS,
-           net=None) -> tuple[float, float, float, float]:
+def refine(grey: np.ndarray, square: Square, steps: int = STEPS,
+           net=None) -> Square:
     """`square` moved onto the training faces' crop by the aligner, `steps` times (each a view
     of the square's surroundings, the three points found in it, and the square moved to them).
     `net`: another network than the shipped one (its trainer's, on any device), in eval mode."""

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from skimage import data as skdata
 
-from studio.engine import faces
+from studio.engine import detectors, faces, squares
 from studio.engine.data import choose_framing, list_images, load_photo
 
 
@@ -48,7 +48,7 @@ def test_small_images_are_taken_as_face_crops():
 
 def test_crops_near_the_edge_are_padded_not_shrunk():
     img = np.full((50, 50), 100, np.uint8)
-    out = faces._cut_square(img, -10, -10, 40)
+    out = squares.cut(img, -10, -10, 40)
     assert out.shape == (40, 40)
 
 
@@ -106,9 +106,9 @@ def _turned(img, degrees):
 
 def test_the_astronauts_eyes_are_found():
     img = skdata.astronaut()
-    grey = faces._grey(img)
-    boxes = faces.haar_faces(grey)
-    pairs = [e for e in (faces.find_eyes(grey, d) for d in boxes) if e is not None]
+    grey = detectors.to_grey(img)
+    boxes = detectors.haar_faces(grey)
+    pairs = [e for e in (detectors.find_eyes(grey, d) for d in boxes) if e is not None]
     assert pairs, boxes
     (ly, lx), (ry, rx) = pairs[0]
     # her eyes, read off the photo: rows ~100-104, columns ~202 and ~247
@@ -116,7 +116,7 @@ def test_the_astronauts_eyes_are_found():
 
 
 def test_the_square_from_the_eyes_puts_them_where_the_training_crops_hold_them():
-    (tly, tlx), (ty, tx) = faces.EYE_TARGETS
+    (tly, tlx), (ty, tx) = squares.EYE_TARGETS
     cy, cx, side = 300.0, 200.0, 128.0
     for degrees in (0.0, 20.0, -12.0):
         a = np.radians(degrees)
@@ -124,7 +124,7 @@ def test_the_square_from_the_eyes_puts_them_where_the_training_crops_hold_them()
         def place(r, c, a=a):  # a point of the 64 px crop -> the image, the square turned by a
             u, v = (c - 32) * side / 64, (r - 32) * side / 64
             return cy + u * np.sin(a) + v * np.cos(a), cx + u * np.cos(a) - v * np.sin(a)
-        got = faces.square_from_eyes(place(tly, tlx), place(ty, tx))
+        got = squares.from_eyes(place(tly, tlx), place(ty, tx))
         assert np.allclose(got, (cy, cx, side, degrees), atol=1e-6)
 
 
@@ -166,7 +166,7 @@ def test_the_aligners_answer_takes_a_square_back_to_the_crop():
 def test_the_aligner_finds_one_square_from_rough_first_ones():
     """First squares off by 10-15% in scale, 6 px and 5 degrees all land on one square: this is
     what makes a photo and the same photo scaled and turned land on one crop."""
-    grey = faces._grey(skdata.astronaut())
+    grey = detectors.to_grey(skdata.astronaut())
     first, how = faces._haar_square(grey)
     assert how == "eyes"
     cy, cx, side, angle = first
@@ -191,8 +191,8 @@ def test_a_turned_photo_is_framed_as_the_upright_one(degrees):
 
 
 def test_without_opencv_the_lbp_detector_frames_the_face(monkeypatch):
-    monkeypatch.setattr(faces, "_cv", lambda: None)
-    assert faces.haar_faces(faces._grey(skdata.astronaut())) == []
+    monkeypatch.setattr(detectors, "_cv", lambda: None)
+    assert detectors.haar_faces(detectors.to_grey(skdata.astronaut())) == []
     f = faces.frame(skdata.astronaut(), 32, 1, "face")
     top, left, side = f.box
     assert f.method == "face" and 30 < top < 100 and 150 < left < 210 and 70 < side < 160
@@ -209,11 +209,11 @@ def test_an_opencv_without_cascades_falls_back_to_lbp_and_says_so_once(monkeypat
     fake.__version__ = "5.0.0"
     fake.data = types.SimpleNamespace(haarcascades="/nowhere/")
     monkeypatch.setitem(sys.modules, "cv2", fake)
-    monkeypatch.delattr(faces._local, "cv", raising=False)  # this thread's cache, restored after
-    monkeypatch.setattr(faces, "_said_no_cascades", False)
-    with caplog.at_level("WARNING", logger=faces.__name__):
+    monkeypatch.delattr(detectors._local, "cv", raising=False)  # this thread's cache, restored after
+    monkeypatch.setattr(detectors, "_said_no_cascades", False)
+    with caplog.at_level("WARNING", logger=detectors.__name__):
         f = faces.frame(skdata.astronaut(), 32, 1, "face")
-        faces._local.cv = None  # as a new thread would: looks again, says nothing more
+        detectors._local.cv = None  # as a new thread would: looks again, says nothing more
         faces.frame(skdata.astronaut(), 32, 1, "face")
     top, left, side = f.box
     assert f.method == "face" and f.found_by == "lbp" and 150 < left < 210 and 70 < side < 160
@@ -241,7 +241,7 @@ def test_an_aligner_that_runs_off_keeps_the_first_square(monkeypatch):
     from it (or not a number) is not trusted, and the first square is cut as it is."""
     from studio.engine import align
 
-    grey = faces._grey(skdata.astronaut())
+    grey = detectors.to_grey(skdata.astronaut())
     first = (120.0, 230.0, 110.0, 4.0)
     for wild in [(400.0, 230.0, 110.0, 4.0), (120.0, 230.0, 300.0, 4.0),
                  (120.0, 230.0, 110.0, 60.0), (float("nan"),) * 4]:

@@ -10,7 +10,7 @@ from PIL import Image
 from skimage import data as skdata
 
 from studio import cli
-from studio.engine import checkpoint, data, faces
+from studio.engine import checkpoint, data, faces, squares
 from studio.engine.checkpoint import load_model_file
 from studio.engine.latent import FacePrior
 from studio.engine.model import VAE, VAEConfig
@@ -103,7 +103,7 @@ def test_a_moved_turned_photo_lands_on_the_same_crop(tmp_path):
     a, b = faces.frame(astro, 64, 3, "face"), faces.frame(moved, 64, 3, "face")
     assert a.method == b.method == "face"
     assert abs((b.angle - a.angle) + 8) < 3  # the turn was found (PIL turns anticlockwise)
-    box_only = [faces._resize(faces._cut_square(img, *faces.face_square(faces.detect_face(img))),
+    box_only = [faces._resize(squares.cut(img, *faces.face_square(faces.detect_face(img))),
                               64, 3) for img in (astro, moved)]
     assert _psnr(a.image, b.image) > 32
     assert _psnr(a.image, b.image) > _psnr(*box_only) + 2
