@@ -22,7 +22,8 @@ from typing import Callable
 import numpy as np
 
 from studio.engine import latent, session
-from studio.engine.latent import Direction, Projection
+from studio.engine.directions import Direction
+from studio.engine.latent import Projection
 
 
 class Change(Enum):
@@ -528,7 +529,7 @@ class StudioState:
         self._emit(Change.DIRECTIONS)
 
     def set_keep(self, i: int, keep: str, local: np.ndarray | None = None) -> None:
-        """Direction i leaves `keep` (latent.KEEPS) of the face still, applied as `local`, the
+        """Direction i leaves `keep` (directions.KEEPS) of the face still, applied as `local`, the
         vector the engine worked out for it; "" changes the whole face again."""
         if 0 <= i < len(self.directions):
             d = self.directions[i]

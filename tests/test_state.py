@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from studio.engine.latent import Direction, Projection
+from studio.engine.directions import Direction
+from studio.engine.latent import Projection
 from studio.engine.requests import ModelInfo, Photo
 from studio.state import Change, MorphSettings, Source, StudioState
 

@@ -31,7 +31,7 @@ What each key means (ms: milliseconds; s: seconds):
                           that the machine's drift falls on both alike)
   train_images_per_s_while_painting
                           training from the window while the map is clicked 4 times a second
-                          (training leaves a core free while a person paints: see service.YIELD_S);
+                          (training leaves a core free while a person paints: see jobs.YIELD_S);
                           train_painting_ratio is that against the headless figure beside it
   event_loop_max_stall_ms the longest the GUI event loop went unserved while training, with and
                           without clicks (a 5 ms timer; its own 5 ms not counted)
@@ -135,8 +135,8 @@ class _BareLoop:
     def __init__(self, faces, cfg, dev, augment: bool, tuned: bool = False):
         import torch
 
+        from studio.engine.devices import LAYOUT
         from studio.engine.model import VAE
-        from studio.engine.training import LAYOUT
 
         torch.manual_seed(0)
         self.torch, self.dev, self.n = torch, dev, len(faces)
@@ -186,8 +186,9 @@ def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
     spell of a shared machine falls on all alike; the figures are medians over the rounds, and
     the ratios the medians of the rounds' ratios."""
     from studio.engine.data import builtin_faces
+    from studio.engine.devices import resolve_device
     from studio.engine.model import VAEConfig
-    from studio.engine.training import TrainConfig, Trainer, resolve_device
+    from studio.engine.training import TrainConfig, Trainer
 
     cfg = VAEConfig()  # the shipped default's build: 64 px colour
     faces = builtin_faces(cfg.image_size, cfg.channels)
@@ -285,7 +286,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     atlas_idle = click_run(clicks) if atlas else []
     atlas_busy: list[float] = []
     if atlas:
-        from studio.engine.service import TrainingJob
+        from studio.engine.jobs import TrainingJob
 
         engine.job = TrainingJob(TrainRequest(data="builtin", epochs=None, max_seconds=10_000,
                                               device=device), lambda ev: None).start()
@@ -475,7 +476,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     a = ap.parse_args(argv)
 
-    from studio.engine.training import device_label, resolve_device
+    from studio.engine.devices import device_label, resolve_device
 
     t_all = time.perf_counter()
     out = {"device": device_label(resolve_device(a.device)), "model": DEFAULT_MODEL,

@@ -36,9 +36,9 @@ import torch
 
 from studio.benchmarks.lfw import held_out, person_of
 from studio.engine import data, export
+from studio.engine.directions import Direction
 from studio.engine.faces import frame
 from studio.engine.inference import FaceModel
-from studio.engine.latent import Direction
 
 AMOUNTS = (0.5, 1.0, 1.5, 2.0)
 

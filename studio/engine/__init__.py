@@ -7,5 +7,6 @@ The submodules are imported on use; importing this package itself loads nothing 
 
 MODULES = ("errors", "fields", "files", "requests", "model", "data", "squares", "detectors",
            "faces", "align", "stream", "checkpoint", "schema", "session", "training",
-           "distributed", "run", "latent", "atlas",
+           "distributed", "run", "latent", "directions", "atlas", "jobs", "devices",
+           "train_config", "feeding", "critic", "recovery",
            "export", "inference", "evaluate", "service")

@@ -144,7 +144,7 @@ class FaceModel:
         return self._per_file(f"grams-{keep}", lambda: self._grams(keep, between))
 
     def _grams(self, keep: str, between) -> tuple[np.ndarray, np.ndarray]:
-        from studio.engine.latent import KEEPS
+        from studio.engine.directions import KEEPS
 
         (lo, hi), _ = KEEPS[keep]
         dim, size = self.latent_dim, self.config.image_size

@@ -98,7 +98,7 @@ class DescribePhotos:
 @dataclass(frozen=True)
 class KeepStill:
     """Work out the vector of a direction that leaves part of the face still
-    (`FaceModel.keep_still`; `keep` one of latent.KEEPS)."""
+    (`FaceModel.keep_still`; `keep` one of directions.KEEPS)."""
     vector: np.ndarray
     keep: str
     id: int = field(default_factory=next_id)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from studio.engine import checkpoint, data, distributed, model, stream, training
+from studio.engine import checkpoint, data, devices, distributed, model, stream, training
 from studio.engine.errors import StudioError
 from studio.engine.requests import DEFAULT_EPOCHS, TrainRequest
 
@@ -88,7 +88,7 @@ class TrainingRun:
         cfg = self.config()
         if r.workers is not None and r.workers < 0:
             raise StudioError(f"workers must be 0 or more, not {r.workers}")
-        self.world, self.device = distributed.start(training.resolve_device(r.device))
+        self.world, self.device = distributed.start(devices.resolve_device(r.device))
         tc = self.train_config(self.device)
         # the folder is listed once, here: its size decides whether it streams, and the reader
         # takes the same list

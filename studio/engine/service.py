@@ -6,7 +6,7 @@ as typed events (studio.engine.requests). For interactive requests (painting, ho
 the newest pending request of each type is served: a request superseded before the engine reached it is
 dropped, as in napari's slicer and Orange3's ConcurrentWidgetMixin.
 
-Training runs on a thread of its own (`TrainingJob`), so that painting stays instant while it
+Training runs on a thread of its own (`jobs.TrainingJob`), so that painting stays instant while it
 trains: every few seconds the job hands the engine a snapshot of the weights and the new mu of
 the training faces, and the engine paints with those from then on.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Callable
 
 import numpy as np
@@ -23,16 +22,13 @@ import torch
 
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file, save_model
 from studio.engine.errors import StudioError
-from studio.engine.inference import FaceModel, derive
+from studio.engine.inference import FaceModel
+from studio.engine.jobs import ExportJob
 from studio.engine.requests import (
     INTERACTIVE,
     Derived,
     DescribePhotos,
     Export,
-    ExportFinished,
-    ExportKind,
-    ExportOutcome,
-    ExportProgressed,
     FacePainted,
     Hover,
     HoverReady,
@@ -49,12 +45,6 @@ from studio.engine.requests import (
     PhotosDescribed,
     RequestFailed,
     SaveModel,
-    TrainingFailed,
-    TrainingFinished,
-    TrainingLoading,
-    TrainingProgressed,
-    TrainingSnapshot,
-    TrainRequest,
     UseModel,
     Variations,
     VariationsReady,
@@ -224,7 +214,7 @@ class EngineService:
         else:
             self.model = FaceModel(mf.build(self.device), mf, self.device)
             self.model.decode(np.zeros(mf.config.latent_dim))  # warm up: the first call is slow
-        from studio.engine.training import device_label, resolve_device
+        from studio.engine.devices import device_label, resolve_device
 
         fm = self.model
         derived = fm.derived(derived)
@@ -265,230 +255,3 @@ class EngineService:
         # one pass for all of them: this runs again at every training snapshot, and a person's
         # click may be waiting behind it
         return self.model.describe(framed), errors
-
-
-# -- training on a thread of its own ---------------------------------------------------------------
-_DEFAULT_THREADS = torch.get_num_threads()  # read on import, before any thread changes its own
-
-
-def _default_threads() -> int:
-    return _DEFAULT_THREADS
-
-
-# While a person paints, training leaves one core to the window and the engine. With every core
-# training, a woken GUI or engine thread waits for a turn on a core, three hops per paint: paints
-# took 15 to 21 ms (p95) on 2 cores, against 10 ms with a core free. So for YIELD_S seconds after
-# each interactive request, training runs on one thread fewer (on 2 cores, training meanwhile goes
-# at 67-80% of its speed, measured; on 16 it would lose about 1/16); then it takes every core again.
-YIELD_S = 1.5
-
-
-class TrainingJob:
-    """Trains on a thread; pause, resume and stop take effect at the next step.
-    `emit(event)` is called on the training thread (TrainingLoading, -Progressed,
-    -Snapshot, -Finished, -Failed)."""
-
-    def __init__(self, request: TrainRequest, emit: Callable[[object], None],
-                 snapshot_every_s: float = 2.0, progress_every_s: float = 0.25):
-        self.request = request
-        self._emit = emit
-        self.snapshot_every_s = snapshot_every_s
-        self.progress_every_s = progress_every_s
-        self._stop = threading.Event()
-        self._closing = threading.Event()  # the studio is closing: drop what is not done
-        self._run_flag = threading.Event()
-        self._run_flag.set()
-        self._thread = threading.Thread(target=self._main, name="face-studio-training", daemon=True)
-        self.trainer = None
-        self.threads = _default_threads()
-        self._yield_until = 0.0
-        self.threads_now = self.threads  # what the training thread runs on at the moment
-
-    def start(self) -> "TrainingJob":
-        self._thread.start()
-        return self
-
-    def pause(self) -> None:
-        self._run_flag.clear()
-
-    def resume(self) -> None:
-        self._run_flag.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._run_flag.is_set()
-
-    def person_waiting(self) -> None:
-        """A person is waiting on the engine (painting, hovering): keep a core free for a while.
-        Thread-safe; takes effect from the next step."""
-        self._yield_until = time.monotonic() + YIELD_S
-
-    def _wanted_threads(self) -> int:
-        if self.threads > 1 and time.monotonic() < self._yield_until:
-            return self.threads - 1
-        return self.threads
-
-    def _set_threads(self) -> None:
-        """On the training thread (a thread's OpenMP team size is its own)."""
-        want = self._wanted_threads()
-        if want != self.threads_now:
-            torch.set_num_threads(want)
-            self.threads_now = want
-
-    def stop(self, timeout: float | None = None, abandon: bool = False) -> bool:
-        """Stop at the next step; `abandon`: the studio is closing, so the face atlas of the
-        finished model is not made either."""
-        if abandon:
-            self._closing.set()
-        self._stop.set()
-        self._run_flag.set()
-        if timeout is not None and self._thread.is_alive():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def _main(self) -> None:
-        from studio.engine.run import TrainingRun
-
-        r = self.request
-        torch.set_num_threads(self.threads)  # every core, whatever the engine thread set for itself
-        self.threads_now = self.threads
-        run = None
-        try:
-            self._emit(TrainingLoading(f"reading {r.data}"))
-            last = [0.0]
-
-            def reading(i, n):  # the first pass over a folder: say how far it has got
-                now = time.monotonic()
-                if i == n or now - last[0] >= self.progress_every_s:
-                    last[0] = now
-                    self._emit(TrainingLoading(f"reading and framing images {i}/{n}"))
-                if self._stop.is_set():
-                    raise StudioError("stopped while reading the images")
-
-            run = TrainingRun(r, reading=reading).open()
-            self.trainer = run.trainer
-            last_snap = last_prog = time.monotonic()
-            p = None
-            for p in run.steps():  # the recovery copy is the run's autosave
-                self._set_threads()
-                now = time.monotonic()
-                if now - last_prog >= self.progress_every_s or p.done:
-                    self._emit(TrainingProgressed(p, self.threads_now, self.threads))
-                    last_prog = now
-                if now - last_snap >= self.snapshot_every_s and not p.done:
-                    snap = self.trainer.snapshot()
-                    self._emit(TrainingSnapshot(p, snap, derive(snap)))
-                    last_snap = time.monotonic()
-                if not self._run_flag.is_set():
-                    self._run_flag.wait()
-                if self._stop.is_set():
-                    break
-            run.autosave()
-            stopped = self._stop.is_set()
-            self._emit(TrainingFinished(p, self._with_atlas(self.trainer.model_file()), stopped))
-        except StudioError as e:
-            # a run that diverged still holds its last good weights: the window keeps them
-            kept = self.trainer.model_file() if self.trainer is not None and self.trainer.step else None
-            if run is not None and kept is not None:
-                run.autosave()
-            self._emit(TrainingFailed(str(e), kept))
-        except Exception as e:
-            log.exception("training failed")
-            self._emit(TrainingFailed(f"{type(e).__name__}: {e}"))
-        finally:
-            if run is not None:
-                run.close()
-
-
-    def _with_atlas(self, mf: ModelFile) -> ModelFile:
-        """The finished model with its face atlas, made here, on the training thread, with a
-        progress line; the map keeps the last snapshot's plane meanwhile."""
-        from studio.engine.run import add_atlas
-
-        if mf.config.latent_dim <= 2 or mf.train_mu is None:
-            return mf
-        n = len(mf.train_mu)
-        last = [0.0]
-
-        def progress(f):
-            now = time.monotonic()
-            if now - last[0] >= self.progress_every_s:
-                last[0] = now
-                self._emit(TrainingLoading(f"making the face atlas of {n} faces: {f:.0%}"))
-            return self._closing.is_set()
-
-        self._emit(TrainingLoading(f"making the face atlas of {n} faces"))
-        try:
-            return add_atlas(mf, threads=max(1, self.threads - 1), progress=progress)
-        except (ValueError, RuntimeError, MemoryError) as e:  # the model stands without it
-            log.warning("no face atlas: %s", e)
-            return mf
-
-
-# -- exports on a thread of their own --------------------------------------------------------------
-class ExportJob:
-    """Writes an export (frames the engine decoded) on a thread, so that painting goes on;
-    `emit` gets ExportProgressed and one ExportFinished, on that thread. cancel() stops at the
-    next frame; nothing is left under the name."""
-
-    def __init__(self, kind: ExportKind, frames: np.ndarray, path: str, options: dict,
-                 emit: Callable[[object], None]):
-        self.kind, self.frames, self.path, self.options = kind, frames, path, dict(options)
-        self._emit = emit
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="face-studio-export", daemon=True)
-
-    def start(self) -> "ExportJob":
-        self._thread.start()
-        return self
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def join(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _main(self) -> None:
-        from studio.engine import export
-
-        last = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            if self._cancel.is_set():
-                raise export.Cancelled(f"{self.path}: export cancelled; nothing was written")
-            now = time.monotonic()
-            if now - last[0] > 0.1 or done == total:
-                last[0] = now
-                self._emit(ExportProgressed(done, total))
-
-        o = self.options
-        try:
-            if self.kind is ExportKind.MANIFOLD:
-                n = int(o["n"])
-                image = export.grid(list(self.frames), cols=n, pad=0)
-                progress(0, 1)
-                export.save_png(image, self.path, scale=int(o.get("scale", 2)))
-            else:
-                export.save_morph(list(self.frames), self.path,
-                                  duration_ms=int(o.get("duration_ms", 40)),
-                                  scale=int(o.get("scale", 4)), sheet=bool(o.get("sheet")),
-                                  progress=progress)
-        except export.Cancelled as e:
-            self._emit(ExportFinished(ExportOutcome.CANCELLED, str(e)))
-        except (StudioError, ValueError) as e:
-            self._emit(ExportFinished(ExportOutcome.FAILED, str(e)))
-        except Exception as e:  # a bug must not take the window down
-            log.exception("export failed")
-            self._emit(ExportFinished(ExportOutcome.FAILED,
-                                      f"{self.path}: export failed ({type(e).__name__}: {e})"))
-        else:
-            self._emit(ExportFinished(ExportOutcome.DONE, self.path))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.engine.directions import KEEPS, Direction
 from studio.engine.errors import StudioError
 from studio.engine.fields import (
     SchemaError,
@@ -30,7 +31,6 @@ from studio.engine.fields import (
     vector,
 )
 from studio.engine.files import atomic_path
-from studio.engine.latent import KEEPS, Direction
 
 MAX_LATENT = 4096  # as for model files (studio.engine.schema)
 

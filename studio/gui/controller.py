@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.engine import latent
+from studio.engine import directions, latent
 from studio.engine import requests as rq
 from studio.gui.analyst import N_VARIATIONS
 from studio.state import Change, Source, StudioState
@@ -144,14 +144,14 @@ class Controller:
         if not keep:
             s.set_keep(row, "")
             return
-        self.say(f"Working out '{s.directions[row].name}' keeping {latent.KEEPS[keep][1]} still...")
+        self.say(f"Working out '{s.directions[row].name}' keeping {directions.KEEPS[keep][1]} still...")
         self.engine.submit(rq.KeepStill(s.directions[row].vector, keep))
 
     def _on_kept_still(self, ev: rq.KeptStill) -> None:
         i = self.state.direction_of(ev.vector)
         if i >= 0:
             self.state.set_keep(i, ev.keep, ev.local)
-            self.say(f"'{self.state.directions[i].name}' keeps {latent.KEEPS[ev.keep][1]} still")
+            self.say(f"'{self.state.directions[i].name}' keeps {directions.KEEPS[ev.keep][1]} still")
 
     def _show_keyframes(self, select: int | None = None) -> None:
         self.v.create.keyframes.set_keyframes([k.label for k in self.state.keyframes], select)

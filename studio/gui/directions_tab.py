@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine import latent
+from studio.engine import directions
 
 AMOUNT_STEPS = 200      # a direction's amount: -2 .. +2 in 0.02 steps
 
@@ -122,7 +122,7 @@ class DirectionsTab(QWidget):
         lay.addWidget(self.balance)
         self.keep = QComboBox()
         self.keep.addItem("Change the whole face", "")
-        for key, (_, words) in latent.KEEPS.items():
+        for key, (_, words) in directions.KEEPS.items():
             self.keep.addItem(f"Keep {words} still", key)
         self.keep.setToolTip("Leave part of the face still: the direction is worked out again "
                              "with the model's decoder to change the rest as before and the "

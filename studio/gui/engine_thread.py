@@ -142,7 +142,7 @@ class EngineThread(QObject):
 
     # -- training --------------------------------------------------------------------------------
     def start_training(self, request: TrainRequest) -> None:
-        from studio.engine.service import TrainingJob
+        from studio.engine.jobs import TrainingJob
 
         if self.training:
             raise RuntimeError("training is already running")

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from studio import cli
-from studio.engine import export, latent, session
+from studio.engine import directions, export, latent, session
 from studio.engine.errors import StudioError
 from studio.engine.inference import FaceModel
 from tests.conftest import make_faces
@@ -26,7 +26,7 @@ def test_a_direction_from_bright_and_dark_faces_brightens_monotonically(fm):
     brightness = np.array([im.mean() for im in imgs])
     order = np.argsort(brightness)
     # the brighter half against the darker half, applied to the median face
-    d = latent.Direction.from_groups("brighter", mu[order[30:]], mu[order[:30]])
+    d = directions.Direction.from_groups("brighter", mu[order[30:]], mu[order[:30]])
     start = mu[order[30]]
     amounts = np.linspace(-2, 2, 9)
     painted = fm.decode(np.stack([d.apply(start, a) for a in amounts]))
@@ -113,7 +113,7 @@ def test_manifold_command_gives_n_by_n_different_faces(fm, tmp_path):
 
 def test_session_round_trip_and_missing_files(fm, photos, tmp_path):
     model = fm.file.meta["path"]
-    d = latent.Direction.from_groups("brighter", np.ones((2, 4)), np.zeros((1, 4)), "a", "b")
+    d = directions.Direction.from_groups("brighter", np.ones((2, 4)), np.zeros((1, 4)), "a", "b")
     s = session.Session(model_path=str(model), model_sha256=session.sha256_of(model),
                         photos=tuple(photos),
                         keyframes=(session.Keyframe("A", np.arange(4.0)),
@@ -148,8 +148,8 @@ def test_a_bad_session_file_is_one_clear_line(tmp_path, text, message):
 
 
 def test_directions_file_round_trip_and_wrong_size(tmp_path):
-    dirs = [latent.Direction("smile", np.array([1.0, 0, 0])),
-            latent.Direction("older", np.array([0, 2.0, -1]), "old", "young")]
+    dirs = [directions.Direction("smile", np.array([1.0, 0, 0])),
+            directions.Direction("older", np.array([0, 2.0, -1]), "old", "young")]
     p = session.save_directions(tmp_path / "d.json", dirs, 3)
     assert json.loads(p.read_text())["latent_dim"] == 3
     back = session.load_directions(p, 3)
@@ -163,7 +163,7 @@ def test_a_direction_told_to_keep_the_upper_face_changes_the_lower_face_only(fm)
     imgs = [f[0].numpy() for f in faces.images]
     mu, _ = fm.encode_images(imgs)
     order = np.argsort([im.mean() for im in imgs])
-    d = latent.Direction.from_groups("brighter", mu[order[30:]], mu[order[:30]])
+    d = directions.Direction.from_groups("brighter", mu[order[30:]], mu[order[:30]])
     kept = d.keeping("upper", fm.keep_still(d.vector, "upper"))
     start = mu[order[30]]
     base, plain, still = fm.decode(np.stack([start, d.apply(start, 1.5),
@@ -182,11 +182,11 @@ def test_a_direction_told_to_keep_the_upper_face_changes_the_lower_face_only(fm)
             > 1.5 * change(plain, bottom) / change(plain, top))
     assert still[bottom].mean() > base[bottom].mean() + 3
     # the file keeps what it keeps
-    back = latent.Direction.from_dict(json.loads(json.dumps(kept.to_dict())))
+    back = directions.Direction.from_dict(json.loads(json.dumps(kept.to_dict())))
     assert back.keep == "upper" and np.allclose(back.apply(start, 1.0), kept.apply(start, 1.0))
     session.check_direction(kept.to_dict(), "direction", fm.latent_dim)
     with pytest.raises(ValueError, match="keep must be one of"):
-        latent.Direction.from_dict({**kept.to_dict(), "keep": "ears"})
+        directions.Direction.from_dict({**kept.to_dict(), "keep": "ears"})
 
 
 def test_what_a_direction_keeps_still_is_worked_out_again_for_new_weights(tiny_model_path):

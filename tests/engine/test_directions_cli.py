@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from studio import cli
-from studio.engine.latent import Direction, auc, separation
+from studio.engine.directions import Direction, auc, separation
 from tests.conftest import make_faces
 
 

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studio.engine import session, stream
+from studio.engine.directions import Direction
 from studio.engine.errors import StudioError
-from studio.engine.latent import Direction
 
 DIM = 4
 WEIRD = st.one_of(

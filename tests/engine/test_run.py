@@ -40,7 +40,7 @@ def test_a_resumed_run_keeps_its_model(tiny_model_path):
 
 def test_the_window_job_streams_a_folder_through_a_cache_as_the_command_line_does(face_folder,
                                                                                 tmp_path):
-    from studio.engine.service import TrainingJob
+    from studio.engine.jobs import TrainingJob
 
     cache = tmp_path / "cache"
     events, done = [], threading.Event()
@@ -66,9 +66,10 @@ def test_a_snapshot_brings_its_map_and_prior_so_the_engine_only_swaps_weights(ti
     import numpy as np
 
     from studio.engine.inference import derive
+    from studio.engine.jobs import TrainingJob
     from studio.engine.latent import Projection
     from studio.engine.requests import Derived, ModelOpened, UseModel
-    from studio.engine.service import EngineService, TrainingJob
+    from studio.engine.service import EngineService
 
     events, snapped = [], threading.Event()
 

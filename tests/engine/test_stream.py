@@ -21,7 +21,7 @@ def _losses(ds, workers=0, epochs=3):
 def test_streamed_training_matches_training_from_memory(face_folder):
     mem, _ = _losses(data.load_folder(face_folder, 16, 1))
     streamed, t = _losses(stream.FolderFaces(face_folder, 16, 1), workers=2)
-    assert t._images is None  # nothing held in memory but the batch in hand
+    assert t.feeder.images is None  # nothing held in memory but the batch in hand
     assert streamed == mem
 
 

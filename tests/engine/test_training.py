@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from studio.engine.checkpoint import load_model_file, save_model
+from studio.engine.devices import resolve_device
 from studio.engine.model import VAEConfig
-from studio.engine.training import TrainConfig, Trainer, TrainProgress, resolve_device
+from studio.engine.training import TrainConfig, Trainer, TrainProgress
 from tests.conftest import TINY
 from tests.conftest import run_trainer as _run
 
@@ -33,26 +34,40 @@ def test_pausing_is_just_not_pulling(tiny_faces):
     assert [s.step for s in first + rest] == list(range(1, 7))
 
 
+class _Clock:
+    """A clock the test moves: `tick` seconds at every reading, plus what `wait` adds."""
+
+    def __init__(self, tick: float = 0.0):
+        self.now, self.tick = 0.0, tick
+
+    def __call__(self) -> float:
+        self.now += self.tick
+        return self.now
+
+    def wait(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def test_time_budget_stops_training(tiny_faces):
     tr = Trainer(tiny_faces, VAEConfig(**TINY),
                  TrainConfig(epochs=None, max_seconds=0.5, batch_size=8, device="cpu"))
+    tr.clock = _Clock(tick=0.01)
     snaps = _run(tr)
-    assert snaps[-1].done
-    assert 0.5 <= snaps[-1].elapsed_s < 5
+    assert snaps[-1].done and not any(s.done for s in snaps[:-1])
+    assert 0.5 <= snaps[-1].elapsed_s < 0.6  # the first step past the budget ends it
 
 
 def test_a_budget_that_runs_out_between_two_steps_still_ends_on_a_done_snapshot(tiny_faces):
     """The consumer is slow (a window busy drawing): the time budget runs out while the trainer
     waits to be pulled. The run ends with one more step whose snapshot says done; it used to
     end with no done snapshot at all (a flaky failure of the test above on a busy machine)."""
-    import time
-
     tr = Trainer(tiny_faces, VAEConfig(**TINY),
                  TrainConfig(epochs=None, max_seconds=0.3, batch_size=8, device="cpu"))
+    tr.clock = clock = _Clock()
     snaps = []
     for snap in tr.steps():
         snaps.append(snap)
-        time.sleep(0.4)
+        clock.wait(0.4)  # the consumer takes its time before it pulls again
     assert len(snaps) == 2 and not snaps[0].done and snaps[-1].done
 
 
@@ -169,7 +184,7 @@ def test_three_nans_in_a_row_stop_with_the_last_good_weights(tiny_faces, tmp_pat
 
     tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=20, batch_size=8, device="cpu"))
     _run(tr, 30)
-    good = {k: v.clone() for k, v in tr._good["model"].items()}
+    good = {k: v.clone() for k, v in tr.recovery.good["model"].items()}
     tr.fault_hook = lambda step: "nan"
     with pytest.raises(TrainingDiverged, match="3 times in a row"):
         _run(tr)
@@ -216,7 +231,7 @@ def test_out_of_gpu_memory_at_a_small_batch_goes_on_on_the_cpu(tiny_faces):
     """The decision, without a GPU: a trainer that believes it is on cuda, at a batch of 8."""
     tr = Trainer(tiny_faces, VAEConfig(**TINY), TrainConfig(epochs=2, batch_size=8, device="cpu"))
     tr.device = torch.device("cuda")  # what it would be on a GPU machine
-    tr._out_of_memory()
+    tr.recovery.out_of_memory()
     assert tr.device.type == "cpu" and tr.batch_size == 8
     assert "going on on the CPU" in tr._message
     snaps = _run(tr)

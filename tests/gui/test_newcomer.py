@@ -313,7 +313,7 @@ def test_labels_read_whole_at_common_screen_sizes(window, qtbot, tmp_path, size)
 
 def test_the_directions_tab_holds_other_directions_fixed(window, qtbot, two_photos):
     """Issue 14.3 in the window: a hold list per direction."""
-    from studio.engine.latent import Direction
+    from studio.engine.directions import Direction
 
     d = window.create.directions
     rng = np.random.default_rng(0)
@@ -332,7 +332,7 @@ def test_the_directions_tab_holds_other_directions_fixed(window, qtbot, two_phot
 
 def test_a_direction_made_here_can_balance_its_groups_for_what_it_holds(window, qtbot):
     """Issue 14.3 in the window: the balance box, next to the hold list."""
-    from studio.engine.latent import Direction
+    from studio.engine.directions import Direction
 
     d = window.create.directions
     rng = np.random.default_rng(4)
@@ -364,7 +364,7 @@ def test_a_direction_can_keep_the_upper_face_still(window, qtbot, two_photos):
     """Issue 14 in the window: told to keep the upper face still, the engine works out the
     direction's vector with the decoder, and the face painted along it changes its eyes and
     brows less than along the plain direction."""
-    from studio.engine.latent import Direction
+    from studio.engine.directions import Direction
 
     d = window.create.directions
     rng = np.random.default_rng(3)

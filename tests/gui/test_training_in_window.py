@@ -4,7 +4,7 @@ import threading
 
 import numpy as np
 
-from studio.engine.service import TrainRequest
+from studio.engine.requests import TrainRequest
 
 
 def _small(window, **kw):
