@@ -124,9 +124,42 @@ def cmd_train(a) -> int:
     os._exit(rc)
 
 
+def _what_trains(run, cache) -> str:
+    """The line that says what a run trains on, how and where."""
+    from studio.engine.devices import device_label
+
+    faces, cfg, world = run.faces, run.trainer.config, run.world
+    desc = faces.description
+    skipped = f", {desc['skipped']} unreadable skipped" if desc.get("skipped") else ""
+    how = ""
+    if run.streamed:
+        how = (f"; streamed by {run.workers} workers" +
+               (f", cache {cache} ({faces.cached()}/{len(faces)} framed)" if cache else ", no cache"))
+    procs = f" x {world.world} processes" if world.distributed else ""
+    return (f"training on {len(faces)} images of {desc['name']} (framing {desc['framing']}"
+            f"{skipped}{how}), {cfg.latent_dim} latent dims, {cfg.channels}x{cfg.image_size}x"
+            f"{cfg.image_size}, on {device_label(run.device)}{procs}")
+
+
+def _reading(bar):
+    """What a run tells of its first read of a folder: a line that counts the images."""
+    def reading(i, n):
+        if bar and (i == n or i % 50 == 0):
+            bar.stream.write(f"\rreading and framing images {i}/{n}" + ("\n" if i == n else ""))
+            bar.stream.flush()
+    return reading
+
+
+def _saved_line(out, trainer) -> str:
+    hist = trainer.history[-1] if trainer.history else None
+    loss = f"; last epoch loss {hist['total']:.2f} (recon {hist['recon']:.2f}, kl {hist['kl']:.2f})" \
+        if hist else ""
+    return (f"saved {out}: {trainer.epoch} epochs, {trainer.step} steps, "
+            f"{trainer.seconds_trained:.0f} s{loss}")
+
+
 def _train(a, world) -> int:
     from studio.engine import checkpoint, distributed, training
-    from studio.engine.devices import device_label
     from studio.engine.errors import StudioError
     from studio.engine.requests import TrainRequest
     from studio.engine.run import TrainingRun
@@ -134,11 +167,6 @@ def _train(a, world) -> int:
     out = _check_out(a.out, (".pt",)) if world.main else Path(a.out)
     resume = checkpoint.load_model_file(a.resume) if a.resume else None
     bar = None if a.quiet or not world.main else ProgressBar()
-
-    def reading(i, n):
-        if bar and (i == n or i % 50 == 0):
-            bar.stream.write(f"\rreading and framing images {i}/{n}" + ("\n" if i == n else ""))
-            bar.stream.flush()
 
     request = TrainRequest(
         data=a.data, latent_dim=a.latent_dim, image_size=a.image_size, channels=a.channels,
@@ -149,20 +177,10 @@ def _train(a, world) -> int:
         cache=a.cache, workers=a.workers, resume=resume,
         name=a.name or (resume.name if resume is not None else out.stem),
         autosave=str(out), autosave_every_s=AUTOSAVE_S)
-    run = TrainingRun(request, reading=reading).open()
-    world, trainer, faces, cfg = run.world, run.trainer, run.faces, run.trainer.config
-    desc = faces.description
+    run = TrainingRun(request, reading=_reading(bar)).open()
+    world, trainer = run.world, run.trainer
     if bar:
-        skipped = f", {desc['skipped']} unreadable skipped" if desc.get("skipped") else ""
-        how = ""
-        if run.streamed:
-            cached = faces.cached()
-            how = (f"; streamed by {run.workers} workers" +
-                   (f", cache {a.cache} ({cached}/{len(faces)} framed)" if a.cache else ", no cache"))
-        procs = f" x {world.world} processes" if world.distributed else ""
-        print(f"training on {len(faces)} images of {desc['name']} (framing {desc['framing']}"
-              f"{skipped}{how}), {cfg.latent_dim} latent dims, {cfg.channels}x{cfg.image_size}x"
-              f"{cfg.image_size}, on {device_label(run.device)}{procs}", file=sys.stderr)
+        print(_what_trains(run, a.cache), file=sys.stderr)
     # Ctrl-C (or torchrun passing on a SIGTERM) asks to stop: the step in hand ends, every
     # process agrees to stop there, and the model is saved
     stop = []
@@ -201,11 +219,7 @@ def _train(a, world) -> int:
         raise StudioError(f"{diverged}; the last good model is saved in {out}")
     if digest is not None:
         print(f"weights identical on all {world.world} processes ({digest})", file=sys.stderr)
-    hist = trainer.history[-1] if trainer.history else None
-    loss = f"; last epoch loss {hist['total']:.2f} (recon {hist['recon']:.2f}, kl {hist['kl']:.2f})" \
-        if hist else ""
-    print(f"saved {out}: {trainer.epoch} epochs, {trainer.step} steps, "
-          f"{trainer.seconds_trained:.0f} s{loss}")
+    print(_saved_line(out, trainer))
     if interrupted:
         print(f"stopped early; continue with: {PROG} train {a.data} --out {out} --resume {out}",
               file=sys.stderr)

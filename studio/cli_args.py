@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "With no command, opens the window (with the photos given, if any).",
                 epilog=f"Also: {PROG} bench [--json] [--device auto|cpu|cuda] measures the "
                 "studio's speed and prints the figures.")
-    from studio import __version__
+    from studio import __version__, settings
     from studio.engine.latent import EASINGS, PATHS
     from studio.engine.requests import DEVICES
     from studio.engine.training import LR_SCHEDULES
@@ -111,30 +111,30 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a VAE on built-in faces or a folder of images")
     t.add_argument("data", metavar="DATA", help="a folder of images, or the word 'builtin'")
     t.add_argument("--out", required=True, metavar="FILE", help="model file to write (.pt)")
-    t.add_argument("--latent-dim", type=_positive_int, metavar="N", help="latent dims (128)")
-    t.add_argument("--image-size", type=_positive_int, metavar="N", help="image side in px (64)")
-    t.add_argument("--channels", type=int, choices=(1, 3), help="1 grey or 3 colour (3)")
-    t.add_argument("--widths", type=_widths, metavar="W,W,...",
-                   help="encoder channels per stride-2 layer (64,128,256,512)")
+    b, tr = settings.BUILD, settings.TRAIN
+    t.add_argument("--latent-dim", type=_positive_int, metavar="N", help=b["latent_dim"].help())
+    t.add_argument("--image-size", type=_positive_int, metavar="N", help=b["image_size"].help())
+    t.add_argument("--channels", type=int, choices=(1, 3), help=b["channels"].help())
+    t.add_argument("--widths", type=_widths, metavar="W,W,...", help=b["widths"].help())
     t.add_argument("--likelihood", choices=model_choices("LIKELIHOODS"),
-                   help="decoder likelihood (sigma-vae: its variance set to the batch's error)")
-    t.add_argument("--sigma", type=_positive_float, metavar="X",
-                   help="the fixed Gaussian likelihood's standard deviation (0.1)")
-    t.add_argument("--norm", choices=model_choices("NORMS"), help="normalisation layers (batch)")
+                   help=b["likelihood"].help("; sigma-vae: its variance set to the batch's error"))
+    t.add_argument("--sigma", type=_positive_float, metavar="X", help=b["sigma"].help())
+    t.add_argument("--norm", choices=model_choices("NORMS"), help=b["norm"].help())
     t.add_argument("--lr-schedule", choices=LR_SCHEDULES,
-                   help="cosine: decay the learning rate to 5%% by the end of the run")
+                   help=tr["lr_schedule"].help(f"; cosine decays it to "
+                                               f"{tr['lr_final'].default:.0%}%"
+                                               " by the end of the run"))
     t.add_argument("--adversarial", type=_non_negative_float, metavar="X",
-                   help="weight of a patch discriminator's term, 0 for none (0.1; single-process "
-                   "runs only, so 0 under torchrun)")
+                   help=tr["adversarial"].help("; single-process runs only, so 0 under torchrun"))
     t.add_argument("--adversarial-start", type=int, metavar="STEPS",
-                   help="steps before the discriminator's term starts (1500)")
+                   help=tr["adversarial_start"].help())
     t.add_argument("--epochs", type=_positive_int, metavar="N",
-                   help="epochs for the whole run (50, or none when --max-seconds is given)")
+                   help=tr["epochs"].help(", none when --max-seconds is given and this is not"))
     t.add_argument("--max-seconds", type=_positive_float, metavar="S",
                    help="stop after S seconds of training in this sitting")
-    t.add_argument("--batch-size", type=_positive_int, metavar="N", help="(64)")
-    t.add_argument("--lr", type=_positive_float, metavar="X", help="learning rate (0.001)")
-    t.add_argument("--beta", type=_non_negative_float, metavar="X", help="KL weight (1)")
+    t.add_argument("--batch-size", type=_positive_int, metavar="N", help=tr["batch_size"].help())
+    t.add_argument("--lr", type=_positive_float, metavar="X", help=tr["lr"].help())
+    t.add_argument("--beta", type=_non_negative_float, metavar="X", help=b["beta"].help())
     t.add_argument("--device", default="auto", choices=DEVICES)
     t.add_argument("--seed", type=int, default=0, metavar="N")
     t.add_argument("--resume", metavar="FILE", help="continue the run saved in FILE")

@@ -165,8 +165,6 @@ def cmd_edit(a) -> int:
 def cmd_slim(a) -> int:
     import dataclasses
 
-    import torch
-
     from studio.engine import checkpoint, data
     from studio.engine.faces import Crop
 
@@ -176,11 +174,9 @@ def cmd_slim(a) -> int:
     dataset = dict(mf.dataset)
     if a.examples:
         crop = Crop.from_description(mf.dataset)
-        dataset["examples"] = [
-            {"name": Path(p).stem,
-             "image": torch.from_numpy(data.load_photo(p, cfg.image_size, cfg.channels, "auto",
-                                                       crop).image.copy())}
-            for p in a.examples]
+        dataset = checkpoint.with_examples(dataset, [
+            (Path(p).stem, data.load_photo(p, cfg.image_size, cfg.channels, "auto", crop).image)
+            for p in a.examples])
     if a.data_name:
         dataset["name"] = a.data_name
     meta = {k: v for k, v in mf.meta.items() if k != "path"}

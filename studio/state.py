@@ -14,8 +14,7 @@ this object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from enum import Enum
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -24,86 +23,17 @@ import numpy as np
 from studio.engine import latent, session
 from studio.engine.directions import Direction
 from studio.engine.latent import Projection
+from studio.state_create import CreateWork
+from studio.state_types import (  # noqa: F401 (the state's vocabulary, used with it)
+    Change,
+    MorphSettings,
+    Source,
+    model_key,
+    usage_order,
+)
 
 
-class Change(Enum):
-    """What changed; listeners read the new value from the state."""
-
-    MODEL = "model"            # another model, or new weights of the same one
-    SAVED = "saved"            # the model's saved / unsaved mark
-    PHOTOS = "photos"          # photos added, removed or re-described
-    AB = "ab"                  # faces A and B
-    SELECTED = "selected"      # the photo shown by the Analyst
-    PAINTED = "painted"        # the painted z (and where it came from)
-    KEYFRAMES = "keyframes"
-    DIRECTIONS = "directions"
-    GROUPS = "groups"
-    MORPH = "morph"            # the morph settings
-    PROJECTION = "projection"  # the map's axes
-    MESSAGE = "message"        # a line for the person (the text is the listener's argument)
-
-
-class Source(Enum):
-    """Where a painted z came from: it decides whether it becomes the sliders' anchor."""
-
-    CENTRE = "centre"        # the map's centre, at a model switch or first start
-    MAP = "map"
-    MORPH = "morph"
-    RANDOM = "random"
-    SLIDERS = "sliders"
-    DIRECTION = "direction"
-    RESET = "reset"
-    SESSION = "session"
-
-
-@dataclass(frozen=True)
-class MorphSettings:
-    frames: int = 24             # frames from one keyframe to the next
-    fps: int = 25                # of an exported GIF or MP4
-    method: str = "lerp"         # one of latent.PATHS
-    easing: str = "linear"       # one of latent.EASINGS
-    loop: bool = False
-
-    def style(self) -> dict:
-        return {"method": self.method, "easing": self.easing, "loop": self.loop}
-
-    def to_dict(self) -> dict:
-        return {"frames": self.frames, "fps": self.fps, "path": self.method,
-                "easing": self.easing, "loop": self.loop}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "MorphSettings":
-        """Settings from a session, each value kept only where it is valid."""
-        s = cls()
-        f, fps = d.get("frames"), d.get("fps")
-        if isinstance(f, int) and not isinstance(f, bool) and 2 <= f <= 600:
-            s = replace(s, frames=f)
-        if isinstance(fps, int) and not isinstance(fps, bool) and 1 <= fps <= 60:
-            s = replace(s, fps=fps)
-        if d.get("path") in latent.PATHS:
-            s = replace(s, method=d["path"])
-        if d.get("easing") in latent.EASINGS:
-            s = replace(s, easing=d["easing"])
-        if isinstance(d.get("loop"), bool):
-            s = replace(s, loop=d["loop"])
-        return s
-
-
-def model_key(info) -> str:
-    """Which model work belongs to: its file, or for an unsaved one (a training run) its name."""
-    return str(Path(info.path).resolve()) if info.path else f"unsaved:{info.name}"
-
-
-def usage_order(train_mu: np.ndarray, dim: int) -> list[int]:
-    """Latent dims, the most used first: by the spread of the training faces' mu (a dim the
-    encoder does not use sits at 0 for every face: it carries no KL)."""
-    mu = np.asarray(train_mu)
-    if mu.ndim != 2 or len(mu) < 2:
-        return list(range(dim))
-    return [int(i) for i in np.argsort(-mu.var(0), kind="stable")]
-
-
-class StudioState:
+class StudioState(CreateWork):
     def __init__(self, rng: np.random.Generator | None = None):
         self.info = None                       # the open model's ModelInfo
         self.saved = True                      # False: a trained model not yet written to a file
@@ -429,169 +359,6 @@ class StudioState:
         return latent.posterior_samples(ph.mu, ph.sigma, n, self._rng)
 
     # -- directions --------------------------------------------------------------------------------
-    def add_to_group(self, sign: int, faces) -> None:
-        self.groups[sign].extend(np.asarray(f, dtype=np.float64) for f in faces)
-        self._emit(Change.GROUPS)
-
-    def set_lasso(self, indices) -> None:
-        """The training faces chosen with the map's lasso (indices into the model's mu)."""
-        self.lasso = np.asarray(indices, dtype=int)
-
-    def add_lasso_to_group(self, sign: int) -> None:
-        idx = self.lasso
-        if self.info is None or len(idx) == 0 or idx.max() >= len(self.info.train_mu):
-            self.say("Choose faces on the map with the Lasso first")
-            return
-        self.add_to_group(sign, self.info.train_mu[idx])
-
-    def add_selected_to_group(self, sign: int) -> None:
-        ph = self.selected_photo
-        if ph is None:
-            self.say("Select a loaded photo in the strip first")
-            return
-        self.add_to_group(sign, [ph.mu])
-
-    def clear_groups(self) -> None:
-        self.groups = {1: [], -1: []}
-        self._emit(Change.GROUPS)
-
-    def create_direction(self, name: str) -> Direction | None:
-        plus, minus = self.groups[1], self.groups[-1]
-        if not plus or not minus:
-            self.say("A direction needs faces in both groups")
-            return None
-        name = name.strip() or f"direction {len(self.directions) + 1}"
-        d = Direction.from_groups(name, np.stack(plus), np.stack(minus),
-                                  f"{len(plus)} faces", f"{len(minus)} faces")
-        self.directions.append(d)
-        self.groups = {1: [], -1: []}
-        self._emit(Change.GROUPS)
-        self._emit(Change.DIRECTIONS)
-        if d.warning:
-            self.say(f"Direction '{name}': {d.warning}")
-        return d
-
-    def add_directions(self, dirs) -> None:
-        self.directions.extend(dirs)
-        self._emit(Change.DIRECTIONS)
-
-    def remove_direction(self, i: int) -> None:
-        if 0 <= i < len(self.directions):
-            del self.directions[i]
-            self.direction_base = None
-            self._emit(Change.DIRECTIONS)
-
-    def apply_direction(self, i: int, amount: float) -> None:
-        """Move the face the direction started from by `amount` along direction i."""
-        if not 0 <= i < len(self.directions):
-            return
-        if self.direction_base is None:
-            base = self.z if self.z is not None else self.anchor()
-            if base is None:
-                base = self.projection.origin if self.projection is not None else None
-            if base is None:
-                return
-            self.direction_base = np.array(base, dtype=np.float64)
-        self.paint(self.directions[i].apply(self.direction_base, amount), Source.DIRECTION)
-
-    def set_hold(self, i: int, held: list[int]) -> None:
-        """Direction i is applied holding directions `held` fixed (its part orthogonal to
-        theirs); an empty list holds nothing. One that lies within those it holds is refused.
-        A balanced direction is balanced again for the new holds."""
-        if not 0 <= i < len(self.directions):
-            return
-        d = self.directions[i]
-        keep = tuple(replace(self.directions[j], held=(), groups=None) for j in held
-                     if 0 <= j < len(self.directions) and j != i
-                     and len(self.directions[j].vector) == len(d.vector))
-        self._redo_direction(i, lambda: d.holding(keep, d.balanced))
-
-    def set_balance(self, i: int, on: bool) -> None:
-        """Direction i made again from its groups reweighted so that the directions it holds
-        have the same mean in both (or plain again)."""
-        if 0 <= i < len(self.directions):
-            d = self.directions[i]
-            self._redo_direction(i, lambda: d.holding(d.held, on))
-
-    def _redo_direction(self, i: int, make, asked: bool = False) -> None:
-        old = self.directions[i]
-        try:
-            new = make()
-            _ = new.effective  # raises if nothing is left of it
-        except ValueError as e:
-            self.say(str(e))
-            self._emit(Change.DIRECTIONS)
-            return
-        if old.keep and not new.keep and not asked:
-            self.say(f"'{new.name}' changed: choose again what it keeps still")
-        self.directions[i] = new
-        self.direction_base = None
-        self._emit(Change.DIRECTIONS)
-
-    def set_keep(self, i: int, keep: str, local: np.ndarray | None = None) -> None:
-        """Direction i leaves `keep` (directions.KEEPS) of the face still, applied as `local`, the
-        vector the engine worked out for it; "" changes the whole face again."""
-        if 0 <= i < len(self.directions):
-            d = self.directions[i]
-            self._redo_direction(i, lambda: d.keeping(keep, local if keep else None), asked=True)
-
-    def direction_of(self, vector: np.ndarray) -> int:
-        """The index of the direction with this vector, or -1 (it was removed meanwhile)."""
-        for i, d in enumerate(self.directions):
-            if np.array_equal(d.vector, vector):
-                return i
-        return -1
-
-    def direction_chosen(self) -> None:
-        """Another direction was chosen: its slider starts from the face painted now."""
-        self.direction_base = None
-
-    def arrows(self) -> list[tuple[str, tuple, tuple]]:
-        """Each direction as an arrow on the map, from the anchor face (or the centre). Only
-        on a plane: on the atlas a straight arrow means nothing (its slider moves the face)."""
-        if self.projection is None or self.projection.kind == "atlas":
-            return []
-        base = self.anchor()
-        if base is None or len(base) != len(self.projection.origin):
-            base = self.projection.origin
-        tail = tuple(self.projection.project(base))
-        return [(d.name, tail, tuple(self.projection.project(base + d.vector)))
-                for d in self.directions if len(d.vector) == len(base)]
-
-    # -- keyframes ---------------------------------------------------------------------------------
-    def add_painted_keyframe(self) -> None:
-        if self.z is None:
-            self.say("Paint a face first (click the map)")
-            return
-        self.keyframes.append(session.Keyframe("painted face", self.z.copy()))
-        self._emit(Change.KEYFRAMES)
-
-    def add_photo_keyframe(self) -> None:
-        ph = self.selected_photo
-        if ph is None:
-            self.say("Select a loaded photo in the strip first")
-            return
-        self.keyframes.append(session.Keyframe(Path(ph.path).name, ph.mu.copy(), ph.path))
-        self._emit(Change.KEYFRAMES)
-
-    def remove_keyframe(self, i: int) -> None:
-        if 0 <= i < len(self.keyframes):
-            del self.keyframes[i]
-            self._emit(Change.KEYFRAMES)
-
-    def move_keyframe(self, i: int, step: int) -> int | None:
-        j = i + step
-        if 0 <= i < len(self.keyframes) and 0 <= j < len(self.keyframes):
-            self.keyframes[i], self.keyframes[j] = self.keyframes[j], self.keyframes[i]
-            self._emit(Change.KEYFRAMES)
-            return j
-        return None
-
-    def set_morph(self, **changes) -> None:
-        self.morph = replace(self.morph, **changes)
-        self._emit(Change.MORPH)
-
-    # -- the map's axes ----------------------------------------------------------------------------
     def set_axes(self, axes: tuple[int, int] | str) -> None:
         """"atlas" (the face atlas), "pca", "latent" (a 2-D model's own axes) or two latent
         dims (i, j)."""

@@ -55,11 +55,10 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.benchmarks.common import pct, train_for
+from studio.benchmarks.window import window_in_own_process
+
 DEFAULT_MODEL = "default"
-
-
-def _pct(values, q) -> float:
-    return float(np.percentile(values, q)) if len(values) else float("nan")
 
 
 # -- engine-level figures -------------------------------------------------------------------------
@@ -91,7 +90,7 @@ def bench_decode(n: int = 300) -> dict:
         _, seconds = call(Paint(rng.standard_normal(info.config.latent_dim)))
         times.append(seconds * 1000)
     svc.stop()
-    return {"decode_ms_p50": _pct(times, 50), "decode_ms_p95": _pct(times, 95)}
+    return {"decode_ms_p50": pct(times, 50), "decode_ms_p95": pct(times, 95)}
 
 
 def bench_encode_photo(tmp: Path, repeats: int = 5) -> dict:
@@ -110,12 +109,6 @@ def bench_encode_photo(tmp: Path, repeats: int = 5) -> dict:
         enc = fm.encode_photo(photo)
         times.append((time.perf_counter() - t0) * 1000)
     return {"encode_photo_ms": float(np.median(times)), "encode_photo_framing": enc.method}
-
-
-def images_seen(trainer) -> int:
-    """Images a trainer has trained on so far in its run."""
-    n = len(trainer.data)
-    return trainer.epoch * n + min(trainer.batch * trainer.batch_size, n)
 
 
 def _augment_recipe(seed: int):
@@ -169,17 +162,6 @@ class _BareLoop:
                     return done / (time.perf_counter() - t0)
 
 
-def _train_for(tr, seconds: float) -> float:
-    """Go on training `tr` for one sitting of `seconds`; its images per second."""
-    from dataclasses import replace
-
-    tr.train_config = replace(tr.train_config, max_seconds=seconds)
-    before, t0 = images_seen(tr), time.perf_counter()
-    for _ in tr.steps():
-        pass
-    return (images_seen(tr) - before) / (time.perf_counter() - t0)
-
-
 def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
     """The headless trainer against bare loops, taken in turns (trainer, reference, reference
     without augmentation, tuned reference) for `rounds` rounds after a warm-up, so that a slow
@@ -198,7 +180,7 @@ def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
     tr = Trainer(faces, cfg, TrainConfig(epochs=None, device=device, adversarial=0.0))
 
     def trainer_run(s: float) -> float:
-        return _train_for(tr, s)
+        return train_for(tr, s)
 
     loops = [trainer_run, _BareLoop(faces, cfg, dev, True).run,
              _BareLoop(faces, cfg, dev, False).run, _BareLoop(faces, cfg, dev, True, tuned=True).run]
@@ -216,210 +198,6 @@ def bench_train(device: str, seconds: float, rounds: int = 5) -> dict:
 
 
 # -- the window --------------------------------------------------------------------------------
-def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds: int = 5) -> dict:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PIL import Image
-    from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
-    from skimage import data as skdata
-
-    from studio.engine.requests import TrainRequest
-    from studio.gui.engine_thread import EngineThread
-    from studio.gui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication([])
-    engine = EngineThread()
-    win = MainWindow(engine)
-    win.ask_unsaved = lambda doing: "discard"  # the model it trains is not kept
-    win.show()
-
-    def wait_until(cond, timeout=60.0):
-        end = time.perf_counter() + timeout
-        while not cond() and time.perf_counter() < end:
-            app.processEvents()
-            time.sleep(0.002)
-
-    # the engine's boot thread warms torch's optimiser imports for a second or two after the
-    # model is in; the figures below are the studio's steady state, so they wait for it
-    wait_until(lambda: win.state.info is not None and not engine._boot.is_alive())
-    shown: list[float] = []
-    original = win.painter.show_face
-
-    def show_face(image):
-        original(image)
-        shown.append(time.perf_counter())
-    win.painter.show_face = show_face
-    rng = np.random.default_rng(0)
-    viewport = win.blueprint.plot.viewport()
-
-    def click_run(n: int) -> list[float]:
-        """n clicks on the map, 4 a second, from the real event loop's timers."""
-        lat: list[float] = []
-        state = {"left": n, "t0": 0.0, "before": 0}
-        loop = QEventLoop()
-
-        def settle():
-            if len(shown) > state["before"]:  # the first face shown after the press
-                lat.append((shown[state["before"]] - state["t0"]) * 1000)
-            if state["left"] == 0:
-                loop.quit()
-            else:
-                click()
-
-        def click():
-            state["left"] -= 1
-            pos = QPoint(int(rng.uniform(0.1, 0.9) * viewport.width()),
-                         int(rng.uniform(0.1, 0.9) * viewport.height()))
-            state["before"], state["t0"] = len(shown), time.perf_counter()
-            QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, pos)
-            QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, pos)
-            QTimer.singleShot(250, settle)
-
-        QTimer.singleShot(0, click)
-        loop.exec()
-        return lat
-
-    # the default model's own map: its face atlas, idle and beside a training run (the same
-    # job the window starts, sharing the cores the same way, its model kept out of the window)
-    atlas = win.state.projection is not None and win.state.projection.kind == "atlas"
-    atlas_idle = click_run(clicks) if atlas else []
-    atlas_busy: list[float] = []
-    if atlas:
-        from studio.engine.jobs import TrainingJob
-
-        engine.job = TrainingJob(TrainRequest(data="builtin", epochs=None, max_seconds=10_000,
-                                              device=device), lambda ev: None).start()
-        wait_until(lambda: engine.job.trainer is not None and engine.job.trainer.step >= 20)
-        atlas_busy = click_run(clicks)
-        engine.job.stop(timeout=30)
-        engine.job = None
-        win.blueprint.set_axes_key("pca")  # the plane, as the figures below have always been
-    idle = click_run(clicks)
-
-    # the morph: two photos, the slider scrubbed from A to B, each frame painted before the next
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for i in (3, 42):
-            p = Path(tmp) / f"face{i}.png"
-            Image.fromarray((skdata.lfw_subset()[i] * 255).astype(np.uint8)).save(p)
-            paths.append(str(p))
-        win.open_images(paths)
-        wait_until(lambda: len(win.state.photos) == 2)
-    slider = win.painter.slider
-    slider.setValue(0)
-    frames = list(range(5, 1001, 5))
-    state = {"i": 0, "before": 0}
-    loop = QEventLoop()
-
-    def next_frame():
-        if len(shown) <= state["before"]:
-            QTimer.singleShot(0, next_frame)
-            return
-        if state["i"] == len(frames):
-            loop.quit()
-            return
-        state["before"] = len(shown)
-        slider.setValue(frames[state["i"]])
-        state["i"] += 1
-        QTimer.singleShot(0, next_frame)
-
-    state["before"] = len(shown) - 1
-    t0 = time.perf_counter()
-    QTimer.singleShot(0, next_frame)
-    loop.exec()
-    morph_fps = len(frames) / (time.perf_counter() - t0)
-
-    # training from the window: paint latency, event-loop stalls, and the training speed
-    tick_ms = 5
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick():
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-    ticker = QTimer()
-    ticker.setTimerType(Qt.PreciseTimer)
-    ticker.setInterval(tick_ms)
-    ticker.timeout.connect(tick)
-    engine.start_training(TrainRequest(data="builtin", epochs=None,
-                                       max_seconds=10_000, device=device))
-    wait_until(lambda: engine.job.trainer is not None and engine.job.trainer.step >= 20)
-    # the training speed: stretches with the window live (progress, curves, snapshots, the map
-    # redrawing every two seconds) but nobody clicking and no probe, each followed by the same
-    # training headless in this process (the window's run paused, the event loop not turning),
-    # so that the machine's drift falls on both alike; the ratio is the median of the rounds'
-    from studio.engine.data import builtin_faces
-    from studio.engine.model import VAEConfig
-    from studio.engine.training import TrainConfig, Trainer
-
-    cfg = VAEConfig()
-    headless_tr = Trainer(builtin_faces(cfg.image_size, cfg.channels), cfg,
-                          TrainConfig(epochs=None, device=device))
-    _train_for(headless_tr, 1.0)  # warm-up
-    each = train_seconds / rounds
-    in_app, headless = [], []
-    for _ in range(rounds):
-        s0, t_train = images_seen(engine.job.trainer), time.perf_counter()
-        rest = QEventLoop()
-        QTimer.singleShot(int(each * 1000), rest.quit)
-        rest.exec()
-        in_app.append((images_seen(engine.job.trainer) - s0) / (time.perf_counter() - t_train))
-        engine.job.pause()
-        step = [-1]
-
-        def settled(step=step):  # the step in hand is over
-            now, step[0] = step[0], engine.job.trainer.step
-            return now == step[0]
-        wait_until(lambda: time.sleep(0.03) or settled(), timeout=10)
-        headless.append(_train_for(headless_tr, each))
-        engine.job.resume()
-    in_app_ratio = float(np.median(np.array(in_app) / np.array(headless)))
-    headless_ips = float(np.median(headless))
-    # then the event loop's stalls (the 5 ms probe wakes the GUI 200 times a second, which
-    # itself slows training on 2 cores, so it is not running above) and clicks on the map
-    last[0] = time.perf_counter()
-    ticker.start()
-    rest = QEventLoop()
-    QTimer.singleShot(int(train_seconds * 1000 / 2), rest.quit)
-    rest.exec()
-    s1, t_busy = images_seen(engine.job.trainer), time.perf_counter()
-    busy = click_run(clicks)
-    painting_ips = (images_seen(engine.job.trainer) - s1) / (time.perf_counter() - t_busy)
-    ticker.stop()
-    win.close()
-    return {
-        "atlas_paint_ms_p50_idle": _pct(atlas_idle, 50),
-        "atlas_paint_ms_p95_idle": _pct(atlas_idle, 95),
-        "atlas_paint_ms_p50_training": _pct(atlas_busy, 50),
-        "atlas_paint_ms_p95_training": _pct(atlas_busy, 95),
-        "paint_ms_p50_idle": _pct(idle, 50), "paint_ms_p95_idle": _pct(idle, 95),
-        "paint_ms_p50_training": _pct(busy, 50), "paint_ms_p95_training": _pct(busy, 95),
-        "morph_fps": morph_fps,
-        "train_images_per_s_in_app": float(np.median(in_app)),
-        "train_images_per_s_headless_beside": headless_ips,
-        "train_in_app_ratio": in_app_ratio,
-        "train_images_per_s_while_painting": painting_ips,
-        "train_painting_ratio": painting_ips / headless_ips,
-        "event_loop_max_stall_ms": max(gaps) * 1000 - tick_ms if gaps else float("nan"),
-    }
-
-
-def window_in_own_process(clicks: int, train_seconds: float, device: str) -> dict:
-    """The window's figures, taken in a process of their own, as a person's studio runs: this
-    one has just trained on its main thread, and its thread pools would not be the app's."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    code = ("import json, sys\n"
-            "from studio.benchmarks.bench import bench_window\n"
-            f"print(json.dumps(bench_window({clicks}, {train_seconds}, {device!r})))\n")
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                       timeout=600)
-    if r.returncode != 0:
-        raise RuntimeError(f"the window benchmark failed: {r.stderr.strip().splitlines()[-1:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
-
-
 def bench_map(n: int = 100_000, repeats: int = 10) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication

@@ -146,6 +146,26 @@ def load_model_file(path: str | Path) -> ModelFile:
                      atlas=atlas)
 
 
+def examples(dataset: dict) -> list[tuple[str, "object"]]:
+    """The example faces a model file carries (the window opens on them at a first start):
+    (name, uint8 image as a numpy array) each. What a file holds was checked when it loaded."""
+    out = []
+    for ex in dataset.get("examples") or ():
+        name = "".join(c for c in str(ex.get("name", "")) if c.isalnum() or c in "-_") or "face"
+        out.append((name, ex["image"].numpy() if isinstance(ex["image"], torch.Tensor)
+                    else ex["image"]))
+    return out
+
+
+def with_examples(dataset: dict, faces) -> dict:
+    """The dataset description carrying these example faces ((name, uint8 image) each)."""
+    import numpy as np
+
+    return {**dataset, "examples": [
+        {"name": str(name), "image": torch.from_numpy(np.ascontiguousarray(image, np.uint8))}
+        for name, image in faces]}
+
+
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VAE, ModelFile]:
     mf = load_model_file(path)
     return mf.build(device), mf

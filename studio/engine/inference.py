@@ -43,8 +43,7 @@ def derive(mf: ModelFile) -> Derived:
 class FaceModel:
     def __init__(self, model: VAE, file: ModelFile, device: torch.device | str = "cpu"):
         self.device = torch.device(device)
-        # channels-last: the convolutions' fast layout on the CPU (a 64 px colour face decodes
-        # in 5.3 ms instead of 6.1 on one thread here)
+        # channels-last: the convolutions' fast layout on the CPU
         self.model = model.to(self.device, memory_format=torch.channels_last).eval()
         self.file = file
         self.config = file.config
@@ -128,8 +127,8 @@ class FaceModel:
         return data_mod.to_uint8(self.model.decode(z))
 
     # -- directions that leave part of the face still --------------------------------------------
-    # training faces whose decoder Jacobians are averaged: 4 gave the same figures as 16 on the
-    # directions benchmark (96.6% smiling, 1.79 grey levels on the upper face, at amount 1)
+    # training faces whose decoder Jacobians are averaged (more gave the same directions
+    # benchmark figures; README, Directions)
     KEEP_FACES = 4
     KEEP_STEP = 0.25  # the finite-difference step along each latent dimension
 

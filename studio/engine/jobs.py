@@ -41,11 +41,10 @@ def _default_threads() -> int:
     return _DEFAULT_THREADS
 
 
-# While a person paints, training leaves one core to the window and the engine. With every core
-# training, a woken GUI or engine thread waits for a turn on a core, three hops per paint: paints
-# took 15 to 21 ms (p95) on 2 cores, against 10 ms with a core free. So for YIELD_S seconds after
-# each interactive request, training runs on one thread fewer (on 2 cores, training meanwhile goes
-# at 67-80% of its speed, measured; on 16 it would lose about 1/16); then it takes every core again.
+# While a person paints, training leaves one core to the window and the engine (with every core
+# training, each of a paint's three hops waits for a turn on a core): for YIELD_S seconds after
+# each interactive request it runs on one thread fewer, then takes every core again (README,
+# Performance, has the figures).
 YIELD_S = 1.5
 
 

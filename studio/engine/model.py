@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from studio.engine.requests import DEFAULT_BUILD
+from studio import settings
 
 LIKELIHOODS = ("sigma-vae", "gaussian", "bernoulli")
 NORMS = ("batch", "none")
@@ -46,22 +46,25 @@ class VAEConfig:
     beta: weight of the KL term in the training loss (1 is the true ELBO).
     """
 
-    image_size: int = DEFAULT_BUILD["image_size"]
-    channels: int = DEFAULT_BUILD["channels"]
-    latent_dim: int = DEFAULT_BUILD["latent_dim"]
-    widths: tuple[int, ...] = (64, 128, 256, 512)
-    likelihood: str = "sigma-vae"
-    sigma: float = 0.1
-    beta: float = 1.0
-    norm: str = "batch"
+    image_size: int = settings.BUILD["image_size"].default
+    channels: int = settings.BUILD["channels"].default
+    latent_dim: int = settings.BUILD["latent_dim"].default
+    widths: tuple[int, ...] = settings.BUILD["widths"].default
+    likelihood: str = settings.BUILD["likelihood"].default
+    sigma: float = settings.BUILD["sigma"].default
+    beta: float = settings.BUILD["beta"].default
+    norm: str = settings.BUILD["norm"].default
 
     def __post_init__(self):
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, not {self.channels}")
-        if not 8 <= self.image_size <= 512:
-            raise ValueError(f"image size must be between 8 and 512 pixels, not {self.image_size}")
-        if self.latent_dim < 1:
-            raise ValueError(f"latent dims must be at least 1, not {self.latent_dim}")
+        size, dims = settings.BUILD["image_size"], settings.BUILD["latent_dim"]
+        if not size.lo <= self.image_size <= size.hi:
+            raise ValueError(f"image size must be between {size.lo} and {size.hi} pixels, not "
+                             f"{self.image_size}")
+        if not dims.lo <= self.latent_dim <= dims.hi:
+            raise ValueError(f"latent dims must be between {dims.lo} and {dims.hi}, not "
+                             f"{self.latent_dim}")
         if not self.widths or any(w < 1 for w in self.widths):
             raise ValueError(f"widths must be positive, not {self.widths}")
         if self.likelihood not in LIKELIHOODS:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from studio import settings
 from studio.engine.latent import Projection
 
 _ids = itertools.count(1)
@@ -252,16 +253,14 @@ def answers(event) -> type | None:
 DEVICES = ("auto", "cpu", "cuda", "mps")  # where to train (also "cuda:N")
 
 
-DEFAULT_EPOCHS = 50  # a run given neither epochs nor a time budget: the one default
-# the shipped default model's build, and so every new model's unless told otherwise
-# (studio.engine.model.VAEConfig takes its defaults from here)
-DEFAULT_BUILD = {"image_size": 64, "channels": 3, "latent_dim": 128}
+# a run given neither epochs nor a time budget: the one default (studio.settings)
+DEFAULT_EPOCHS = settings.TRAIN["epochs"].default
 
 
 @dataclass(frozen=True)
 class TrainRequest:
     """A complete training run, for studio.engine.run.TrainingRun. None: the default (the
-    model's build: DEFAULT_BUILD and VAEConfig's; the rest: TrainConfig's), or, when resuming,
+    model's build and the run's settings: studio.settings), or, when resuming,
     the resumed model's."""
     data: str                              # "builtin" or a folder
     latent_dim: int | None = None

@@ -16,13 +16,14 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
+from studio import settings
 from studio.engine import checkpoint, data, devices, distributed, model, stream, training
 from studio.engine.errors import StudioError
 from studio.engine.requests import DEFAULT_EPOCHS, TrainRequest
 
 log = logging.getLogger(__name__)
 
-BUILD = ("image_size", "channels", "latent_dim", "widths", "likelihood", "sigma", "norm", "beta")
+BUILD = tuple(settings.BUILD)  # the request fields that make the model
 
 
 def add_atlas(mf: checkpoint.ModelFile, seed: int = 0, threads: int = 1,

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import torch
 
+from studio import settings
 from studio.engine import model as model_mod
 from studio.engine.fields import SchemaError, _choice, _float, _int  # noqa: F401 (re-exported)
 
 MAX_PARAMS = 200_000_000
 MAX_WIDTH = 4096
 MAX_LAYERS = 8
-MAX_LATENT = 4096
+MAX_LATENT = settings.BUILD["latent_dim"].hi
 MAX_MU_ROWS = 1_000_000
 MAX_HISTORY = 1_000_000
 
@@ -35,7 +36,8 @@ def check_config(c) -> dict:
         raise SchemaError(f"config has unknown fields: {', '.join(extra)[:80]}")
     c = {**model_mod.LEGACY, **c}
     out = {}
-    out["image_size"] = _int(c.get("image_size"), "config.image_size", 8, 512)
+    size = settings.BUILD["image_size"]
+    out["image_size"] = _int(c.get("image_size"), "config.image_size", size.lo, size.hi)
     out["channels"] = _int(c.get("channels"), "config.channels", 1, 3)
     if out["channels"] == 2:
         raise SchemaError("config.channels must be 1 or 3")

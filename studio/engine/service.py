@@ -128,9 +128,8 @@ class EngineService:
 
     def _run(self) -> None:
         torch.set_grad_enabled(False)
-        # One face at a time is faster on one thread than on a pool that has to be woken: with
-        # two threads, a decode after a pause took 2 to 40 ms on a 2-core CPU; with one, 2 to 4.
-        # (With OpenMP this count is the calling thread's own; training sets its own.)
+        # one face at a time is faster on one thread than on a pool that has to be woken (with
+        # OpenMP this count is the calling thread's own; training sets its own)
         torch.set_num_threads(1)
         while True:
             req = self._next()
@@ -188,8 +187,8 @@ class EngineService:
         return PhotosDescribed(tuple(photos), tuple(errors), req.again, req.id)
 
     def _keep_still(self, req: KeepStill) -> KeptStill:
-        # the decoder's Jacobians at 4 faces, once per model and part (about 2 s on one thread
-        # here): a person's paints are served between the faces, not after them all
+        # the decoder's Jacobians at a few faces, once per model and part, take seconds: a
+        # person's paints are served between the faces, not after them all
         local = self.model.keep_still(req.vector, req.keep, between=self._serve_waiting)
         return KeptStill(req.vector, req.keep, local, req.id)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studio import settings
 from studio.engine.directions import KEEPS, Direction
 from studio.engine.errors import StudioError
 from studio.engine.fields import (
@@ -32,7 +33,7 @@ from studio.engine.fields import (
 )
 from studio.engine.files import atomic_path
 
-MAX_LATENT = 4096  # as for model files (studio.engine.schema)
+MAX_LATENT = settings.BUILD["latent_dim"].hi  # as for model files
 
 FORMAT = "face-studio-session"
 DIRECTIONS_FORMAT = "face-studio-directions"
@@ -235,7 +236,12 @@ def check_session(d) -> None:
         check_direction(x, f"directions[{i}]")
     if d.get("current_z") is not None:
         vector(d["current_z"], "current_z", MAX_LATENT)
-    view = table(d.get("view") or {}, "view")
+    _check_view(table(d.get("view") or {}, "view"))
+    _check_settings(table(d.get("settings") or {}, "settings"))
+
+
+def _check_view(view: dict) -> None:
+    """The map's axes and the region in view."""
     axes = view.get("axes")
     if axes is not None and axes not in ("atlas", "pca", "latent"):
         pair = listed(axes, "view.axes", 2)
@@ -248,7 +254,10 @@ def check_session(d) -> None:
             lo, hi = vector(view[k], f"view.{k}", 2, 2)
             if not lo < hi:
                 raise SchemaError(f"view.{k} must run from a smaller to a larger number")
-    settings = table(d.get("settings") or {}, "settings")
+
+
+def _check_settings(settings: dict) -> None:
+    """A, B, the selection and the morph's settings."""
     for k in ("a", "b", "selected"):
         if settings.get(k) is not None:
             _int(settings[k], f"settings.{k}", 0, MAX_PHOTOS)

@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from enum import IntEnum
 
+from studio import settings
 from studio.engine.errors import StudioError
-from studio.engine.requests import DEFAULT_EPOCHS
 
 
 class Stream(IntEnum):
@@ -50,26 +50,27 @@ class TrainConfig:
     """How to train. epochs counts the whole run (a resumed run goes on to the same epoch);
     max_seconds is a budget for one sitting. Either may be None; training stops at the first."""
 
-    epochs: int | None = DEFAULT_EPOCHS
+    epochs: int | None = settings.default("epochs")
     max_seconds: float | None = None
-    batch_size: int = 64
-    lr: float = 1e-3
+    batch_size: int = settings.default("batch_size")
+    lr: float = settings.default("lr")
     seed: int = 0
     device: str = "auto"
-    kl_warmup_steps: int = 200
+    kl_warmup_steps: int = settings.default("kl_warmup_steps")
     flip: bool = True      # mirror half of each batch
     jitter: float = 1.0    # small shifts, scales, turns and brightness changes (0 = none)
     weight_decay: float = 0.0
     amp: bool = True  # mixed precision on cuda (bfloat16 where supported, else float16)
     max_map_faces: int = 20_000  # training mu kept in the model file for the map
-    lr_schedule: str = "cosine"  # "cosine": decays to lr_final x lr by the end; or "constant"
-    lr_final: float = 0.05
+    # "cosine": decays to lr_final x lr by the end; or "constant"
+    lr_schedule: str = settings.default("lr_schedule")
+    lr_final: float = settings.default("lr_final")
     # a small patch discriminator's term (the VAE/GAN idea of Larsen et al. 2016) with VQGAN's
     # adaptive weight (the ratio of the two terms' gradient norms at the decoder's last layer)
     # times `adversarial`; 0 turns it off. It starts after `adversarial_start` steps, once the
     # reconstructions are faces. Single-process runs only (off under torchrun).
-    adversarial: float = 0.1
-    adversarial_start: int = 1500
+    adversarial: float = settings.default("adversarial")
+    adversarial_start: int = settings.default("adversarial_start")
 
     def __post_init__(self):
         if self.epochs is not None and self.epochs < 1:
@@ -86,8 +87,10 @@ class TrainConfig:
         if not 0 < self.lr_final <= 1:
             raise StudioError(f"the final learning rate must be a fraction in (0, 1], not "
                               f"{self.lr_final}")
-        if not 0 <= self.adversarial <= 10:
-            raise StudioError(f"adversarial must be between 0 and 10, not {self.adversarial}")
+        adv = settings.TRAIN["adversarial"]
+        if not adv.lo <= self.adversarial <= adv.hi:
+            raise StudioError(f"adversarial must be between {adv.lo:g} and {adv.hi:g}, not "
+                              f"{self.adversarial}")
         if self.adversarial_start < 0:
             raise StudioError(f"adversarial_start must be 0 or more, not "
                               f"{self.adversarial_start}")

@@ -89,7 +89,7 @@ class Trainer:
         with torch.random.fork_rng(devices=[]):  # seeded weights, global RNG left alone
             torch.manual_seed(seed_of(self.train_config.seed, Stream.WEIGHTS))
             # channels-last: the convolutions' fast layout (oneDNN on the CPU, tensor cores on
-            # a GPU); 17-25% more images per second than the default layout on this CPU
+            # a GPU)
             self.model = VAE(self.config).to(self.device, memory_format=LAYOUT)
             adversarial = self.train_config.adversarial if not world.distributed else 0.0
             if world.distributed and self.train_config.adversarial:
@@ -217,10 +217,7 @@ class Trainer:
         last = start
         self._agreed_stop = False
         elapsed = 0.0
-        # the clock the schedule follows: this process's own, or with several processes rank 0's,
-        # carried by the last step's exchange, so that every process takes every step with the
-        # same learning rate
-        self._agreed_elapsed = 0.0
+        self._agreed_elapsed = 0.0  # rank 0's clock, as the last step's exchange carried it
         # judged at the last snapshot, not afresh: a time budget that runs out between two steps
         # ends the run with one more step, whose snapshot says done, rather than with none
         while not self._finished(elapsed):
@@ -230,19 +227,10 @@ class Trainer:
             if batches is None:
                 batches = self.feeder.batches(self.epoch, self.batch, self.rank_batch)
             x, n = next(batches)
-            if tc.flip or tc.jitter > 0:
-                aug_gen.manual_seed(self._seed_for(Stream.AUGMENT))
-                x = augment_batch(x, aug_gen, flip=tc.flip, jitter=tc.jitter)
-            x = x.contiguous(memory_format=LAYOUT)
+            x = self._augmented(x, aug_gen)
             eps_gen.manual_seed(self._seed_for(Stream.NOISE))
             kl_w = kl_warmup_weight(self.config.beta, self.step, tc.kl_warmup_steps)
-            # the schedule follows the run towards its first stopping point (epochs or time)
-            clock = (self._agreed_elapsed if self.world.distributed
-                     else self.clock() - start)
-            fraction = self._eta(clock, max(1, self.step - start_step), bpe)[1]
-            lr = tc.lr * self._lr_scale * lr_factor(tc.lr_schedule, fraction, tc.lr_final)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
+            self._set_lr(start, start_step, bpe)
             adv = self.critic is not None and self.step >= tc.adversarial_start
             self.model.train()
             fault = self.fault_hook(self.step) if self.fault_hook else None
@@ -283,12 +271,7 @@ class Trainer:
                 logits = mu = logvar = terms = objective = fake = g_loss = head = None
                 autocast, eps_gen, batches = self.recovery.recover_from_oom(autocast)
                 continue
-            own_clock = self.clock() - start if self.world.main else 0.0
-            tail = torch.tensor([float(n), float(wants_stop), own_clock], dtype=torch.float64)
-            if self.world.distributed:  # one small exchange per step
-                stats = all_sum(self.world, torch.cat([head.double(), tail.to(head.device)])).cpu()
-            else:
-                stats = torch.cat([head.cpu().double(), tail])
+            stats = self._exchange(head, n, wants_stop, start)
             if fault == "nan" or not bool(torch.isfinite(stats[2])):
                 self.recovery.roll_back()  # raises TrainingDiverged after MAX_BAD_IN_ROW in a row
                 batches = None
@@ -332,6 +315,38 @@ class Trainer:
                 break
         self._stop_requested = False
         self.seconds_trained += self.clock() - start
+
+    def _augmented(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """The batch mirrored and jittered as the run asks (from the step's own stream), in the
+        trainer's layout."""
+        tc = self.train_config
+        if tc.flip or tc.jitter > 0:
+            gen.manual_seed(self._seed_for(Stream.AUGMENT))
+            x = augment_batch(x, gen, flip=tc.flip, jitter=tc.jitter)
+        return x.contiguous(memory_format=LAYOUT)
+
+    def _set_lr(self, start: float, start_step: int, bpe: int) -> None:
+        """The step's learning rate: the schedule follows the run towards its first stopping
+        point (epochs or time), read from this process's clock, or with several processes from
+        rank 0's as the last step's exchange carried it, so that every process takes every step
+        with the same rate."""
+        tc = self.train_config
+        clock = self._agreed_elapsed if self.world.distributed else self.clock() - start
+        fraction = self._eta(clock, max(1, self.step - start_step), bpe)[1]
+        lr = tc.lr * self._lr_scale * lr_factor(tc.lr_schedule, fraction, tc.lr_final)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def _exchange(self, head: torch.Tensor, n: int, wants_stop: bool, start: float
+                  ) -> torch.Tensor:
+        """The step's figures (the loss terms times the image count, then the count, whether
+        a process wants to stop, rank 0's clock), summed over the processes: one small exchange
+        per step."""
+        own_clock = self.clock() - start if self.world.main else 0.0
+        tail = torch.tensor([float(n), float(wants_stop), own_clock], dtype=torch.float64)
+        if self.world.distributed:
+            return all_sum(self.world, torch.cat([head.double(), tail.to(head.device)])).cpu()
+        return torch.cat([head.cpu().double(), tail])
 
     def _say(self, message: str) -> None:
         """A remark for the next snapshot, after any made since the last one (several can come

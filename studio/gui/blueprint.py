@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPu
 
 from studio.engine.latent import Projection
 from studio.gui.imaging import to_pixmap
-from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon, sigma_ellipse
+from studio.gui.map_drawing import MapDrawing
+from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon
 
 MOSAIC_TILES = 12  # faces per side of the mosaic
 AXES_DIMS = 8  # the axes box offers pairs among this many of the most used dims
@@ -27,11 +28,9 @@ SNAP_PX = 7  # a click this close to a photo's dot on the atlas paints that phot
 DOTS = pg.mkBrush(90, 90, 90, 140)
 DOTS_UNDER_MOSAIC = pg.mkBrush(90, 90, 90, 30)
 MAX_DRAWN = 20_000  # more faces than this are drawn as a density image until zoomed in
-LABEL_FILL = (255, 255, 255, 210)  # labels stay readable over the dots
-PHOTO_COLOURS = ["#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56"]
 
 
-class BlueprintRoom(QWidget):
+class BlueprintRoom(MapDrawing, QWidget):
     point_painted = Signal(float, float)   # map coordinates of a click or drag
     point_hovered = Signal(float, float)
     axes_changed = Signal(object)          # "pca", "latent" or two latent dims (i, j)
@@ -46,9 +45,8 @@ class BlueprintRoom(QWidget):
         self.plot.setToolTip("Left click or drag: paint the face at that point. "
                              "Right drag: pan. Wheel: zoom.")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
-        # The axes draw the grid too, replaying a recorded picture on every repaint: 5 ms an
-        # axis, most of a repaint of the map (13 ms of 13.5 with the built-in faces). Kept as
-        # pixmaps they are blitted instead (1.4 ms), redrawn only when the view moves.
+        # the axes (which draw the grid too) are kept as pixmaps and blitted, redrawn only when
+        # the view moves: replaying their picture was most of every repaint of the map
         for name in ("left", "bottom"):
             self.plot.getPlotItem().getAxis(name).setCacheMode(
                 QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -197,21 +195,6 @@ class BlueprintRoom(QWidget):
         self._on_view_changed()
         self._describe()  # the share of the spread changes as training moves the faces
 
-    def _rasterise(self, xy: np.ndarray, bins: int = 384) -> None:
-        """Densely packed faces as one image (how many faces fall in each cell), computed once:
-        panning and zooming then repaint one image instead of 100,000 symbols."""
-        lo, hi = xy.min(0), xy.max(0)
-        span = np.maximum(hi - lo, 1e-9)
-        counts, _, _ = np.histogram2d(xy[:, 0], xy[:, 1], bins=bins,
-                                      range=[[lo[0], hi[0]], [lo[1], hi[1]]])
-        alpha = np.clip(np.sqrt(counts / max(1.0, np.percentile(counts[counts > 0], 99))), 0, 1)
-        rgba = np.zeros((bins, bins, 4), np.uint8)
-        rgba[..., :3] = 90
-        rgba[..., 3] = (alpha * 220).astype(np.uint8)
-        self.density.setImage(rgba, autoLevels=False)
-        self.density.setRect(lo[0], lo[1], span[0], span[1])
-        self.density.show()
-
     def _on_view_changed(self, *_) -> None:
         """With a raster shown, zooming in far enough brings back the individual faces."""
         xy = self._xy
@@ -229,26 +212,6 @@ class BlueprintRoom(QWidget):
             self.density.show()
             self._shown = "raster"
 
-    def _shade(self, cells: int = 160) -> None:
-        """On the atlas, grey where there are no faces: a click there paints the nearest
-        faces' blend, not a face of the region."""
-        p = self.projection
-        if p.kind != "atlas" or not len(self._xy):
-            self.shade.hide()
-            return
-        lo, hi = self._xy.min(0), self._xy.max(0)
-        pad = 0.6 * (hi - lo)
-        lo, hi = lo - pad, hi + pad
-        gx, gy = np.linspace(lo[0], hi[0], cells), np.linspace(lo[1], hi[1], cells)
-        d = p.density(np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2))
-        alpha = np.clip(1.0 - d / 0.5, 0.0, 1.0).reshape(cells, cells)
-        rgba = np.zeros((cells, cells, 4), np.uint8)
-        rgba[..., :3] = 200
-        rgba[..., 3] = (alpha * 150).astype(np.uint8)
-        self.shade.setImage(rgba, autoLevels=False)
-        self.shade.setRect(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
-        self.shade.show()
-
     def _describe(self) -> None:
         p = self.projection
         if p.kind == "atlas":
@@ -263,75 +226,8 @@ class BlueprintRoom(QWidget):
         else:
             self.caption.setText(f"Latent {p.kind}; the other dims are the anchor face's.")
 
-    def set_photos(self, photos, projection: Projection | None = None) -> None:
-        proj = projection or self.projection
-        if proj is None or len(photos) != len(self._photo_items) // 3:
-            for item in self._photo_items:
-                self.plot.removeItem(item)
-            self._photo_items = []
-            if proj is None:
-                return
-            for i in range(len(photos)):
-                colour = PHOTO_COLOURS[i % len(PHOTO_COLOURS)]
-                ell = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1.5))
-                dot = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(colour), pen=pg.mkPen("w"))
-                label = pg.TextItem(f"{i + 1}", color=colour, anchor=(0, 1))
-                for item in (ell, dot, label):
-                    self._passive(item)
-                    self._photo_items.append(item)
-        # the same photos again (as at every training snapshot): the markers move, in place
-        for i, ph in enumerate(photos):
-            ell, dot, label = self._photo_items[3 * i:3 * i + 3]
-            x, y = proj.project(ph.mu)
-            if proj.kind == "atlas":  # sigma has no shape on a nonlinear map
-                ell.setData([], [])
-            else:
-                ex, ey = sigma_ellipse(proj, ph.sigma)
-                ell.setData(x + ex, y + ey)
-            dot.setData([x], [y])
-            label.setPos(x, y)
-
-    def set_path(self, xy: np.ndarray | None) -> None:
-        if xy is None or len(xy) < 2:
-            self.path.setData([], [])
-        else:
-            self.path.setData(xy[:, 0], xy[:, 1])
-
     def set_cursor(self, x: float, y: float) -> None:
         self.cursor.setData([x], [y])
-
-    def set_keyframes(self, xy: np.ndarray | None) -> None:
-        for item in self._keyframe_labels:
-            self.plot.removeItem(item)
-        self._keyframe_labels = []
-        if xy is None or len(xy) == 0:
-            self.keyframe_dots.setData([], [])
-            return
-        self.keyframe_dots.setData(pos=xy)
-        for i, (x, y) in enumerate(xy):
-            # below left of the dot: a photo's number sits above right of its own
-            label = pg.TextItem(f"K{i + 1}", color="#e4572e", anchor=(1, 0), fill=LABEL_FILL)
-            label.setPos(x, y)
-            self._passive(label)
-            self._keyframe_labels.append(label)
-
-    def set_arrows(self, arrows) -> None:
-        """Directions as arrows: (name, (x0, y0), (x1, y1)) each, from tail to head."""
-        for item in self._arrow_items:
-            self.plot.removeItem(item)
-        self._arrow_items = []
-        for name, (x0, y0), (x1, y1) in arrows:
-            line = pg.PlotCurveItem([x0, x1], [y0, y1], pen=pg.mkPen("#6a4c93", width=2.5))
-            angle = float(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
-            # ArrowItem points along its angle's opposite: 180 + angle points tail to head
-            head = pg.ArrowItem(pos=(x1, y1), angle=180 - angle, headLen=14, tipAngle=35,
-                                brush="#6a4c93", pen=None)
-            # along the shaft, below it: the head often sits on a photo and its number
-            label = pg.TextItem(name, color="#6a4c93", anchor=(0.5, 0), fill=LABEL_FILL)
-            label.setPos(x0 + 0.6 * (x1 - x0), y0 + 0.6 * (y1 - y0))
-            for item in (line, head, label):
-                self._passive(item)
-                self._arrow_items.append(item)
 
     # -- lasso -----------------------------------------------------------------------------------
     def _on_lasso_toggled(self, on: bool) -> None:

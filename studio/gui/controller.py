@@ -110,9 +110,9 @@ class Controller:
         self.v.analyst.show_photo(ph)
         if s.projection is not None and s.projection.kind != "atlas":
             self._mosaic_stale()  # the plane now runs through this photo
-        if self._by_person:  # a photo chosen: its variations at once, no empty boxes. (Not
-            # at a training snapshot: six decodes then, on cores training holds, kept a click
-            # waiting up to 76 ms)
+        # a photo chosen by a person: its variations at once; not at a training snapshot, where
+        # six decodes on cores training holds would keep a click waiting
+        if self._by_person:
             self._variations(quiet=True)
         self._draw_arrows()
 

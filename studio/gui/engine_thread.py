@@ -13,10 +13,8 @@ first, and requests made before the engine is up wait in a list and go to it in 
 
 from __future__ import annotations
 
-import gc
 import logging
 import queue
-import sys
 import threading
 
 from PySide6.QtCore import QObject, Signal
@@ -49,9 +47,11 @@ class EngineThread(QObject):
     training_failed = Signal(object)      # TrainingFailed
     _woken = Signal()
 
-    def __init__(self, device: str = "cpu", parent=None):
+    def __init__(self, device: str = "cpu", parent=None, on_boot=None):
+        """`on_boot()`: run on the boot thread once the engine is up (app.warm_up)."""
         super().__init__(parent)
         self.device = device
+        self._on_boot = on_boot
         self._newest: dict[type, int] = {}
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._woken.connect(self._on_woken)
@@ -71,10 +71,6 @@ class EngineThread(QObject):
             rq.TrainingProgressed: self.training_progressed,
             rq.TrainingSnapshot: self.training_snapshot,
             rq.TrainingFinished: self.training_finished, rq.TrainingFailed: self.training_failed}
-        # A thread wanting the GIL waits up to the switch interval for a thread running Python
-        # (training's bookkeeping between torch calls): 1 ms instead of 5 keeps a paint's hops
-        # (GUI -> engine -> GUI) short while training runs.
-        sys.setswitchinterval(0.001)
         self._boot = threading.Thread(target=self._start_engine, name="face-studio-boot",
                                       daemon=True)
         self._boot.start()
@@ -91,21 +87,8 @@ class EngineThread(QObject):
         if self._shutting_down:
             service.stop(timeout=2.0)
             return
-        # The first optimiser torch builds imports much more of torch (about a second, and
-        # unmarshalling its bytecode holds the GIL: 150-190 ms stalls of the window were measured
-        # when that happened on the training thread). Done here, while the window is new.
-        import torch
-
-        torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
-        # Likewise the trainer's own imports (torch.distributed, DataLoader: about 180 ms of
-        # unmarshalling and extension loading, which stalled the window once per first run)
-        import studio.engine.training  # noqa: F401
-
-        # Everything alive now (Qt, torch, numpy: millions of objects) lives as long as the app.
-        # Without this, each full garbage collection walks all of it with the GIL held: 185 ms
-        # measured, a visible freeze of the window whenever a folder's file list tipped the
-        # collector over. Frozen, a full collection walks only what was made since.
-        gc.freeze()
+        if self._on_boot is not None:  # the application's start-up policy (app.py)
+            self._on_boot()
 
     @property
     def ready(self) -> bool:
@@ -141,6 +124,19 @@ class EngineThread(QObject):
         return self.submit(rq.UseModel(file, derived))
 
     # -- training --------------------------------------------------------------------------------
+    def pause_training(self) -> None:
+        if self.job is not None:
+            self.job.pause()
+
+    def resume_training(self) -> None:
+        if self.job is not None:
+            self.job.resume()
+
+    def stop_training(self) -> None:
+        """Stop at the next step; the model so far is kept (TrainingFinished)."""
+        if self.job is not None:
+            self.job.stop()
+
     def start_training(self, request: TrainRequest) -> None:
         from studio.engine.jobs import TrainingJob
 
@@ -193,8 +189,8 @@ class EngineThread(QObject):
                 events.append(self._inbox.get_nowait())
             except queue.Empty:
                 break
-        # the painted face first: it is what a person waits for, and the photos described
-        # again at a training snapshot take the window 5 to 15 ms to show
+        # the painted face first: it is what a person waits for, and photos described again at
+        # a training snapshot take the window a while to show
         events.sort(key=lambda ev: not isinstance(ev, rq.FacePainted))
         for event in events:
             self._dispatch(event)

@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
+    def add_action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
         act = QAction(text, self)
         if shortcut:
             act.setShortcut(QKeySequence(shortcut))
@@ -119,30 +119,30 @@ class MainWindow(QMainWindow):
         from studio.engine.files import shipped_models
 
         f = self.menuBar().addMenu("&File")
-        self._action(f, "Open images...", self._on_open_images, "Ctrl+O", "Load photos to analyse")
-        self._action(f, "Save image...", self.exports.on_save_image, "Ctrl+S", "Save the painted face")
-        self._action(f, "Export morph...", self.exports.on_export_morph, None,
+        self.add_action(f, "Open images...", self._on_open_images, "Ctrl+O", "Load photos to analyse")
+        self.add_action(f, "Save image...", self.exports.on_save_image, "Ctrl+S", "Save the painted face")
+        self.add_action(f, "Export morph...", self.exports.on_export_morph, None,
                      "Save the morph (keyframes, or A to B) as a GIF, MP4, PNG strip or sheet")
-        self._action(f, "Export manifold image...", self.exports.on_export_manifold, None,
+        self.add_action(f, "Export manifold image...", self.exports.on_export_manifold, None,
                      "An N x N grid of faces across the region of the map in view")
         f.addSeparator()
-        self._action(f, "Open session...", self.sessions.on_open, None,
+        self.add_action(f, "Open session...", self.sessions.on_open, None,
                      "Restore a saved session: model, photos, keyframes, directions, view")
-        self._action(f, "Save session...", self.sessions.on_save, None,
+        self.add_action(f, "Save session...", self.sessions.on_save, None,
                      "Save the model's path, photos, keyframes, directions and view")
         self.recent_menu = f.addMenu("Recent sessions")
         self.sessions.fill_recent()
         f.addSeparator()
-        self._action(f, "Quit", self.close, "Ctrl+Q")
+        self.add_action(f, "Quit", self.close, "Ctrl+Q")
         m = self.menuBar().addMenu("&Model")
-        self._action(m, "Open...", self._on_open_model, None, "Open a model file")
-        self._action(m, "Save as...", self._on_save_model, None, "Save the current model")
+        self.add_action(m, "Open...", self._on_open_model, None, "Open a model file")
+        self.add_action(m, "Save as...", self._on_save_model, None, "Save the current model")
         shipped = m.addMenu("&Shipped models")
         for i, p in enumerate(shipped_models(), 1):  # numbered: Alt+M, S, 2 opens the second
-            self._action(shipped, f"&{i} {p.stem}", lambda _=False, p=p: self.switch_model(str(p)))
+            self.add_action(shipped, f"&{i} {p.stem}", lambda _=False, p=p: self.switch_model(str(p)))
         v = self.menuBar().addMenu("&Paint")
-        self._action(v, "Play / pause morph", self.painter.toggle_play, "Space")
-        self._action(v, "Random face", self.painter.random_face, "R")
+        self.add_action(v, "Play / pause morph", self.painter.toggle_play, "Space")
+        self.add_action(v, "Random face", self.painter.random_face, "R")
         view = self.menuBar().addMenu("&View")
         for dock, text, key in ((self.training_dock, "Training panel", "Ctrl+T"),
                                 (self.create_dock, "Create panel", None)):
@@ -152,12 +152,12 @@ class MainWindow(QMainWindow):
                 toggle.setShortcut(QKeySequence(key))
             view.addAction(toggle)
         h = self.menuBar().addMenu("&Help")
-        self._action(h, "Tour of the rooms", lambda: help_.info_box(self, "Tour", help_.TOUR))
-        self._action(h, "Keyboard shortcuts",
+        self.add_action(h, "Tour of the rooms", lambda: help_.info_box(self, "Tour", help_.TOUR))
+        self.add_action(h, "Keyboard shortcuts",
                      lambda: help_.info_box(self, "Shortcuts", help_.shortcuts_text()))
-        self._action(h, "README", self._on_readme)
+        self.add_action(h, "README", self._on_readme)
         h.addSeparator()
-        self._action(h, "About Face Studio",
+        self.add_action(h, "About Face Studio",
                      lambda: help_.info_box(self, "About Face Studio",
                                             help_.about_text(self.state.info)))
 
@@ -174,8 +174,8 @@ class MainWindow(QMainWindow):
         e.training_failed.connect(self._on_training_failed)
         t.start_requested.connect(self.start_training)
         t.pause_requested.connect(self._on_pause)
-        t.resume_requested.connect(lambda: self.engine.job and self.engine.job.resume())
-        t.stop_requested.connect(lambda: self.engine.job and self.engine.job.stop())
+        t.resume_requested.connect(self.engine.resume_training)
+        t.stop_requested.connect(self.engine.stop_training)
         self.painter.save_requested.connect(self.exports.on_save_image)
         self.painter.export_requested.connect(self.exports.on_export_morph)
         k.export_requested.connect(self.exports.on_export_morph)
@@ -314,7 +314,7 @@ class MainWindow(QMainWindow):
 
     def _on_pause(self) -> None:
         if self.engine.job is not None:
-            self.engine.job.pause()
+            self.engine.pause_training()
             self.device_label.setText("Training paused")
 
     def _on_training_progressed(self, ev: rq.TrainingProgressed) -> None:
@@ -381,10 +381,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev):  # noqa: N802 (Qt)
         if self.engine.training and not self._closing:
-            self.engine.job.pause()  # asked below whether to keep it: it waits meanwhile
+            self.engine.pause_training()  # asked below whether to keep it: it waits meanwhile
         if not self._closing and not self.settle_unsaved("closing", self.close):
             if self.engine.training:
-                self.engine.job.resume()
+                self.engine.resume_training()
             ev.ignore()
             return
         self._closing = True
@@ -397,9 +397,25 @@ class MainWindow(QMainWindow):
         super().closeEvent(ev)
 
 
+class _Fitting(QScrollArea):
+    """A scroll area that gives its widget the whole viewport, and scrolls only where the
+    viewport is smaller than the widget's minimum (a small screen), never because of its
+    preferred size."""
+
+    def resizeEvent(self, ev):  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        self._fit()
+
+    def _fit(self) -> None:
+        w, vp = self.widget(), self.viewport()
+        if w is not None:
+            hint = w.minimumSizeHint()
+            w.resize(max(vp.width(), hint.width()), max(vp.height(), hint.height()))
+
+
 def _scrolling(widget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidgetResizable(True)
+    area = _Fitting()
+    area.setWidgetResizable(False)
     area.setFrameShape(QScrollArea.NoFrame)
     area.setWidget(widget)
     return area

@@ -8,7 +8,6 @@ work is restored) and the small files the studio keeps for itself, all written a
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -16,15 +15,13 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from studio import workspace
 from studio.engine import session
 from studio.engine.errors import StudioError
-from studio.engine.files import atomic_path
+from studio.workspace import RECOVERED_FILE, RECOVERY_FILE
 
 log = logging.getLogger(__name__)
-MAX_RECENT = 8
 SESSION_FILTER = "Face Studio session (*.json)"
-RECOVERY_FILE = "unsaved-model.pt"     # written while a model trains in the window
-RECOVERED_FILE = "recovered-model.pt"  # the same, once offered back and opened
 
 
 def config_dir() -> Path:
@@ -133,22 +130,10 @@ class SessionKeeper:
 
     # -- recent sessions ---------------------------------------------------------------------------
     def recent(self) -> list[str]:
-        try:
-            items = json.loads((config_dir() / "recent.json").read_text(encoding="utf-8"))
-            return [p for p in items if isinstance(p, str)][:MAX_RECENT]
-        except (OSError, ValueError, TypeError):
-            return []
+        return workspace.recent(config_dir())
 
     def remember(self, path: str) -> None:
-        path = str(Path(path).resolve())
-        items = [path] + [p for p in self.recent() if p != path]
-        try:
-            d = config_dir()
-            d.mkdir(parents=True, exist_ok=True)
-            with atomic_path(d / "recent.json") as tmp:
-                tmp.write_text(json.dumps(items[:MAX_RECENT]), encoding="utf-8")
-        except (OSError, StudioError) as e:  # not worth a dialog: the session was handled
-            log.warning("could not remember recent sessions: %s", e)
+        workspace.remember(config_dir(), path)
         self.fill_recent()
 
     def fill_recent(self) -> None:
@@ -156,35 +141,17 @@ class SessionKeeper:
         menu.clear()
         items = self.recent()
         for p in items:
-            self.w._action(menu, Path(p).name, lambda _=False, p=p: self.open(p), None, p)
+            self.w.add_action(menu, Path(p).name, lambda _=False, p=p: self.open(p), None, p)
         menu.setEnabled(bool(items))
 
-    # -- the example faces a model carries ----------------------------------------------------------
+    # -- the small files kept in the config folder (studio.workspace) -----------------------------
     @staticmethod
     def example_photos(dataset: dict) -> list[str]:
-        """The example faces a model file carries (dataset["examples"]: name and uint8 image),
-        written once as PNGs under the config folder so that they open like any photo."""
-        from studio.engine import export
+        return workspace.example_photos(config_dir(), dataset)
 
-        out = []
-        folder = config_dir() / "examples"
-        for ex in dataset.get("examples") or ():
-            try:
-                name = "".join(c for c in str(ex["name"]) if c.isalnum() or c in "-_") or "face"
-                img = np.asarray(ex["image"], dtype=np.uint8)
-                path = folder / f"{name}.png"
-                if not path.exists():
-                    folder.mkdir(parents=True, exist_ok=True)
-                    export.save_png(img, path)
-                out.append(str(path))
-            except (KeyError, TypeError, ValueError, OSError, StudioError) as e:
-                log.warning("example face not written: %s", e)
-        return out
-
-    # -- the recovery copy ---------------------------------------------------------------------------
     @staticmethod
     def _recovery_dir() -> Path:
-        return config_dir() / "recovery"
+        return workspace.recovery_dir(config_dir())
 
     @classmethod
     def recovery_path(cls) -> Path:
@@ -193,20 +160,13 @@ class SessionKeeper:
         d.mkdir(parents=True, exist_ok=True)
         return d / RECOVERY_FILE
 
-    @classmethod
-    def is_recovered(cls, path) -> bool:
-        return bool(path) and Path(path).name == RECOVERED_FILE and \
-            Path(path).resolve().parent == cls._recovery_dir().resolve()
+    @staticmethod
+    def is_recovered(path) -> bool:
+        return workspace.is_recovered(config_dir(), path)
 
     @staticmethod
     def cache_for(request) -> Path:
-        """The cache folder of a streamed folder: one per folder, size, colour and framing, kept
-        under the config folder so that a later run on the same folder starts from it."""
-        import hashlib
-
-        key = "|".join(str(v) for v in (Path(request.data).resolve(), request.image_size,
-                                         request.channels, request.framing))
-        return config_dir() / "cache" / hashlib.sha1(key.encode()).hexdigest()[:16]
+        return workspace.cache_for(config_dir(), request)
 
     def drop_recovery(self) -> None:
         (self._recovery_dir() / RECOVERY_FILE).unlink(missing_ok=True)

@@ -21,10 +21,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio import settings
 from studio.engine.faces import FRAMING_TIPS
-from studio.engine.requests import DEFAULT_BUILD, DEFAULT_EPOCHS, DEVICES, TrainRequest
+from studio.engine.requests import DEFAULT_EPOCHS, DEVICES, TrainRequest
 
 CURVES_EVERY_S = 1.0
+
+
+def _bounded(box, setting) -> None:
+    """A spin box with a setting's bounds and default (studio.settings)."""
+    box.setRange(type(box.value())(setting.lo), type(box.value())(setting.hi))
+    box.setValue(setting.default)
 
 
 def _fmt_eta(s: float | None) -> str:
@@ -48,12 +55,10 @@ class TrainingPanel(QWidget):
         self.data.setToolTip("What to train on: the built-in faces or a folder of photos")
         self.data.activated.connect(self._on_data_activated)
         self.latent = QSpinBox()
-        self.latent.setRange(1, 512)
-        self.latent.setValue(DEFAULT_BUILD["latent_dim"])
+        _bounded(self.latent, settings.BUILD["latent_dim"])
         self.latent.setToolTip("Latent dimensions: 2 makes the map the latent space itself")
         self.size = QSpinBox()
-        self.size.setRange(16, 128)
-        self.size.setValue(DEFAULT_BUILD["image_size"])
+        _bounded(self.size, settings.BUILD["image_size"])
         self.size.setToolTip("Image side in pixels (64: the shipped model's)")
         self.colour = QComboBox()
         self.colour.addItem("colour", 3)
@@ -66,7 +71,7 @@ class TrainingPanel(QWidget):
         self.framing.setToolTip("How each photo of a folder is cut to a face: auto decides (one "
                                 "fixed crop for an aligned set such as LFW, else each face found)")
         self.epochs = QSpinBox()
-        self.epochs.setRange(0, 100000)
+        self.epochs.setRange(0, int(settings.TRAIN["epochs"].hi))  # 0: no limit
         self.epochs.setValue(DEFAULT_EPOCHS)
         self.epochs.setSpecialValueText("no limit")
         self.epochs.setToolTip("Epochs to train (0: no limit, use the time budget)")
@@ -77,9 +82,8 @@ class TrainingPanel(QWidget):
         self.budget.setSpecialValueText("no limit")
         self.budget.setToolTip("Time budget in seconds (0: no limit)")
         self.beta = QDoubleSpinBox()
-        self.beta.setRange(0.0, 20.0)
+        _bounded(self.beta, settings.BUILD["beta"])
         self.beta.setSingleStep(0.1)
-        self.beta.setValue(1.0)
         self.beta.setToolTip("Weight of the KL term: larger is smoother, blurrier")
         self.stream = QCheckBox("Stream, with a cache")
         self.stream.setToolTip("Read a folder as training goes instead of all up front, keeping "

@@ -38,7 +38,7 @@ def test_a_real_click_on_the_map_changes_the_painter(tmp_path, monkeypatch):
     with xvfb.display(1600, 1000) as disp:
         app = xvfb.launch(disp)
         try:
-            wid, g = xvfb.find_window(disp, "Face Studio - ", timeout=60)
+            wid, g = xvfb.find_window(disp, "Face Studio - ", timeout=120)
             time.sleep(1.5)  # let the map draw
             before = xvfb.screenshot(disp)
             _click_the_map(disp, g)
@@ -62,7 +62,7 @@ def test_switching_models_in_the_real_window_repaints_without_a_word_on_stderr(t
     with xvfb.display(1600, 1000) as disp:
         app = xvfb.launch(disp, *two_photos)
         try:
-            wid, g = xvfb.find_window(disp, "Face Studio - LFW", timeout=60)
+            wid, g = xvfb.find_window(disp, "Face Studio - LFW", timeout=120)
             time.sleep(3.0)  # the photos are described, the map drawn
             _click_the_map(disp, g)
             time.sleep(1.0)

@@ -168,10 +168,10 @@ def test_a_folder_of_10000_images_loads_in_the_background(window, qtbot, tmp_pat
 def test_painting_while_training_keeps_a_core_free_then_gives_it_back(window, qtbot, monkeypatch):
     from PySide6.QtCore import QPoint, Qt
 
-    import studio.engine.service as service
+    import studio.engine.jobs as jobs
 
-    monkeypatch.setattr(service, "_DEFAULT_THREADS", 2)  # as on 2 cores, whatever this machine has
-    monkeypatch.setattr(service, "YIELD_S", 0.8)
+    monkeypatch.setattr(jobs, "_DEFAULT_THREADS", 2)  # as on 2 cores, whatever this machine has
+    monkeypatch.setattr(jobs, "YIELD_S", 0.8)
     vp = window.blueprint.plot.viewport()
 
     def press(x, y):
