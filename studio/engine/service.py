@@ -118,13 +118,14 @@ class EngineService:
                 return None
             return self._pop_waiting() or self._queue.pop(0)
 
-    def _pop_waiting(self):
-        """The request a person waits on most, taken off (the lock held), or None. They go
-        first, the painted face before the hover preview, the variations and the map's mosaic
-        (INTERACTIVE's order): a click never waits behind 144 mosaic faces."""
-        if not self._latest:
+    def _pop_waiting(self, kinds=INTERACTIVE):
+        """The request of `kinds` a person waits on most, taken off (the lock held), or None.
+        They go first, the painted face before the hover preview, the variations and the map's
+        mosaic (INTERACTIVE's order)."""
+        waiting = [k for k in self._latest if k in kinds]
+        if not waiting:
             return None
-        return self._latest.pop(min(self._latest, key=INTERACTIVE.index))
+        return self._latest.pop(min(waiting, key=INTERACTIVE.index))
 
     def _run(self) -> None:
         torch.set_grad_enabled(False)
@@ -150,12 +151,12 @@ class EngineService:
         if event is not None:
             self._emit(event)
 
-    def _serve_waiting(self) -> None:
+    def _serve_waiting(self, kinds=INTERACTIVE) -> None:
         """From inside a long request: serve now what a person is waiting for (a paint, a
         hover, variations, the mosaic), so that a click is not kept behind it."""
         while True:
             with self._cond:
-                req = None if self._stopping else self._pop_waiting()
+                req = None if self._stopping else self._pop_waiting(kinds)
             if req is None:
                 return
             self._handle(req)
@@ -179,8 +180,20 @@ class EngineService:
     def _variations(self, req: Variations) -> VariationsReady:
         return VariationsReady(self._decode(req.z), req.id)
 
-    def _mosaic(self, req: Mosaic) -> MosaicReady:
-        return MosaicReady(self._decode(req.z), req.tiles, req.id)
+    def _mosaic(self, req: Mosaic) -> MosaicReady | None:
+        """The mosaic's faces, a row at a time: a click that comes meanwhile is painted between
+        two rows (it does not wait for the whole mosaic), and a newer mosaic makes this one
+        moot."""
+        z = np.atleast_2d(req.z)
+        row = max(1, int(round(len(z) ** 0.5)))
+        faces = []
+        for i in range(0, len(z), row):
+            faces.append(self._decode(z[i:i + row]))
+            self._serve_waiting(kinds=(Paint, Hover, Variations))
+            with self._cond:
+                if Mosaic in self._latest:
+                    return None
+        return MosaicReady(np.concatenate(faces), req.tiles, req.id)
 
     def _describe(self, req: DescribePhotos) -> PhotosDescribed:
         photos, errors = self._encode(req.paths)

@@ -144,3 +144,49 @@ def test_a_paint_is_served_while_a_direction_is_worked_out(tiny_model_path):
     finally:
         service.stop(timeout=5)
     assert painted < kept
+
+
+def test_a_paint_is_served_between_the_rows_of_a_mosaic(tiny_model_path):
+    """The mosaic's 144 faces are decoded a row at a time: a click made meanwhile is painted
+    between two rows, not after the whole mosaic (while training it was redrawn at every
+    snapshot, and a click behind it waited 150 ms)."""
+    import numpy as np
+
+    from studio.engine.requests import FacePainted, ModelOpened, Mosaic, MosaicReady, Paint, UseModel
+    from studio.engine.service import EngineService
+
+    events = []
+    service = EngineService(events.append).start()
+
+    def wait_for(kind):
+        deadline = time.monotonic() + 30
+        while not any(isinstance(e, kind) for e in events) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return next(i for i, e in enumerate(events) if isinstance(e, kind))
+
+    try:
+        mf = load_model_file(tiny_model_path)
+        service.submit(UseModel(mf))
+        wait_for(ModelOpened)
+        dim = mf.config.latent_dim
+        decode, inside, clicked = service._decode, threading.Event(), threading.Event()
+        rows = []
+
+        def slow(z):  # the first row under way, the person clicks
+            rows.append(len(np.atleast_2d(z)))
+            if len(rows) == 1:
+                inside.set()
+                clicked.wait(10)
+            return decode(z)
+
+        service._decode = slow
+        service.submit(Mosaic(np.zeros((144, dim)), (0, 1, 0, 1, 12)))
+        assert inside.wait(10)
+        service.submit(Paint(np.ones(dim)))
+        clicked.set()
+        painted, mosaic = wait_for(FacePainted), wait_for(MosaicReady)
+    finally:
+        service.stop(timeout=5)
+    assert painted < mosaic  # the face came first
+    assert rows[0] == 12 and rows[1] == 1 and sum(rows) == 145  # after the first row: the paint
+    assert events[mosaic].images.shape[0] == 144
