@@ -314,8 +314,7 @@ class BlueprintRoom(MapDrawing, QWidget):
     # -- events ----------------------------------------------------------------------------------
     def _paint(self, x: float, y: float) -> None:
         x, y = self._snap(x, y)
-        self.point_painted.emit(x, y)  # the face first: the engine decodes while the cross moves
-        self.set_cursor(x, y)
+        self.point_painted.emit(x, y)  # the cross follows once the face is shown
 
     def _snap(self, x: float, y: float) -> tuple[float, float]:
         """On the atlas, a click on a photo's dot lands exactly on it (its own face)."""

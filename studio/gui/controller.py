@@ -8,11 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import QTimer
 
 from studio.engine import directions, latent
 from studio.engine import requests as rq
 from studio.gui.analyst import N_VARIATIONS
 from studio.state import Change, Source, StudioState
+
+CATCH_UP_MS = 60  # the cross and the sliders follow a painted face that has not come by then
 
 
 class Controller:
@@ -23,6 +26,11 @@ class Controller:
         self.state, self.engine, self.v = state, engine, views
         self.say, self.status = say, status
         self._by_person = True  # whether the next paint is a person's gesture
+        self._behind = False  # the views that follow the painted face wait for it
+        self._catch_up_timer = QTimer()
+        self._catch_up_timer.setSingleShot(True)
+        self._catch_up_timer.setInterval(CATCH_UP_MS)
+        self._catch_up_timer.timeout.connect(self._catch_up)
         self._wire_state()
         self._wire_views()
         self._wire_engine()
@@ -57,8 +65,21 @@ class Controller:
         self._mosaic_stale()  # new weights paint other faces at the same points
 
     def _show_painted(self) -> None:
+        self.engine.submit(rq.Paint(self.state.z), by_person=self._by_person)
+        # the views that follow the painted face (the cross, the sliders, the morph's path) catch
+        # up once the face is shown: updated first, their repaints kept the face waiting. A
+        # face that does not come (an error) lets them catch up a moment later all the same.
+        self._behind = True
+        self._catch_up_timer.start()
+
+    def _catch_up(self) -> None:
+        if not self._behind:
+            return
+        self._behind = False
+        self._catch_up_timer.stop()
         s = self.state
-        self.engine.submit(rq.Paint(s.z), by_person=self._by_person)
+        if s.z is None:
+            return
         if s.z_source is not Source.SLIDERS:
             self.v.create.sliders.show_z(s.z)
         xy = s.cursor()
@@ -66,6 +87,10 @@ class Controller:
             self.v.blueprint.set_cursor(*xy)
         if s.z_source is Source.MORPH:
             self._draw_path()
+
+    def _face_painted(self, ev) -> None:
+        self.v.painter.show_face(ev.image)
+        self._catch_up()
 
     def _show_photos(self) -> None:
         s, v = self.state, self.v
@@ -284,7 +309,7 @@ class Controller:
     # -- the engine's events ---------------------------------------------------------------------------
     def _wire_engine(self) -> None:
         e, v = self.engine, self.v
-        e.face_painted.connect(lambda ev: v.painter.show_face(ev.image))
+        e.face_painted.connect(self._face_painted)
         e.hover_ready.connect(lambda ev: v.blueprint.set_hover_image(ev.image))
         e.variations_ready.connect(lambda ev: v.analyst.show_variations(ev.images))
         e.mosaic_ready.connect(self._mosaic_ready)

@@ -146,9 +146,9 @@ def test_a_paint_is_served_while_a_direction_is_worked_out(tiny_model_path):
     assert painted < kept
 
 
-def test_a_paint_is_served_between_the_rows_of_a_mosaic(tiny_model_path):
-    """The mosaic's 144 faces are decoded a row at a time: a click made meanwhile is painted
-    between two rows, not after the whole mosaic (while training it was redrawn at every
+def test_a_paint_is_served_between_the_batches_of_a_mosaic(tiny_model_path):
+    """The mosaic's 144 faces are decoded a few at a time: a click made meanwhile is painted
+    between two batches, not after the whole mosaic (while training it was redrawn at every
     snapshot, and a click behind it waited 150 ms)."""
     import numpy as np
 
@@ -188,5 +188,8 @@ def test_a_paint_is_served_between_the_rows_of_a_mosaic(tiny_model_path):
     finally:
         service.stop(timeout=5)
     assert painted < mosaic  # the face came first
-    assert rows[0] == 12 and rows[1] == 1 and sum(rows) == 145  # after the first row: the paint
+    from studio.engine.service import MOSAIC_BATCH
+
+    # after the first batch: the paint
+    assert rows[0] == MOSAIC_BATCH and rows[1] == 1 and sum(rows) == 145
     assert events[mosaic].images.shape[0] == 144

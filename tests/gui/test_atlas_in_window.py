@@ -28,7 +28,8 @@ def test_the_default_model_opens_on_its_atlas_and_a_click_paints_a_face_of_its_r
     assert np.allclose(np.array(bp.points.getData()).T, xy)
     x, y = np.median(xy, 0)
     click_map(window, qtbot, x, y)
-    qtbot.waitUntil(lambda: s.z_source is not None and s.z_source.name == "MAP", timeout=5000)
+    qtbot.waitUntil(lambda: s.z_source is not None and s.z_source.name == "MAP"
+                    and not window.controller._behind, timeout=5000)
     # the cross stays where the press was, and the face is the one painted exactly there
     cx, cy = s.cursor()
     assert abs(cx - x) < 0.05 and abs(cy - y) < 0.05
