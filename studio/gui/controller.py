@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer
 
 from studio.engine import directions, latent
 from studio.engine import requests as rq
@@ -27,7 +27,8 @@ class Controller:
         self.say, self.status = say, status
         self._by_person = True  # whether the next paint is a person's gesture
         self._behind = False  # the views that follow the painted face wait for it
-        self._catch_up_timer = QTimer()
+        # owned by the window, so that it goes with it
+        self._catch_up_timer = QTimer(views if isinstance(views, QObject) else None)
         self._catch_up_timer.setSingleShot(True)
         self._catch_up_timer.setInterval(CATCH_UP_MS)
         self._catch_up_timer.timeout.connect(self._catch_up)
@@ -87,6 +88,11 @@ class Controller:
             self.v.blueprint.set_cursor(*xy)
         if s.z_source is Source.MORPH:
             self._draw_path()
+
+    def stop(self) -> None:
+        """The window is closing: nothing is left to catch up."""
+        self._behind = False
+        self._catch_up_timer.stop()
 
     def _face_painted(self, ev) -> None:
         self.v.painter.show_face(ev.image)

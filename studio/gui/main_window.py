@@ -392,6 +392,7 @@ class MainWindow(QMainWindow):
         if self.exports.progress is not None:
             self.exports.progress.close()
         self.painter.stop()
+        self.controller.stop()
         if not self.engine.shutdown(timeout=2.0):
             log.warning("engine threads did not stop within 2 s")
         super().closeEvent(ev)

@@ -241,6 +241,7 @@ def test_a_value_beyond_a_sliders_end_is_marked(window, qtbot):
     z = window.state.z.copy()
     z[d] = 5.0
     window.state.paint(z, window.state.z_source)
+    qtbot.waitUntil(lambda: not window.controller._behind, timeout=5000)  # once the face shows
     assert sl._labels[d].text() == "+5.00" and "beyond" in sl._labels[d].toolTip()
     assert sl.sliders[d].value() == sl.sliders[d].maximum()
 
