@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from studio.engine import latent, session
 from studio.engine.directions import Direction
 from studio.engine.latent import Projection
+from studio.evented import Announced, Announcer
 from studio.state_create import CreateWork
+from studio.state_map import MapChoice
 from studio.state_types import (  # noqa: F401 (the state's vocabulary, used with it)
     Change,
     MorphSettings,
@@ -33,40 +34,60 @@ from studio.state_types import (  # noqa: F401 (the state's vocabulary, used wit
 )
 
 
-class StudioState(CreateWork):
+class StudioState(Announcer, CreateWork, MapChoice):
+    """Its parts, each field announcing its own change when assigned (`studio.evented`); the
+    collections are tuples, so that a change is always an assignment."""
+
+    # the model
+    info = Announced(Change.MODEL)           # the open model's ModelInfo
+    saved = Announced(Change.SAVED)          # False: a trained model not yet written to a file
+    # the photo set
+    photos = Announced(Change.PHOTOS)        # requests.Photo, as the open model describes them
+    a = Announced(Change.AB)
+    b = Announced(Change.AB)
+    selected = Announced(Change.SELECTED)
+    # the canvas: the painted face and where it came from
+    z = Announced(Change.PAINTED)
+    z_source = Announced(Change.PAINTED)
+    # the directions being built
+    directions = Announced(Change.DIRECTIONS)
+    groups = Announced(Change.GROUPS)        # {1: faces, -1: faces}
+    lasso = Announced(Change.GROUPS)         # training faces chosen with the map's lasso
+    # the timeline: keyframes and the morph's settings
+    keyframes = Announced(Change.KEYFRAMES)
+    morph = Announced(Change.MORPH)
+    # the map: its projection, which axes those are, the mosaic on or off
+    projection = Announced(Change.PROJECTION)
+    axes = Announced(Change.PROJECTION)      # "atlas", "pca", "latent" or two dims (i, j)
+    mosaic = Announced(Change.MOSAIC)
+
     def __init__(self, rng: np.random.Generator | None = None):
-        self.info = None                       # the open model's ModelInfo
-        self.saved = True                      # False: a trained model not yet written to a file
-        self.projection: Projection | None = None
-        self.photos: list = []                 # requests.Photo, as the open model describes them
+        super().__init__(Change)
+        self.info = None
+        self.saved = True
+        self.photos: tuple = ()
         self.examples: set[str] = set()        # paths of the model's example faces among them
         self.a: int | None = None
         self.b: int | None = None
         self.selected: int | None = None
-        self.z: np.ndarray | None = None       # the painted face
+        self.z: np.ndarray | None = None
         self.z_source: Source | None = None
         self.anchor_z: np.ndarray | None = None  # what the sliders' Reset returns to
         self.direction_base: np.ndarray | None = None  # the face a direction's slider moves
-        self.keyframes: list[session.Keyframe] = []
-        self.directions: list[Direction] = []
-        self.groups: dict[int, list[np.ndarray]] = {1: [], -1: []}
-        self.lasso = np.zeros(0, dtype=int)  # training faces chosen with the map's lasso
+        self.directions: tuple[Direction, ...] = ()
+        self.groups: dict[int, tuple[np.ndarray, ...]] = {1: (), -1: ()}
+        self.lasso = np.zeros(0, dtype=int)
+        self.keyframes: tuple[session.Keyframe, ...] = ()
         self.morph = MorphSettings()
-        self.set_aside: dict[str, tuple[list, list]] = {}  # model key -> keyframes, directions
+        self.projection: Projection | None = None
+        self.axes: str | tuple[int, int] | None = None
+        self.mosaic = False
+        self.set_aside: dict[str, tuple[tuple, tuple]] = {}  # model key -> keyframes, directions
         self._key: str | None = None
         self._rng = rng or np.random.default_rng()
-        self._listeners: dict[Change, list[Callable]] = {c: [] for c in Change}
-
-    # -- listening ---------------------------------------------------------------------------------
-    def on(self, change: Change, fn: Callable) -> None:
-        self._listeners[change].append(fn)
-
-    def _emit(self, change: Change, *args) -> None:
-        for fn in list(self._listeners[change]):
-            fn(*args)
 
     def say(self, text: str) -> None:
-        self._emit(Change.MESSAGE, text)
+        self.announce(Change.MESSAGE, text)
 
     # -- derived -----------------------------------------------------------------------------------
     @property
@@ -156,26 +177,22 @@ class StudioState(CreateWork):
         key = model_key(info)
         switched = self.info is not None and key != self._key
         same_build = self.info is not None and info.config == self.info.config
-        old_key, self.info, self._key = self._key, info, key
-        # a model from a file is saved; new weights (a training run's) are not, until written
-        self.saved = info.path is not None if saved is None else saved
-        if switched:
-            self._hand_over(old_key, key, keep_old=True, restore=True)
-        # the model's own map: its atlas where it carries one (a finished run's, a file's),
-        # else the PCA plane (a training snapshot's: the plane follows the faces as they move)
-        default = getattr(info, "atlas", None) or info.projection
-        if info.snapshot and same_build and self.projection is not None:
-            if self.projection.kind in ("pca", "atlas"):  # the faces moved: the map follows
-                self.projection = default
-        else:
-            self.projection = default
-        self._emit(Change.MODEL)
-        self._emit(Change.SAVED)
+        with self.changes():
+            old_key, self.info, self._key = self._key, info, key
+            # a model from a file is saved; new weights (a training run's) are not, until written
+            self.saved = info.path is not None if saved is None else saved
+            if switched:
+                self._hand_over(old_key, key, keep_old=True, restore=True)
+            # the model's own map: its atlas where it carries one (a finished run's, a file's),
+            # else the PCA plane (a training snapshot's: the plane follows the faces as they move)
+            if not (info.snapshot and same_build and self.projection is not None) \
+                    or self.axes in ("pca", "atlas"):
+                self._set_map(self._default_axes())
+        # then the face, once the views show the new model
         if self.z is None or len(self.z) != info.config.latent_dim:
             self.paint(self.projection.origin, Source.CENTRE)
         else:  # the same face, painted by the new weights
             self.paint(self.z, self.z_source or Source.CENTRE)
-        self._emit(Change.PROJECTION)
 
     def _hand_over(self, old_key: str | None, new_key: str, keep_old: bool,
                    restore: bool, say: bool = True) -> str:
@@ -188,23 +205,21 @@ class StudioState(CreateWork):
         if old_key and (latent_only or self.directions):
             what = f"{len(latent_only)} keyframes and {len(self.directions)} directions"
             if keep_old:
-                self.set_aside[old_key] = (latent_only, list(self.directions))
+                self.set_aside[old_key] = (tuple(latent_only), self.directions)
                 note = f"{what} belong to the model that was open: set aside until it is open again"
             else:
                 note = f"{what} went with the unsaved model"
             if say:
                 self.say(note)
-        back_k, back_d = self.set_aside.pop(new_key, ([], []))
+        back_k, back_d = self.set_aside.pop(new_key, ((), ()))
         if not restore:
-            back_k, back_d = [], []
-        self.keyframes = [k for k in self.keyframes if k.photo] + list(back_k)
-        self.directions = list(back_d)
-        self.groups = {1: [], -1: []}
-        self.lasso = np.zeros(0, dtype=int)
-        self.anchor_z, self.direction_base = None, None
-        self._emit(Change.KEYFRAMES)
-        self._emit(Change.DIRECTIONS)
-        self._emit(Change.GROUPS)
+            back_k, back_d = (), ()
+        with self.changes():
+            self.keyframes = tuple(k for k in self.keyframes if k.photo) + tuple(back_k)
+            self.directions = tuple(back_d)
+            self.groups = {1: (), -1: ()}
+            self.lasso = np.zeros(0, dtype=int)
+            self.anchor_z, self.direction_base = None, None
         return note
 
     def begin_run(self, name: str) -> str:
@@ -221,10 +236,11 @@ class StudioState(CreateWork):
         """The open model was written to `path`: its work is now keyed by that file."""
         if self.info is None:
             return
-        self.info = replace(self.info, path=str(path))
-        self._key = model_key(self.info)
-        self.saved = True
-        self._emit(Change.SAVED)
+        with self.changes():
+            # the same model, now with a file: its saved mark changes, not the model
+            self.assign("info", replace(self.info, path=str(path)), Change.SAVED)
+            self._key = model_key(self.info)
+            self.saved = True
 
     # -- photos ------------------------------------------------------------------------------------
     def add_photos(self, photos) -> None:
@@ -232,27 +248,28 @@ class StudioState(CreateWork):
         in place of the model's example faces (`examples`), and the last one opened is
         selected; a session's photos keep the session's choice."""
         start = len(self.photos)
-        photos = list(photos)
+        photos = tuple(photos)
         examples = bool(photos) and all(p.path in self.examples for p in photos)
         keep = self.__dict__.pop("_keep_selection", False) or examples
         on_examples = start > 0 and all(self._is_example(i) for i in (self.a, self.b))
-        self.photos.extend(photos)
-        if not self.photos:
+        if not photos and not self.photos:
             return
-        if self.a is None or self.a >= len(self.photos):
-            self.a = 0
-        if self.b is None or self.b >= len(self.photos):
-            self.b = min(1, len(self.photos) - 1)
-        if photos and not examples and on_examples:
-            self.a = start
-            self.b = start + 1 if len(photos) > 1 else self.b
-        self._emit(Change.PHOTOS)
-        self._emit(Change.AB)
-        if photos and not keep:
-            self.selected = len(self.photos) - 1
-        elif self.selected_photo is None:
-            self.selected = start if start < len(self.photos) else 0
-        self._emit(Change.SELECTED)
+        with self.changes():
+            self.photos += photos
+            a, b = self.a, self.b
+            if a is None or a >= len(self.photos):
+                a = 0
+            if b is None or b >= len(self.photos):
+                b = min(1, len(self.photos) - 1)
+            if photos and not examples and on_examples:
+                a, b = start, start + 1 if len(photos) > 1 else b
+            self.a, self.b = a, b
+            if photos and not keep:
+                self.selected = len(self.photos) - 1
+            elif self.selected_photo is None:
+                self.selected = start if start < len(self.photos) else 0
+            else:
+                self.selected = self.selected  # the views show it again, as described now
 
     def _is_example(self, i: int | None) -> bool:
         return i is not None and 0 <= i < len(self.photos) and self.photos[i].path in self.examples
@@ -266,34 +283,28 @@ class StudioState(CreateWork):
             for a, b in zip(photos, self.photos))
         if not same:
             return False
-        self.photos = list(photos)
         by_path = {p.path: p.mu for p in photos}
-        moved = False
-        for i, k in enumerate(self.keyframes):
-            if k.photo in by_path and not np.array_equal(k.z, by_path[k.photo]):
-                self.keyframes[i] = replace(k, z=by_path[k.photo].copy())
-                moved = True
-        self._emit(Change.PHOTOS)
-        self._emit(Change.SELECTED)
-        if moved:
-            self._emit(Change.KEYFRAMES)
+        with self.changes():
+            self.photos = tuple(photos)
+            self.selected = self.selected  # the views show it again, as described now
+            if any(k.photo in by_path and not np.array_equal(k.z, by_path[k.photo])
+                   for k in self.keyframes):
+                self.keyframes = tuple(replace(k, z=by_path[k.photo].copy())
+                                       if k.photo in by_path else k for k in self.keyframes)
         return True
 
     def clear_photos(self) -> None:
-        self.photos, self.selected = [], None
-        self._emit(Change.PHOTOS)
+        with self.changes():
+            self.photos, self.selected = (), None
 
     def select(self, i: int) -> None:
         if 0 <= i < len(self.photos):
             self.selected = i
-            self._emit(Change.SELECTED)
 
     def set_ab(self, a: int | None = None, b: int | None = None) -> None:
-        if a is not None and 0 <= a < len(self.photos):
-            self.a = a
-        if b is not None and 0 <= b < len(self.photos):
-            self.b = b
-        self._emit(Change.AB)
+        with self.changes():
+            self.a = a if a is not None and 0 <= a < len(self.photos) else self.a
+            self.b = b if b is not None and 0 <= b < len(self.photos) else self.b
 
     def ab_names(self) -> tuple[str | None, str | None]:
         """The morph's two ends for the Painter's slider: A and B, or with two keyframes or more
@@ -311,12 +322,12 @@ class StudioState(CreateWork):
     def paint(self, z: np.ndarray, source: Source) -> None:
         """Paint z: the one way every tool paints. A face painted by other means than the
         sliders and a direction becomes the sliders' anchor and the base a direction moves."""
-        self.z = np.array(z, dtype=np.float64)
-        self.z_source = source
-        if source not in (Source.SLIDERS, Source.DIRECTION):
-            self.anchor_z = self.z.copy()
-            self.direction_base = None
-        self._emit(Change.PAINTED)
+        with self.changes():
+            self.z = np.array(z, dtype=np.float64)
+            self.z_source = source
+            if source not in (Source.SLIDERS, Source.DIRECTION):
+                self.anchor_z = self.z.copy()
+                self.direction_base = None
 
     def paint_at(self, x: float, y: float) -> None:
         if self.projection is not None:
@@ -359,56 +370,44 @@ class StudioState(CreateWork):
         return latent.posterior_samples(ph.mu, ph.sigma, n, self._rng)
 
     # -- directions --------------------------------------------------------------------------------
-    def set_axes(self, axes: tuple[int, int] | str) -> None:
-        """"atlas" (the face atlas), "pca", "latent" (a 2-D model's own axes) or two latent
-        dims (i, j)."""
-        if self.info is None:
-            return
-        if axes == "latent":
-            self.projection = Projection.identity2d()
-        elif axes == "atlas" and getattr(self.info, "atlas", None) is not None:
-            self.projection = self.info.atlas
-        elif axes in ("pca", "atlas"):
-            self.projection = self.info.projection
-        else:
-            i, j = axes
-            self.projection = Projection.from_dims(self.dim, i, j)
-        self._emit(Change.PROJECTION)
-
     # -- sessions ----------------------------------------------------------------------------------
-    def to_session(self, view: dict, extra: dict | None = None) -> session.Session:
-        """What a saved session holds, now. `view`: the map's axes and ranges."""
+    def to_session(self, ranges: dict, extra: dict | None = None) -> session.Session:
+        """What a saved session holds, now. `ranges`: the map's view, {"x": [x0, x1], "y": ...}."""
         model = self.info.path if self.info is not None else None
         sha = session.sha256_of(model) if model and Path(model).is_file() else None
         settings = dict(self.morph.to_dict(), a=self.a, b=self.b, selected=self.selected,
-                        **(extra or {}))
+                        mosaic=self.mosaic, **(extra or {}))
+        axes = list(self.axes) if isinstance(self.axes, tuple) else self.axes
         return session.Session(
             model_path=str(Path(model).resolve()) if model else None, model_sha256=sha,
             photos=tuple(str(Path(p.path).resolve()) for p in self.photos),
             keyframes=tuple(self.keyframes), directions=tuple(self.directions),
-            current_z=self.z, view=dict(view), settings=settings)
+            current_z=self.z, view=dict(ranges, axes=axes), settings=settings)
 
     def restore(self, s: session.Session) -> list[str]:
         """Take a session's work (the model is already open). Returns the photos to describe;
         what does not fit this model is named and left out."""
         dim = self.dim
-        fits = [k for k in s.keyframes if len(k.z) == dim]
-        dirs = [d for d in s.directions if len(d.vector) == dim]
+        fits = tuple(k for k in s.keyframes if len(k.z) == dim)
+        dirs = tuple(d for d in s.directions if len(d.vector) == dim)
         if len(fits) < len(s.keyframes) or len(dirs) < len(s.directions):
             self.say(f"the session's keyframes and directions are for another latent size than "
                      f"this model's {dim}: left out")
-        self.keyframes, self.directions = fits, dirs
-        self.morph = MorphSettings.from_dict(s.settings)
         st = s.settings
-        self.a = st.get("a") if isinstance(st.get("a"), int) else None
-        self.b = st.get("b") if isinstance(st.get("b"), int) else None
-        self.selected = st.get("selected") if isinstance(st.get("selected"), int) else None
-        self.photos = []
-        self._keep_selection = True  # the session's photos come back with its selection
-        self._emit(Change.PHOTOS)
-        self._emit(Change.KEYFRAMES)
-        self._emit(Change.DIRECTIONS)
-        self._emit(Change.MORPH)
+
+        def index(key):
+            v = st.get(key)
+            return v if isinstance(v, int) and not isinstance(v, bool) else None
+        with self.changes():
+            self.keyframes, self.directions = fits, dirs
+            self.morph = MorphSettings.from_dict(st)
+            self.a, self.b, self.selected = index("a"), index("b"), index("selected")
+            self.photos = ()
+            self._keep_selection = True  # the session's photos come back with its selection
+            if s.view.get("axes") is not None:
+                self.set_axes(s.view["axes"])
+            self.mosaic = st.get("mosaic") is True
+        # then the face, once the views show the session's work
         if s.current_z is not None and len(s.current_z) == dim:
             self.paint(s.current_z, Source.SESSION)
         return [p for p in s.photos if Path(p).is_file()]

@@ -1,7 +1,7 @@
 """The Create dock's work in the studio's state: directions (the groups of faces they are made
 from, holds, balance, what they keep still, their slider) and keyframe morphs. A mixin of
-`studio.state.StudioState`, whose data (directions, groups, lasso, keyframes, morph) and
-announcements (`_emit`, `say`) it uses."""
+`studio.state.StudioState`, whose fields (directions, groups, lasso, keyframes, morph) announce
+their own changes when they are assigned (`studio.evented`)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from studio.state_types import Change, Source
 
 class CreateWork:
     def add_to_group(self, sign: int, faces) -> None:
-        self.groups[sign].extend(np.asarray(f, dtype=np.float64) for f in faces)
-        self._emit(Change.GROUPS)
+        added = tuple(np.asarray(f, dtype=np.float64) for f in faces)
+        self.groups = {**self.groups, sign: self.groups[sign] + added}
 
     def set_lasso(self, indices) -> None:
         """The training faces chosen with the map's lasso (indices into the model's mu)."""
@@ -39,8 +39,7 @@ class CreateWork:
         self.add_to_group(sign, [ph.mu])
 
     def clear_groups(self) -> None:
-        self.groups = {1: [], -1: []}
-        self._emit(Change.GROUPS)
+        self.groups = {1: (), -1: ()}
 
     def create_direction(self, name: str) -> Direction | None:
         plus, minus = self.groups[1], self.groups[-1]
@@ -50,23 +49,20 @@ class CreateWork:
         name = name.strip() or f"direction {len(self.directions) + 1}"
         d = Direction.from_groups(name, np.stack(plus), np.stack(minus),
                                   f"{len(plus)} faces", f"{len(minus)} faces")
-        self.directions.append(d)
-        self.groups = {1: [], -1: []}
-        self._emit(Change.GROUPS)
-        self._emit(Change.DIRECTIONS)
+        with self.changes():
+            self.directions += (d,)
+            self.groups = {1: (), -1: ()}
         if d.warning:
             self.say(f"Direction '{name}': {d.warning}")
         return d
 
     def add_directions(self, dirs) -> None:
-        self.directions.extend(dirs)
-        self._emit(Change.DIRECTIONS)
+        self.directions += tuple(dirs)
 
     def remove_direction(self, i: int) -> None:
         if 0 <= i < len(self.directions):
-            del self.directions[i]
             self.direction_base = None
-            self._emit(Change.DIRECTIONS)
+            self.directions = self.directions[:i] + self.directions[i + 1:]
 
     def apply_direction(self, i: int, amount: float) -> None:
         """Move the face the direction started from by `amount` along direction i."""
@@ -107,13 +103,12 @@ class CreateWork:
             _ = new.effective  # raises if nothing is left of it
         except ValueError as e:
             self.say(str(e))
-            self._emit(Change.DIRECTIONS)
+            self.announce(Change.DIRECTIONS)  # unchanged: the views undo what was asked
             return
         if old.keep and not new.keep and not asked:
             self.say(f"'{new.name}' changed: choose again what it keeps still")
-        self.directions[i] = new
         self.direction_base = None
-        self._emit(Change.DIRECTIONS)
+        self.directions = self.directions[:i] + (new,) + self.directions[i + 1:]
 
     def set_keep(self, i: int, keep: str, local: np.ndarray | None = None) -> None:
         """Direction i leaves `keep` (directions.KEEPS) of the face still, applied as `local`, the
@@ -150,32 +145,27 @@ class CreateWork:
         if self.z is None:
             self.say("Paint a face first (click the map)")
             return
-        self.keyframes.append(session.Keyframe("painted face", self.z.copy()))
-        self._emit(Change.KEYFRAMES)
+        self.keyframes += (session.Keyframe("painted face", self.z.copy()),)
 
     def add_photo_keyframe(self) -> None:
         ph = self.selected_photo
         if ph is None:
             self.say("Select a loaded photo in the strip first")
             return
-        self.keyframes.append(session.Keyframe(Path(ph.path).name, ph.mu.copy(), ph.path))
-        self._emit(Change.KEYFRAMES)
+        self.keyframes += (session.Keyframe(Path(ph.path).name, ph.mu.copy(), ph.path),)
 
     def remove_keyframe(self, i: int) -> None:
         if 0 <= i < len(self.keyframes):
-            del self.keyframes[i]
-            self._emit(Change.KEYFRAMES)
+            self.keyframes = self.keyframes[:i] + self.keyframes[i + 1:]
 
     def move_keyframe(self, i: int, step: int) -> int | None:
         j = i + step
         if 0 <= i < len(self.keyframes) and 0 <= j < len(self.keyframes):
-            self.keyframes[i], self.keyframes[j] = self.keyframes[j], self.keyframes[i]
-            self._emit(Change.KEYFRAMES)
+            k = list(self.keyframes)
+            k[i], k[j] = k[j], k[i]
+            self.keyframes = tuple(k)
             return j
         return None
 
     def set_morph(self, **changes) -> None:
         self.morph = replace(self.morph, **changes)
-        self._emit(Change.MORPH)
-
-    # -- the map's axes ----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class Change(Enum):
     GROUPS = "groups"
     MORPH = "morph"            # the morph settings
     PROJECTION = "projection"  # the map's axes
+    MOSAIC = "mosaic"          # the map's mosaic on or off
     MESSAGE = "message"        # a line for the person (the text is the listener's argument)
 
 

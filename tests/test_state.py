@@ -68,7 +68,7 @@ def test_switching_models_sets_work_aside_and_brings_it_back(state):
     state.messages.clear()
     state.open_model(info(dim=2, path="/models/b.pt", name="b", seed=3))
     assert len(state.messages) == 1 and "set aside" in state.messages[0]
-    assert [k.label for k in state.keyframes] == ["one.png"] and state.directions == []
+    assert [k.label for k in state.keyframes] == ["one.png"] and state.directions == ()
     assert len(state.z) == 2 and np.allclose(state.z, state.projection.origin)
     assert np.allclose(state.cursor(), state.projection.project(state.z))
     assert state.anchor_z is not None and np.allclose(state.anchor_z, state.z)
@@ -84,14 +84,14 @@ def test_another_model_of_the_same_size_keeps_the_face_but_not_the_directions(st
     state.paint(np.full(4, 0.5), Source.MAP)
     state.open_model(info(dim=4, path="/models/other.pt", name="other", seed=5))
     assert np.allclose(state.z, 0.5)   # painted again, by the new weights
-    assert state.directions == [] and len(state.messages) == 1
+    assert state.directions == () and len(state.messages) == 1
 
 
 def test_snapshots_of_a_run_are_one_unsaved_model(state):
     state.open_model(info(dim=4))
     state.add_directions([Direction("d", np.ones(4))])
     note = state.begin_run("my model")  # the window shows it beside the run, not in a box
-    assert state.directions == [] and "set aside" in note
+    assert state.directions == () and "set aside" in note
     state.messages.clear()
     for i in range(3):
         state.open_model(info(dim=4, path=None, name="my model", snapshot=True, seed=10 + i))
@@ -134,7 +134,7 @@ def test_sliders_and_directions_move_from_the_anchor(state):
     state.apply_direction(0, 1.0)   # from the same base, not from the last result
     assert np.allclose(state.z, [0, 2, 0, 0])
     state.remove_direction(0)
-    assert state.direction_base is None and state.directions == []
+    assert state.direction_base is None and state.directions == ()
 
 
 def test_a_direction_needs_both_groups_and_variations_need_a_photo(state):
@@ -233,3 +233,60 @@ def test_a_held_direction_can_balance_its_groups_and_keeps_that_when_the_holds_c
     assert "without its faces" in state.messages[-1] and not state.directions[1].balanced
     back = Direction.from_dict(smiling.to_dict())
     assert back.balanced and back.groups is None
+
+
+def test_every_part_announces_its_own_change_and_a_group_announces_once_when_whole(state):
+    state.open_model(info(dim=4))
+    state.add_photos([photo("/p/one.png"), photo("/p/two.png", seed=2)])
+    seen = []
+    state.on(Change.AB, lambda: seen.append((state.a, state.b)))
+    state.heard.clear()
+    state.set_ab(a=1, b=0)
+    assert seen == [(1, 0)]  # once, with both ends already set
+    assert state.heard == [Change.AB]
+    # a plain assignment is an announcement: no setter can forget it
+    state.heard.clear()
+    state.keyframes = ()
+    state.morph = MorphSettings(frames=7)
+    assert state.heard == [Change.KEYFRAMES, Change.MORPH]
+    # the collections cannot change without an assignment
+    with pytest.raises(AttributeError):
+        state.photos.append(photo("/p/three.png"))
+    with pytest.raises(AttributeError):
+        state.directions.append(Direction("d", np.ones(4)))
+
+
+def test_a_new_model_is_shown_whole_before_its_face_is_painted(state):
+    state.open_model(info(dim=4))
+    seen = []
+    state.on(Change.PAINTED, lambda: seen.append((state.info.name, state.projection,
+                                                  Change.PROJECTION in state.heard)))
+    state.heard.clear()
+    state.open_model(info(dim=6, path="/models/b.pt", name="b"))
+    assert seen == [("b", state.projection, True)]
+    assert state.heard.index(Change.MODEL) < state.heard.index(Change.PROJECTION) \
+        < state.heard.index(Change.PAINTED)
+    assert state.heard.count(Change.PROJECTION) == 1
+
+
+def test_the_maps_axes_and_mosaic_are_state_that_sessions_keep(state, tmp_path):
+    state.open_model(info(dim=4))
+    assert state.axes == "pca" and not state.mosaic
+    assert state.set_axes((2, 0)) and state.axes == (2, 0)
+    assert np.allclose(state.projection.project(np.array([1.0, 2, 3, 4])), (3, 1))
+    assert not state.set_axes((0, 9)) and not state.set_axes("latent") and state.axes == (2, 0)
+    state.heard.clear()
+    state.set_mosaic(True)
+    assert state.heard == [Change.MOSAIC]
+    s = state.to_session({"x": [-1, 1], "y": [-1, 1]})
+    assert s.view["axes"] == [2, 0] and s.settings["mosaic"] is True
+    other = StudioState()
+    other.open_model(info(dim=4))
+    other.restore(s)
+    assert other.axes == (2, 0) and other.mosaic
+    # a session from another model's axes keeps this model's map
+    s = state.to_session({"x": [-1, 1], "y": [-1, 1]})
+    small = StudioState()
+    small.open_model(info(dim=2))
+    small.restore(s)
+    assert small.axes == "latent"

@@ -9,4 +9,4 @@ MODULES = ("errors", "fields", "files", "requests", "model", "data", "squares", 
            "faces", "align", "stream", "checkpoint", "schema", "session", "training",
            "distributed", "run", "latent", "directions", "atlas", "jobs", "devices",
            "train_config", "feeding", "critic", "recovery",
-           "export", "inference", "evaluate", "service")
+           "export", "inference", "quick_decode", "evaluate", "service")

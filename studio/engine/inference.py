@@ -18,6 +18,7 @@ from studio.engine.errors import StudioError
 from studio.engine.faces import Framed
 from studio.engine.latent import Projection, gaussian_extent, manifold_grid
 from studio.engine.model import VAE
+from studio.engine.quick_decode import QuickDecoder
 from studio.engine.requests import Derived, Photo
 
 
@@ -124,7 +125,14 @@ class FaceModel:
     def decode(self, z: np.ndarray) -> np.ndarray:
         """z (D,) or (N, D) -> uint8 faces (N, S, S) or (N, S, S, 3)."""
         z = torch.as_tensor(np.atleast_2d(z), dtype=torch.float32, device=self.device)
-        return data_mod.to_uint8(self.model.decode(z))
+        return data_mod.to_uint8(self._decoder()(z))
+
+    def _decoder(self):
+        """On the CPU the quick decoder (`quick_decode`), made once per model file; elsewhere
+        the model's own."""
+        if self.device.type != "cpu":
+            return self.model.decode
+        return self._per_file("quick-decoder", lambda: QuickDecoder(self.model))
 
     # -- directions that leave part of the face still --------------------------------------------
     # training faces whose decoder Jacobians are averaged (more gave the same directions

@@ -7,6 +7,8 @@ thread, with the typed events of studio.engine.requests.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from typing import Callable
@@ -19,9 +21,10 @@ from studio.engine.errors import StudioError
 from studio.engine.inference import derive
 from studio.engine.requests import (
     ExportFinished,
-    ExportKind,
     ExportOutcome,
     ExportProgressed,
+    ManifoldExport,
+    MorphExport,
     TrainingFailed,
     TrainingFinished,
     TrainingLoading,
@@ -46,6 +49,21 @@ def _default_threads() -> int:
 # each interactive request it runs on one thread fewer, then takes every core again (README,
 # Performance, has the figures).
 YIELD_S = 1.5
+# ... and on Linux its threads run at the lowest priority, so that when the window, the engine and
+# training all want a core, the scheduler gives it to the two a person is waiting on; with
+# nobody waiting, training still has every core.
+TRAINING_NICE = 19
+
+
+def _lower_priority() -> None:
+    """Lower the calling thread's scheduling priority (Linux: niceness is per thread, and the
+    threads it starts, torch's OpenMP team among them, inherit it). Elsewhere, nothing: there
+    the call would lower the whole process, the window with it."""
+    if TRAINING_NICE and sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICE)
+        except OSError as e:  # a sandbox may refuse; training runs as it would have
+            log.info("training keeps its priority: %s", e)
 
 
 class TrainingJob:
@@ -119,6 +137,7 @@ class TrainingJob:
         from studio.engine.run import TrainingRun
 
         r = self.request
+        _lower_priority()
         torch.set_num_threads(self.threads)  # every core, whatever the engine thread set for itself
         self.threads_now = self.threads
         run = None
@@ -200,9 +219,9 @@ class ExportJob:
     `emit` gets ExportProgressed and one ExportFinished, on that thread. cancel() stops at the
     next frame; nothing is left under the name."""
 
-    def __init__(self, kind: ExportKind, frames: np.ndarray, path: str, options: dict,
+    def __init__(self, what: MorphExport | ManifoldExport, frames: np.ndarray, path: str,
                  emit: Callable[[object], None]):
-        self.kind, self.frames, self.path, self.options = kind, frames, path, dict(options)
+        self.what, self.frames, self.path = what, frames, path
         self._emit = emit
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._main, name="face-studio-export", daemon=True)
@@ -235,18 +254,15 @@ class ExportJob:
                 last[0] = now
                 self._emit(ExportProgressed(done, total))
 
-        o = self.options
+        w = self.what
         try:
-            if self.kind is ExportKind.MANIFOLD:
-                n = int(o["n"])
-                image = export.grid(list(self.frames), cols=n, pad=0)
+            if isinstance(w, ManifoldExport):
+                image = export.grid(list(self.frames), cols=w.n, pad=0)
                 progress(0, 1)
-                export.save_png(image, self.path, scale=int(o.get("scale", 2)))
+                export.save_png(image, self.path, scale=w.scale)
             else:
-                export.save_morph(list(self.frames), self.path,
-                                  duration_ms=int(o.get("duration_ms", 40)),
-                                  scale=int(o.get("scale", 4)), sheet=bool(o.get("sheet")),
-                                  progress=progress)
+                export.save_morph(list(self.frames), self.path, duration_ms=w.duration_ms,
+                                  scale=w.scale, sheet=w.sheet, progress=progress)
         except export.Cancelled as e:
             self._emit(ExportFinished(ExportOutcome.CANCELLED, str(e)))
         except (StudioError, ValueError) as e:

@@ -161,17 +161,21 @@ class VAE(nn.Module):
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return mu + torch.exp(0.5 * logvar) * eps
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        cfg = self.config
+    def decoder_input(self, z: torch.Tensor) -> torch.Tensor:
+        """z (N, D) -> the decoder's first feature map (N, widths[-1], s0, s0)."""
         s0 = self._sizes[-1]
-        h = F.silu(self.from_z(z)).view(-1, cfg.widths[-1], s0, s0)
-        out = self.decoder(h)
-        # The decoder grows s0 * 2^n >= S; crop the centre to exactly S x S.
-        extra = out.shape[-1] - cfg.image_size
-        if extra:
-            a = extra // 2
-            out = out[..., a:a + cfg.image_size, a:a + cfg.image_size]
-        return out
+        return F.silu(self.from_z(z)).view(-1, self.config.widths[-1], s0, s0)
+
+    def crop(self, out: torch.Tensor) -> torch.Tensor:
+        """The decoder grows s0 * 2^n >= S; its centre, exactly S x S."""
+        size = self.config.image_size
+        if out.shape[-1] == size:
+            return out
+        a = (out.shape[-1] - size) // 2
+        return out[..., a:a + size, a:a + size]
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.crop(self.decoder(self.decoder_input(z)))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z: (N, D) -> images (N, C, S, S) in [0, 1] (the mean of p(x | z))."""

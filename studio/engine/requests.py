@@ -14,12 +14,18 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from studio import settings
-from studio.engine.latent import Projection
+from studio.engine.latent import FacePrior, Projection
+
+if TYPE_CHECKING:  # torch and scipy: not imported here (the window reads events before them)
+    from studio.engine.atlas import Atlas
+    from studio.engine.checkpoint import ModelFile
+    from studio.engine.model import VAEConfig
+    from studio.engine.train_config import TrainProgress
 
 _ids = itertools.count(1)
 
@@ -42,7 +48,7 @@ class UseModel:
     to paint are served before it: they are what a person is waiting for. `derived`: the
     file's map projection and prior, when they were worked out already (a training snapshot's,
     on the training thread), so that the engine thread only swaps weights."""
-    file: Any  # a ModelFile
+    file: ModelFile
     derived: "Derived | None" = None
     id: int = field(default_factory=next_id)
 
@@ -55,8 +61,8 @@ class Derived:
     this CPU: a training run does it on its own thread for each snapshot, not the engine's,
     which would keep a click waiting."""
     projection: Projection
-    prior: Any = None  # latent.FacePrior, or None: draw from N(0, I)
-    atlas: Any = None  # atlas.Atlas, where the model file carries one
+    prior: FacePrior | None = None  # None: draw from N(0, I)
+    atlas: Atlas | None = None  # where the model file carries one
 
 
 @dataclass(frozen=True)
@@ -81,10 +87,26 @@ class Variations:
 
 
 @dataclass(frozen=True)
+class MosaicGrid:
+    """n x n tiles over a region of the map (x0..x1, y0..y1 in map units, the region they
+    cover); each tile shows the face painted at its centre."""
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    n: int
+
+    def centres(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The first and the last tile centre along x, and along y."""
+        hx, hy = (self.x1 - self.x0) / (2 * self.n), (self.y1 - self.y0) / (2 * self.n)
+        return (self.x0 + hx, self.x1 - hx), (self.y0 + hy, self.y1 - hy)
+
+
+@dataclass(frozen=True)
 class Mosaic:
-    """Decode faces to tile the map; `tiles` = (x0, x1, y0, y1, n), the tile centres."""
-    z: np.ndarray
-    tiles: tuple
+    """Decode the faces at the centres of a grid's tiles, row by row from the top."""
+    z: np.ndarray  # (n * n, D)
+    grid: MosaicGrid
     id: int = field(default_factory=next_id)
 
 
@@ -111,19 +133,28 @@ class SaveModel:
     id: int = field(default_factory=next_id)
 
 
-class ExportKind(Enum):
-    MORPH = "morph"        # frames -> GIF / MP4 / PNG strip / contact sheet
-    MANIFOLD = "manifold"  # n x n faces -> one PNG
+@dataclass(frozen=True)
+class MorphExport:
+    """A morph's frames -> GIF / MP4 / PNG strip (by the file's suffix), or a contact sheet."""
+    duration_ms: int = 40   # each frame's
+    scale: int = 4          # pixels per face pixel
+    sheet: bool = False     # one PNG of the frames in rows, whatever the suffix
+
+
+@dataclass(frozen=True)
+class ManifoldExport:
+    """n x n faces, row by row from the top -> one PNG."""
+    n: int
+    scale: int = 2
 
 
 @dataclass(frozen=True)
 class Export:
-    """Decode z and write the result to `path`, in the background, with progress and cancel.
-    Morph options: duration_ms, scale, sheet. Manifold options: n, scale."""
-    kind: ExportKind
+    """Decode z and write the result to `path`, in the background, with progress and cancel;
+    `what` says what is written, and how."""
     z: np.ndarray
     path: str
-    options: dict = field(default_factory=dict)
+    what: MorphExport | ManifoldExport
     id: int = field(default_factory=next_id)
 
 
@@ -135,7 +166,7 @@ INTERACTIVE = (Paint, Hover, Variations, Mosaic)  # in the order the engine serv
 class ModelInfo:
     name: str
     path: str | None
-    config: Any
+    config: VAEConfig
     train_mu: np.ndarray        # (N, D)
     projection: Projection
     dataset: dict
@@ -143,8 +174,8 @@ class ModelInfo:
     device: str                 # where the engine paints
     accelerator: str            # where training on "auto" would run: the GPU's name, or cpu
     snapshot: bool = False      # True for a mid-training update
-    prior: Any = None           # latent.FacePrior fitted to train_mu (None: draw from N(0, I))
-    atlas: Any = None           # atlas.Atlas: the face atlas, where the model file carries one
+    prior: FacePrior | None = None  # fitted to train_mu (None: draw from N(0, I))
+    atlas: Atlas | None = None      # the face atlas, where the model file carries one
 
 
 @dataclass(frozen=True)
@@ -192,8 +223,8 @@ class VariationsReady:
 
 @dataclass(frozen=True)
 class MosaicReady:
-    images: np.ndarray
-    tiles: tuple
+    images: np.ndarray  # (n * n, S, S[, 3])
+    grid: MosaicGrid
     id: int = 0
 
 
@@ -285,7 +316,7 @@ class TrainRequest:
     cache: str | None = None               # keep framed faces here (streams)
     workers: int | None = None             # None: as many as suit this machine
     name: str = "my model"
-    resume: Any = field(default=None, repr=False)  # a ModelFile to go on from
+    resume: ModelFile | None = field(default=None, repr=False)  # to go on from
     autosave: str | None = None            # save the model so far here ...
     autosave_every_s: float = 600.0        # ... this often, and the window its recovery copy
 
@@ -297,26 +328,26 @@ class TrainingLoading:
 
 @dataclass(frozen=True)
 class TrainingProgressed:
-    progress: Any             # TrainProgress
+    progress: TrainProgress
     threads: int = 0          # CPU threads training runs on now, and at most
     max_threads: int = 0
 
 
 @dataclass(frozen=True)
 class TrainingSnapshot:
-    progress: Any
-    file: Any                 # a ModelFile with the weights of now
+    progress: TrainProgress
+    file: ModelFile           # the weights of now
     derived: Derived | None = None  # its projection and prior, fitted on the training thread
 
 
 @dataclass(frozen=True)
 class TrainingFinished:
-    progress: Any
-    file: Any
+    progress: TrainProgress
+    file: ModelFile
     stopped: bool = False     # stopped by the person before its end
 
 
 @dataclass(frozen=True)
 class TrainingFailed:
     message: str
-    file: Any = None          # the last good weights, when it had trained at all
+    file: ModelFile | None = None  # the last good weights, when it had trained at all

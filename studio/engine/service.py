@@ -196,7 +196,7 @@ class EngineService:
             with self._cond:
                 if Mosaic in self._latest:
                     return None
-        return MosaicReady(np.concatenate(faces), req.tiles, req.id)
+        return MosaicReady(np.concatenate(faces), req.grid, req.id)
 
     def _describe(self, req: DescribePhotos) -> PhotosDescribed:
         photos, errors = self._encode(req.paths)
@@ -219,7 +219,7 @@ class EngineService:
             raise StudioError(f"{req.path}: an export is already running")
         frames = np.concatenate([self._decode(c) for c in np.array_split(
             np.atleast_2d(req.z), max(1, len(np.atleast_2d(req.z)) // 64))])
-        self.export_job = ExportJob(req.kind, frames, req.path, req.options, self._emit).start()
+        self.export_job = ExportJob(req.what, frames, req.path, self._emit).start()
         return None
 
     def _use(self, mf: ModelFile, snapshot: bool, derived: Derived | None = None) -> ModelInfo:

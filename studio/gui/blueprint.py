@@ -18,6 +18,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.engine.latent import Projection
+from studio.engine.requests import MosaicGrid
 from studio.gui.imaging import to_pixmap
 from studio.gui.map_drawing import MapDrawing
 from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon
@@ -35,7 +36,8 @@ class BlueprintRoom(MapDrawing, QWidget):
     point_hovered = Signal(float, float)
     axes_changed = Signal(object)          # "pca", "latent" or two latent dims (i, j)
     lasso_selected = Signal(object)        # indices of the training faces inside the loop
-    mosaic_wanted = Signal(object)         # (x0, x1, y0, y1, n): decode an n x n mosaic
+    mosaic_wanted = Signal(object)         # MosaicGrid: the view, tiled
+    mosaic_toggled = Signal(bool)          # the person turned the mosaic on or off
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -255,6 +257,7 @@ class BlueprintRoom(MapDrawing, QWidget):
 
     # -- mosaic ----------------------------------------------------------------------------------
     def _on_mosaic_toggled(self, on: bool) -> None:
+        self.mosaic_toggled.emit(on)
         # the dots step back under the mosaic, so that its faces read
         self.points.setBrush(DOTS_UNDER_MOSAIC if on else DOTS)
         self.points.setSize(3 if on else 5)
@@ -271,7 +274,7 @@ class BlueprintRoom(MapDrawing, QWidget):
         if self.projection is None or not self.mosaic_button.isChecked():
             return
         (x0, x1), (y0, y1) = self.view.viewRange()
-        self.mosaic_wanted.emit((x0, x1, y0, y1, MOSAIC_TILES))
+        self.mosaic_wanted.emit(MosaicGrid(x0, x1, y0, y1, MOSAIC_TILES))
 
     def mosaic_stale(self) -> None:
         """What the mosaic shows is out of date: greyed (it says so) and asked for again."""
@@ -284,12 +287,11 @@ class BlueprintRoom(MapDrawing, QWidget):
         """Whether the mosaic shown is the one for the map as it is now (not greyed)."""
         return self.mosaic_image.isVisible() and self.mosaic_image.opacity() >= 1.0
 
-    def set_mosaic(self, faces: np.ndarray, region) -> None:
-        """Tiles (n*n faces, row by row from the top) laid over the region (x0, x1, y0, y1, n)."""
+    def set_mosaic(self, faces: np.ndarray, grid: MosaicGrid) -> None:
+        """The grid's tiles (n*n faces, row by row from the top), laid over its region."""
         if not self.mosaic_button.isChecked():
             return
-        x0, x1, y0, y1, n = region
-        s = faces.shape[1]
+        n, s = grid.n, faces.shape[1]
         tiles = faces.reshape(n, n, s, s, -1)
         img = tiles.transpose(0, 2, 1, 3, 4).reshape(n * s, n * s, -1)
         if img.shape[-1] == 1:
@@ -298,8 +300,7 @@ class BlueprintRoom(MapDrawing, QWidget):
         # pyqtgraph images are indexed [x, y] with y up: turn rows-from-the-top into that
         self.mosaic_image.setImage(np.ascontiguousarray(rgba.transpose(1, 0, 2)[:, ::-1]),
                                    autoLevels=False)
-        dx, dy = (x1 - x0) / max(n - 1, 1), (y1 - y0) / max(n - 1, 1)
-        self.mosaic_image.setRect(x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy)
+        self.mosaic_image.setRect(grid.x0, grid.y0, grid.x1 - grid.x0, grid.y1 - grid.y0)
         self.mosaic_image.setOpacity(1.0)
         self.mosaic_image.show()
 
@@ -358,12 +359,20 @@ class BlueprintRoom(MapDrawing, QWidget):
         return self._axes_keys[i] if 0 <= i < len(self._axes_keys) else "pca"
 
     def set_axes_key(self, key) -> bool:
-        """Choose axes ("pca", "latent", (i, j)); emits axes_changed if they change."""
+        """Choose axes ("pca", "latent", (i, j)) as a person does; emits axes_changed if they
+        change."""
         key = tuple(key) if isinstance(key, list) else key
         if key in self._axes_keys:
             self.axes.setCurrentIndex(self._axes_keys.index(key))
             return True
         return False
+
+    def show_axes_key(self, key) -> None:
+        """Show the axes the studio's state holds (no axes_changed)."""
+        if key in self._axes_keys and self._axes_keys.index(key) != self.axes.currentIndex():
+            self.axes.blockSignals(True)
+            self.axes.setCurrentIndex(self._axes_keys.index(key))
+            self.axes.blockSignals(False)
 
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
         (x0, x1), (y0, y1) = self.view.viewRange()

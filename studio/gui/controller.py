@@ -51,6 +51,7 @@ class Controller:
         on(Change.KEYFRAMES, self._show_keyframes)
         on(Change.MORPH, self._show_morph)
         on(Change.PROJECTION, self._show_projection)
+        on(Change.MOSAIC, lambda: self.v.blueprint.set_mosaic_on(s.mosaic))
 
     def _show_model(self) -> None:
         s, v = self.state, self.v
@@ -104,6 +105,8 @@ class Controller:
             v.strip.clear()
             for i, ph in enumerate(s.photos):
                 v.strip.add(i + 1, Path(ph.path).name, ph.framed)
+            if s.selected is not None:
+                v.strip.set_current(s.selected)
         v.blueprint.set_photos(s.described(), s.projection)
         self._draw_path()
         self._draw_arrows()
@@ -199,6 +202,7 @@ class Controller:
         s, v = self.state, self.v
         if s.projection is not v.blueprint.projection:
             v.blueprint.set_projection(s.projection, s.info.train_mu)
+        v.blueprint.show_axes_key(s.axes)
         v.blueprint.set_photos(s.described(), s.projection)
         xy = s.cursor()
         if xy is not None:
@@ -234,6 +238,7 @@ class Controller:
         b.point_painted.connect(self._gesture(s.paint_at))
         b.point_hovered.connect(self._hover)
         b.axes_changed.connect(s.set_axes)
+        b.mosaic_toggled.connect(s.set_mosaic)
         b.mosaic_wanted.connect(self._mosaic)
         b.lasso_selected.connect(s.set_lasso)
         b.lasso_selected.connect(lambda idx: len(idx) and self.status(f"{len(idx)} faces chosen"))
@@ -274,21 +279,18 @@ class Controller:
         if self.state.projection is not None:
             self.engine.submit(rq.Hover(self.state.z_at(x, y)), by_person=True)
 
-    def _mosaic(self, region) -> None:
+    def _mosaic(self, grid: rq.MosaicGrid) -> None:
         s = self.state
         if s.projection is None:
             return
-        x0, x1, y0, y1, n = region
-        hx, hy = (x1 - x0) / (2 * n), (y1 - y0) / (2 * n)  # tile centres: the view, tiled
-        tiles = (x0 + hx, x1 - hx, y0 + hy, y1 - hy, n)
-        z = latent.manifold_grid(s.projection, n, tiles[:2], tiles[2:4], s.anchor())
-        req = rq.Mosaic(z, tiles)
+        z = latent.manifold_grid(s.projection, grid.n, *grid.centres(), s.anchor())
+        req = rq.Mosaic(z, grid)
         self._mosaic_id = req.id
         self.engine.submit(req)
 
     def _mosaic_ready(self, ev) -> None:
         if ev.id == getattr(self, "_mosaic_id", None):  # else drawn for a map that has changed
-            self.v.blueprint.set_mosaic(ev.images, ev.tiles)
+            self.v.blueprint.set_mosaic(ev.images, ev.grid)
 
     def _variations(self, quiet: bool = False, by_person: bool = True) -> None:
         s = self.state
@@ -368,8 +370,8 @@ class Controller:
         if self.engine.exporting:
             self.say("An export is already running")
             return False
-        options = {"duration_ms": max(1, round(1000 / s.morph.fps)), "scale": 4, "sheet": sheet}
-        self.engine.submit(rq.Export(rq.ExportKind.MORPH, z, str(path), options))
+        what = rq.MorphExport(duration_ms=max(1, round(1000 / s.morph.fps)), sheet=sheet)
+        self.engine.submit(rq.Export(z, str(path), what))
         return True
 
     def export_manifold(self, path: str, n: int) -> bool:
@@ -382,7 +384,7 @@ class Controller:
             return False
         (x0, x1), (y0, y1) = self.v.blueprint.view_range()
         z = latent.manifold_grid(s.projection, n, (x0, x1), (y0, y1), s.anchor())
-        self.engine.submit(rq.Export(rq.ExportKind.MANIFOLD, z, str(path), {"n": n, "scale": 2}))
+        self.engine.submit(rq.Export(z, str(path), rq.ManifoldExport(n)))
         return True
 
 

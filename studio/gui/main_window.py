@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
             # showing faces
             pending = self.sessions.example_photos(info.dataset)
             self.state.examples |= {str(p) for p in pending}
-            self.blueprint.set_mosaic_on(True)
+            self.state.set_mosaic(True)
         self.controller.open_model(info, pending,
                                    saved=False if self.sessions.is_recovered(info.path) else None)
         self.model_label.setText(f"Model: {info.name} ({info.config.latent_dim}-D, "

@@ -55,14 +55,13 @@ class SessionKeeper:
             self.save(path)
 
     def view(self) -> dict:
+        """The part of the map's view that lives in the widget: its ranges."""
         (x0, x1), (y0, y1) = self.w.blueprint.view_range()
-        axes = self.w.blueprint.axes_key()
-        return {"axes": list(axes) if isinstance(axes, tuple) else axes, "x": [x0, x1],
-                "y": [y0, y1]}
+        return {"x": [x0, x1], "y": [y0, y1]}
 
     def save(self, path: str) -> bool:
         try:
-            s = self.state.to_session(self.view(), {"mosaic": self.w.blueprint.mosaic_on})
+            s = self.state.to_session(self.view())
             session.save_session(path, s)
         except StudioError as e:
             self.w.show_message(str(e))
@@ -114,16 +113,12 @@ class SessionKeeper:
 
     def restore(self, s: session.Session) -> None:
         b = self.w.blueprint
-        photos = self.state.restore(s)
-        axes = s.view.get("axes")
-        if axes is not None:
-            b.set_axes_key(axes)
+        photos = self.state.restore(s)  # (its axes and mosaic too)
         x, y = s.view.get("x"), s.view.get("y")
         if self._fit_view:
             b.fit_view()
         elif _range(x) and _range(y):
             b.set_view_range(x, y)
-        b.set_mosaic_on(bool(s.settings.get("mosaic")))
         self.w.strip.clear()
         if photos:
             self.w.controller.describe(photos)

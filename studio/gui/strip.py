@@ -50,10 +50,14 @@ class PhotoStrip(QWidget):
         item = QListWidgetItem(QIcon(to_pixmap(image, 56)), f"{number} {name}")
         item.setToolTip(name)
         item.setTextAlignment(Qt.AlignHCenter)
+        self.list.blockSignals(True)  # what the state holds, shown: not a person's choice
         self.list.addItem(item)
+        self.list.blockSignals(False)
 
     def clear(self) -> None:
+        self.list.blockSignals(True)
         self.list.clear()
+        self.list.blockSignals(False)
 
     def count(self) -> int:
         return self.list.count()
