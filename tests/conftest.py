@@ -10,6 +10,14 @@ from PIL import Image
 
 from studio.engine.data import FaceSet
 
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, MB (Linux reports KB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 TINY = dict(image_size=16, channels=1, latent_dim=4, widths=(8, 16))
 
 

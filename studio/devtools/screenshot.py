@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 
@@ -29,12 +28,11 @@ def main(argv=None) -> int:
         app = xvfb.launch(disp)
         try:
             wid, geo = xvfb.find_window(disp, "Face Studio - ")
-            time.sleep(8.0)  # the model, the example faces, the mosaic
+            xvfb.settled(disp, quiet_s=1.5, timeout=60)  # the model, the example faces, the mosaic
             # a point on the map a little up and right of its centre, among the faces
             x, y = geo["X"] + int(geo["WIDTH"] * 0.41), geo["Y"] + int(geo["HEIGHT"] * 0.45)
             xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
-            time.sleep(2.0)
-            shot = xvfb.screenshot(disp)
+            shot = xvfb.settled(disp, quiet_s=1.5, timeout=30)  # the face, the sliders, the cross
             g = geo
             xvfb.save_png(shot[g["Y"]:g["Y"] + g["HEIGHT"], g["X"]:g["X"] + g["WIDTH"]], a.out)
             xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")

@@ -84,6 +84,34 @@ def screenshot(disp: str) -> np.ndarray:
     return parse_xwd(raw)
 
 
+def settled(disp: str, quiet_s: float = 0.75, timeout: float = 30.0,
+            every_s: float = 0.25) -> np.ndarray:
+    """The screen once nothing on it has changed for `quiet_s` (the window has drawn what it
+    was doing), or as it is when `timeout` runs out."""
+    shot = screenshot(disp)
+    still_since = time.monotonic()
+    deadline = still_since + timeout
+    while time.monotonic() < deadline:
+        time.sleep(every_s)
+        now = screenshot(disp)
+        if not np.array_equal(now, shot):
+            shot, still_since = now, time.monotonic()
+        elif time.monotonic() - still_since >= quiet_s:
+            break
+    return shot
+
+
+def changed(disp: str, before: np.ndarray, timeout: float = 10.0) -> np.ndarray:
+    """The screen once it differs from `before` (a menu opened, a face painted), or as it is
+    when `timeout` runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = screenshot(disp)
+        if not np.array_equal(now, before) or time.monotonic() >= deadline:
+            return now
+        time.sleep(0.05)
+
+
 def parse_xwd(raw: bytes) -> np.ndarray:
     fields = struct.unpack(">25I", raw[:100])
     header_size, width, height = fields[0], fields[4], fields[5]

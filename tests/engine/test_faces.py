@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from skimage import data as skdata
 
+from studio.benchmarks.framing import psnr
 from studio.engine import detectors, faces, squares
 from studio.engine.data import choose_framing, list_images, load_photo
 
@@ -91,12 +92,6 @@ def test_unknown_framing_is_refused():
 
 
 # -- the eyes ---------------------------------------------------------------------------------
-def _psnr(a, b):
-    from studio.benchmarks.framing import psnr
-
-    return psnr(a, b)
-
-
 def _turned(img, degrees):
     from PIL import Image
 
@@ -187,7 +182,7 @@ def test_a_turned_photo_is_framed_as_the_upright_one(degrees):
     assert turned.method == "face"
     # PIL turns counter-clockwise; the crop's angle is clockwise on screen
     assert abs((upright.angle - turned.angle) - degrees) < 2.5, (upright.angle, turned.angle)
-    assert _psnr(upright.image, turned.image) >= 30  # 36.3 / 38.9 dB now
+    assert psnr(upright.image, turned.image) >= 30  # 36.3 / 38.9 dB now
 
 
 def test_without_opencv_the_lbp_detector_frames_the_face(monkeypatch):
@@ -233,7 +228,7 @@ def test_a_small_face_in_a_large_photo_is_found():
     canvas.paste(Image.fromarray(img).resize((358, 358), Image.LANCZOS), (300, 150))
     small = faces.frame(np.asarray(canvas), 64, 3, "face")
     assert small.method == "face" and small.found_by == "eyes"
-    assert _psnr(faces.frame(img, 64, 3, "face").image, small.image) >= 28  # 34.6 dB now
+    assert psnr(faces.frame(img, 64, 3, "face").image, small.image) >= 28  # 34.6 dB now
 
 
 def test_an_aligner_that_runs_off_keeps_the_first_square(monkeypatch):

@@ -4,7 +4,6 @@ memory budget. Nothing else may escape."""
 
 import copy
 import json
-import resource
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from studio.engine import session, stream
 from studio.engine.directions import Direction
 from studio.engine.errors import StudioError
+from tests.conftest import peak_rss_mb
 
 DIM = 4
 WEIRD = st.one_of(
@@ -75,19 +75,15 @@ def _mutate(d, path, value, drop):
     return d
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _one_line_or_loads(load, p):
-    before = _rss_mb()
+    before = peak_rss_mb()
     try:
         out = load(p)
     except StudioError as e:
         msg = str(e)
         assert "\n" not in msg and str(p) in msg, msg
         out = None
-    assert _rss_mb() - before < 500
+    assert peak_rss_mb() - before < 500
     return out
 
 

@@ -2,7 +2,6 @@
 one line naming the field, within a memory budget. Nothing else may escape."""
 
 import math
-import resource
 
 import pytest
 import torch
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 
 from studio.engine.checkpoint import load_model_file
 from studio.engine.errors import ModelFileError
+from tests.conftest import peak_rss_mb
 
 WEIRD = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-10**12, max_value=10**12),
@@ -29,10 +29,6 @@ FIELDS = [("config", k) for k in ("image_size", "channels", "latent_dim", "width
 @pytest.fixture(scope="module")
 def raw(tiny_model_path):
     return torch.load(tiny_model_path, weights_only=True)
-
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @settings(max_examples=300, derandomize=True, deadline=None,
@@ -55,7 +51,7 @@ def test_one_changed_field_loads_or_is_refused_in_one_line(raw, tmp_path, field,
         d[top] = inner
     p = tmp_path / "stranger.pt"
     torch.save(d, p)
-    before = _rss_mb()
+    before = peak_rss_mb()
     try:
         mf = load_model_file(p)
     except ModelFileError as e:
@@ -66,7 +62,7 @@ def test_one_changed_field_loads_or_is_refused_in_one_line(raw, tmp_path, field,
         assert all(torch.isfinite(v).all() for v in model.state_dict().values()
                    if v.is_floating_point())
         assert not math.isnan(mf.config.sigma)
-    assert _rss_mb() - before < 500
+    assert peak_rss_mb() - before < 500
 
 
 @pytest.mark.parametrize("change, words", [

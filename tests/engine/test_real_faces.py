@@ -10,17 +10,13 @@ from PIL import Image
 from skimage import data as skdata
 
 from studio import cli
+from studio.benchmarks.framing import psnr
 from studio.engine import checkpoint, data, faces, squares
 from studio.engine.checkpoint import load_model_file
 from studio.engine.latent import FacePrior
 from studio.engine.model import VAE, VAEConfig
 from studio.engine.training import TrainConfig, Trainer, lr_factor
 from tests.conftest import TINY, make_faces
-
-
-def _psnr(a, b):
-    mse = np.mean((a.astype(float) - b.astype(float)) ** 2) / 255 ** 2
-    return 10 * np.log10(1 / mse)
 
 
 def test_sigma_vae_balances_itself_and_its_loss_is_finite():
@@ -105,8 +101,8 @@ def test_a_moved_turned_photo_lands_on_the_same_crop(tmp_path):
     assert abs((b.angle - a.angle) + 8) < 3  # the turn was found (PIL turns anticlockwise)
     box_only = [faces._resize(squares.cut(img, *faces.face_square(faces.detect_face(img))),
                               64, 3) for img in (astro, moved)]
-    assert _psnr(a.image, b.image) > 32
-    assert _psnr(a.image, b.image) > _psnr(*box_only) + 2
+    assert psnr(a.image, b.image) > 32
+    assert psnr(a.image, b.image) > psnr(*box_only) + 2
 
 
 def test_the_fitted_prior_draws_where_the_faces_are():

@@ -21,7 +21,7 @@ def no_leaked_threads():
 @pytest.fixture(autouse=True)
 def no_blocking_questions(monkeypatch):
     """A modal Save / Discard / Cancel would wait forever for a click in a test: every window
-    answers "discard" unless a test answers the question itself (test_newcomer.py does)."""
+    answers "discard" unless a test answers the question itself (test_models_and_sessions.py does)."""
     from studio.gui.main_window import MainWindow
 
     monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self, doing: "discard")
@@ -49,13 +49,6 @@ def window(qtbot, tmp_path, monkeypatch):
 
 @pytest.fixture
 def two_photos(tmp_path):
-    import numpy as np
-    from PIL import Image
-    from skimage import data as sk
+    from tests.gui.helpers import lfw_photos
 
-    paths = []
-    for i in (3, 42):
-        p = tmp_path / f"face{i}.png"
-        Image.fromarray((sk.lfw_subset()[i] * 255).astype(np.uint8)).save(p)
-        paths.append(str(p))
-    return paths
+    return lfw_photos(tmp_path)

@@ -3,17 +3,11 @@ mosaic that never shows faces a click would not paint."""
 
 import numpy as np
 
-from tests.gui.helpers import click_map
+from tests.gui.helpers import click_map, load_photos
 
 
 def _painted_z(window):
     return np.asarray(window.state.z, dtype=np.float64)
-
-
-def _load(window, qtbot, paths):
-    n = len(window.state.photos)
-    window.open_images(paths)
-    qtbot.waitUntil(lambda: len(window.state.described()) >= n + len(paths), timeout=20000)
 
 
 def test_the_default_model_opens_on_its_atlas_and_a_click_paints_a_face_of_its_region(window,
@@ -48,7 +42,7 @@ def test_the_default_model_opens_on_its_atlas_and_a_click_paints_a_face_of_its_r
 
 def test_a_photo_sits_among_its_look_alikes_and_its_dot_paints_its_own_face(window, qtbot,
                                                                            two_photos):
-    _load(window, qtbot, two_photos[:1])
+    load_photos(window, qtbot, two_photos[:1])
     s = window.state
     ph = s.described()[-1]
     dot = window.blueprint._photo_items[1]
@@ -68,7 +62,7 @@ def test_a_photo_sits_among_its_look_alikes_and_its_dot_paints_its_own_face(wind
 
 
 def test_the_morph_path_is_drawn_as_the_curve_it_makes_on_the_atlas(window, qtbot, two_photos):
-    _load(window, qtbot, two_photos)
+    load_photos(window, qtbot, two_photos)
     s = window.state
     xs, ys = window.blueprint.path.getData()
     assert len(xs) == len(s.morph_path(32))
@@ -90,7 +84,7 @@ def test_the_mosaic_is_redrawn_when_the_plane_moves_to_a_photo(window, qtbot, tw
     qtbot.waitUntil(lambda: bp.mosaic_current, timeout=10000)
     assert bp.points.opts["brush"].color().alpha() < 60  # the dots step back under it
     before = bp.mosaic_image.image.copy()
-    _load(window, qtbot, two_photos[:1])
+    load_photos(window, qtbot, two_photos[:1])
     window.state.select(len(window.state.photos) - 1)
     # at once it says it is out of date; then it shows the faces of the plane through the photo
     assert not bp.mosaic_current

@@ -8,9 +8,8 @@ import pytest
 from PIL import Image
 
 from studio.engine.inference import FaceModel
-from studio.engine.requests import Paint
 from studio.state import Source
-from tests.gui.helpers import button, click_map
+from tests.gui.helpers import button, click_map, load_photos, painted
 
 
 @pytest.fixture(scope="module")
@@ -21,20 +20,6 @@ def reference():
 @pytest.fixture(autouse=True)
 def own_config(tmp_path, monkeypatch):
     monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-
-
-def _painted(window, qtbot, action, kind):
-    """Do `action`; the face the engine paints for the newest request, painted from `kind`."""
-    with qtbot.waitSignal(window.engine.face_painted, timeout=10000,
-                          check_params_cb=lambda ev: ev.id == window.engine.last_request(Paint)
-                          and window.state.z_source.value == kind):
-        action()
-    return window.painter.image
-
-
-def _load(window, qtbot, paths):
-    with qtbot.waitSignal(window.engine.photos_described, timeout=15000):
-        window.open_images(paths)
 
 
 def _export(window, qtbot, start):
@@ -52,21 +37,21 @@ def test_latent_sliders_repaint_and_reset(window, qtbot, reference):
     assert sum(s.isVisible() for s in sl.sliders.values()) == 8  # the top dims; the rest on request
     sl.show_all.setChecked(True)
     assert sum(s.isVisible() for s in sl.sliders.values()) == d
-    start = _painted(window, qtbot, lambda: click_map(window, qtbot, 0.5, -0.3), "map").copy()
+    start = painted(window, qtbot, lambda: click_map(window, qtbot, 0.5, -0.3), "map").copy()
     z0 = window.state.z.copy()
     top = sl.order[0]
     assert sl._labels[top].text() == f"{z0[top]:+.2f}"  # the painted face's value is shown
-    image = _painted(window, qtbot, lambda: sl.sliders[top].setValue(150), "sliders")
+    image = painted(window, qtbot, lambda: sl.sliders[top].setValue(150), "sliders")
     z = z0.copy()
     z[top] = 3.0
     assert np.abs(image.astype(int) - reference.decode(z)[0]).max() <= 1
     assert np.abs(image.astype(int) - start).mean() > 2
-    back = _painted(window, qtbot, sl.reset.click, "reset")
+    back = painted(window, qtbot, sl.reset.click, "reset")
     assert np.array_equal(back, start)
 
 
 def test_a_direction_from_two_photos_moves_the_face(window, qtbot, two_photos, reference):
-    _load(window, qtbot, two_photos)
+    load_photos(window, qtbot, two_photos)
     d = window.create.directions
     window.strip.list.setCurrentRow(0)
     button(d, "Photo to +").click()
@@ -84,10 +69,10 @@ def test_a_direction_from_two_photos_moves_the_face(window, qtbot, two_photos, r
     assert len(window.blueprint._arrow_items) == 3  # line, head, label
     # from photo 2, +1 along the direction arrives at photo 1
     base = window.state.photos[1].mu
-    _painted(window, qtbot, lambda: window.state.paint(base, Source.MAP), "map")
-    image = _painted(window, qtbot, lambda: d.set_amount(1.0), "direction")
+    painted(window, qtbot, lambda: window.state.paint(base, Source.MAP), "map")
+    image = painted(window, qtbot, lambda: d.set_amount(1.0), "direction")
     assert np.abs(image.astype(int) - reference.decode(mu[0])[0]).max() <= 1
-    image = _painted(window, qtbot, lambda: d.set_amount(-2.0), "direction")
+    image = painted(window, qtbot, lambda: d.set_amount(-2.0), "direction")
     assert np.abs(image.astype(int) - reference.decode(base - 2 * (mu[0] - mu[1]))[0]).max() <= 1
 
 
@@ -107,12 +92,12 @@ def test_the_lasso_chooses_the_faces_inside(window, qtbot):
 
 
 def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, reference, tmp_path):
-    _load(window, qtbot, two_photos)
+    load_photos(window, qtbot, two_photos)
     k = window.create.keyframes
     for i in (0, 1):
         window.strip.list.setCurrentRow(i)
         button(k, "Add selected photo").click()
-    _painted(window, qtbot, lambda: click_map(window, qtbot, 1.0, 1.0), "map")
+    painted(window, qtbot, lambda: click_map(window, qtbot, 1.0, 1.0), "map")
     button(k, "Add painted face").click()
     assert k.list.count() == 3
     assert len(window.blueprint.keyframe_dots.data) == 3  # drawn on the map
@@ -131,7 +116,7 @@ def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, referenc
 
 
 def test_mp4_export_and_cancel_in_the_background(window, qtbot, two_photos, tmp_path):
-    _load(window, qtbot, two_photos)
+    load_photos(window, qtbot, two_photos)
     k = window.create.keyframes
     k.frames.setValue(30)
     out = tmp_path / "ab.mp4"
@@ -183,7 +168,7 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
         return win
 
     win = open_window()
-    _load(win, qtbot, two_photos)
+    load_photos(win, qtbot, two_photos)
     for i in (0, 1):
         win.strip.list.setCurrentRow(i)
         button(win.create.keyframes, "Add selected photo").click()
@@ -194,7 +179,7 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
     win.create.directions.name.setText("d1")
     win.create.directions.create.click()
     win.create.keyframes.frames.setValue(9)
-    painted = _painted(win, qtbot, lambda: click_map(win, qtbot, -0.7, 0.4), "map").copy()
+    face = painted(win, qtbot, lambda: click_map(win, qtbot, -0.7, 0.4), "map").copy()
     path = tmp_path / "work.json"
     assert win.sessions.save(str(path))
     saved = json.loads(path.read_text())
@@ -207,7 +192,7 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
     with qtbot.waitSignal(win2.engine.photos_described, timeout=15000):
         win2.sessions.open(str(path))
     qtbot.waitUntil(lambda: win2.painter.image is not None, timeout=10000)
-    assert np.array_equal(win2.painter.image, painted)
+    assert np.array_equal(win2.painter.image, face)
     assert [k.label for k in win2.state.keyframes] == ["face3.png", "face42.png"]
     assert win2.create.keyframes.list.count() == 2 and win2.create.keyframes.frames.value() == 9
     assert [d.name for d in win2.state.directions] == ["d1"]

@@ -4,7 +4,7 @@ example faces, the last one opened is selected, and the Painter's slider at an e
 import numpy as np
 import pytest
 
-from tests.gui.helpers import button
+from tests.gui.helpers import button, lfw_photos
 
 
 @pytest.fixture
@@ -69,14 +69,8 @@ def test_the_slider_names_the_keyframes_it_runs_through(window, qtbot, two_photo
 
 
 def test_strip_labels_keep_to_their_cells(window, qtbot, tmp_path):
-    from PIL import Image
-    from skimage import data as sk
-
-    paths = []
-    for i in (3, 42):
-        p = tmp_path / f"a-rather-long-photo-name-from-a-camera-{i:04d}.jpg"
-        Image.fromarray((sk.lfw_subset()[i] * 255).astype(np.uint8)).convert("RGB").save(p)
-        paths.append(str(p))
+    paths = lfw_photos(tmp_path, [f"a-rather-long-photo-name-from-a-camera-{i:04d}.jpg"
+                                  for i in (3, 42)], rgb=True)
     window.open_images(paths)
     qtbot.waitUntil(lambda: window.strip.count() == 2, timeout=20000)
     lst = window.strip.list

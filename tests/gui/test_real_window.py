@@ -39,8 +39,7 @@ def test_a_real_click_on_the_map_changes_the_painter(tmp_path, monkeypatch):
         app = xvfb.launch(disp)
         try:
             wid, g = xvfb.find_window(disp, "Face Studio - ", timeout=120)
-            time.sleep(1.5)  # let the map draw
-            before = xvfb.screenshot(disp)
+            before = xvfb.settled(disp)  # the map drawn
             _click_the_map(disp, g)
             changed = _painter_change(disp, g, before)
             assert changed >= 5, f"the Painter did not change after a click (mean change {changed:.2f})"
@@ -63,14 +62,15 @@ def test_switching_models_in_the_real_window_repaints_without_a_word_on_stderr(t
         app = xvfb.launch(disp, *two_photos)
         try:
             wid, g = xvfb.find_window(disp, "Face Studio - LFW", timeout=120)
-            time.sleep(3.0)  # the photos are described, the map drawn
+            xvfb.settled(disp)  # the photos described, the map drawn
             _click_the_map(disp, g)
-            time.sleep(1.0)
-            before = xvfb.screenshot(disp)
+            before = xvfb.settled(disp)  # the face painted
             xvfb.xdotool(disp, "windowfocus", "--sync", wid)
-            for key in ("alt+m", "s", "2"):  # Model > Shipped models > 2 faces-lfw-2d
+            shown = before
+            for key in ("alt+m", "s"):  # Model > Shipped models > 2 faces-lfw-2d
                 xvfb.xdotool(disp, "key", key)  # to the focused window: menus take these
-                time.sleep(0.4)
+                shown = xvfb.changed(disp, shown)  # the menu is open
+            xvfb.xdotool(disp, "key", "2")
             xvfb.find_window(disp, "Face Studio - LFW faces 2-D", timeout=30)
             changed = _painter_change(disp, g, before)
             assert changed >= 5, f"the Painter did not change after the switch ({changed:.2f})"

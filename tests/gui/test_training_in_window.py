@@ -76,7 +76,7 @@ def test_closing_during_training_stops_every_thread_within_2s(qtbot, tmp_path):
 
     engine = EngineThread()
     win = MainWindow(engine)
-    win.ask_unsaved = lambda doing: "discard"  # the question itself: test_newcomer.py
+    win.ask_unsaved = lambda doing: "discard"  # the question itself: test_models_and_sessions.py
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.state.info is not None, timeout=15000)

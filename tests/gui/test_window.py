@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from studio.engine.inference import FaceModel
 from studio.engine.requests import Paint
-from tests.gui.helpers import click_map
+from tests.gui.helpers import click_map, lfw_photos, painted
 
 
 @pytest.fixture(scope="module")
@@ -22,16 +22,6 @@ def _click(qtbot, widget, pos):
     another click happened recently (in an earlier test), which pyqtgraph then ignores."""
     qtbot.mousePress(widget, Qt.LeftButton, pos=pos)
     qtbot.mouseRelease(widget, Qt.LeftButton, pos=pos)
-
-
-def _paint_result(window, qtbot, action, kind):
-    """Do `action`; the face the engine paints for the newest request, painted from `kind`."""
-    with qtbot.waitSignal(window.engine.face_painted, timeout=10000,
-                          check_params_cb=lambda ev: ev.id == window.engine.last_request(Paint)
-                          and window.state.z_source.value == kind):
-        action()
-    qtbot.waitUntil(lambda: window.painter.image is not None)
-    return window.painter.image
 
 
 def test_window_opens_with_the_default_model_and_the_faces_on_the_map(window, reference):
@@ -77,13 +67,13 @@ def test_a_click_on_the_map_paints_the_face_under_the_click(window, qtbot, refer
     pos = QPoint(plot.viewport().width() // 3, plot.viewport().height() // 3)
     scene = plot.mapToScene(pos)
     p = window.blueprint.view.mapSceneToView(scene)
-    image = _paint_result(window, qtbot,
+    image = painted(window, qtbot,
                           lambda: _click(qtbot, plot.viewport(), pos), "map")
     expected = reference.decode(window.state.projection.unproject(np.array([p.x(), p.y()])))[0]
     assert np.abs(image.astype(int) - expected).max() <= 1
     # a click elsewhere paints a different face
     pos2 = QPoint(plot.viewport().width() * 3 // 4, plot.viewport().height() * 3 // 4)
-    image2 = _paint_result(window, qtbot,
+    image2 = painted(window, qtbot,
                            lambda: _click(qtbot, plot.viewport(), pos2), "map")
     assert np.abs(image2.astype(int) - image).mean() > 2
 
@@ -95,7 +85,7 @@ def test_the_press_paints_without_waiting_for_the_release(window, qtbot, referen
     vp = plot.viewport()
     pos = QPoint(vp.width() * 2 // 3, vp.height() // 3)
     p = window.blueprint.view.mapSceneToView(plot.mapToScene(pos))
-    image = _paint_result(window, qtbot,
+    image = painted(window, qtbot,
                           lambda: qtbot.mousePress(vp, Qt.LeftButton, pos=pos), "map")
     expected = reference.decode(window.state.projection.unproject(np.array([p.x(), p.y()])))[0]
     assert np.abs(image.astype(int) - expected).max() <= 1
@@ -134,7 +124,7 @@ def test_a_click_right_on_a_dot_paints_too(window, qtbot, reference):
         window.blueprint.plot.mapToScene(pos)))
     assert len(hits) > 0  # there is a dot under the cursor
     plot = window.blueprint.plot
-    image = _paint_result(window, qtbot, lambda: _click(qtbot, plot.viewport(), pos), "map")
+    image = painted(window, qtbot, lambda: _click(qtbot, plot.viewport(), pos), "map")
     expected = reference.decode(window.state.projection.unproject(xy))[0]
     # the click lands within a pixel of the dot's centre: nearly the same face
     assert np.abs(image.astype(int) - expected).mean() < 2
@@ -153,7 +143,7 @@ def test_morph_runs_from_a_to_b_without_jumps(window, qtbot, two_photos, referen
             if slider.value() == v:  # setValue of the same value emits nothing: step off first
                 slider.setValue(v + 1)
             slider.setValue(v)
-        return _paint_result(window, qtbot, move, "morph")
+        return painted(window, qtbot, move, "morph")
 
     frames = [at(v) for v in range(0, 1001, 50)]
     rec = [reference.reconstruct([reference.frame(p).image])[0] for p in two_photos]
@@ -191,13 +181,13 @@ def test_a_corrupt_file_shows_a_message_and_the_app_carries_on(window, qtbot, tm
     window.open_images([str(bad), two_photos[0]])
     qtbot.waitUntil(lambda: any("broken.jpg" in m for m in window.messages), timeout=10000)
     qtbot.waitUntil(lambda: len(window.state.photos) == 1, timeout=10000)
-    image = _paint_result(window, qtbot, lambda: click_map(window, qtbot, 0.0, 0.0), "map")
+    image = painted(window, qtbot, lambda: click_map(window, qtbot, 0.0, 0.0), "map")
     assert image is not None
 
 
 def test_random_faces_differ(window, qtbot):
-    a = _paint_result(window, qtbot, window.painter.random.click, "random")
-    b = _paint_result(window, qtbot, window.painter.random.click, "random")
+    a = painted(window, qtbot, window.painter.random.click, "random")
+    b = painted(window, qtbot, window.painter.random.click, "random")
     assert np.abs(a.astype(int) - b).mean() > 1
 
 
@@ -316,14 +306,8 @@ def test_training_that_diverges_in_the_window_keeps_the_last_good_model(window, 
 
 
 def test_the_window_fits_a_1366_pixel_screen_even_with_long_photo_names(window, qtbot, tmp_path):
-    from PIL import Image
-    from skimage import data as sk
-
-    paths = []
-    for i in (3, 42):
-        p = tmp_path / f"a-photo-with-a-very-long-name-taken-at-the-family-reunion-{i}.png"
-        Image.fromarray((sk.lfw_subset()[i] * 255).astype(np.uint8)).save(p)
-        paths.append(str(p))
+    paths = lfw_photos(tmp_path, [f"a-photo-with-a-very-long-name-taken-at-the-family-reunion-{i}.png"
+                                  for i in (3, 42)])
     with qtbot.waitSignal(window.engine.photos_described, timeout=10000):
         window.open_images(paths)
     qtbot.wait(50)

@@ -1,0 +1,88 @@
+"""What the studio says: an error in a slot shown (the studio stays up), a gesture that needs a
+photo says so, the Help menu and the README, labels that read whole at common screen sizes."""
+
+import sys
+
+import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from tests.gui.helpers import lfw_photos, load_photos, menu_action
+
+
+def test_an_exception_in_a_slot_is_shown_and_the_studio_stays_up(window, qtbot):
+    old = sys.excepthook
+    try:
+        window.install_exception_hook()
+        try:
+            raise ValueError("boom in a slot")
+        except ValueError:
+            sys.excepthook(*sys.exc_info())
+        assert "ValueError: boom in a slot" in window.messages[-1]
+        boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+        assert any("ValueError" in b.detailedText() for b in boxes)
+        assert window.isVisible()
+    finally:
+        sys.excepthook = old
+
+
+def test_pytest_qt_fails_a_test_on_an_exception_in_a_slot(request):
+    assert not request.config.getini("qt_no_exception_capture")
+
+
+def test_variations_with_no_photo_say_why(window, qtbot):
+    window.analyst.var_button.click()
+    assert "Variations need a photo" in window.messages[-1]
+
+
+def test_help_has_a_tour_shortcuts_the_readme_and_about(window):
+    from studio import __version__
+    from studio.gui import help as help_
+
+    for text in ("Tour of the rooms", "Keyboard shortcuts", "README", "About Face Studio"):
+        assert menu_action(window, text) is not None
+    about = help_.about_text(window.state.info)
+    assert __version__ in about and "MIT" in about and "Labeled Faces in the Wild" in about
+    assert "lfw_subset" not in about
+    assert help_.readme_path() is not None
+    assert "Blueprint Room" in help_.TOUR and "Ctrl+O" in help_.shortcuts_text()
+
+
+def test_the_readme_opens_in_the_studio_when_nothing_else_can(window, qtbot, monkeypatch):
+    from studio.gui import help as help_
+
+    monkeypatch.setattr(help_.QDesktopServices, "openUrl", staticmethod(lambda url: False))
+    window._on_readme()
+    dlg = window.readme
+    assert isinstance(dlg, QDialog) and dlg.isVisible()
+    assert str(help_.readme_path()) in dlg.windowTitle()
+    from PySide6.QtWidgets import QTextBrowser
+
+    assert "Two commands" in dlg.findChild(QTextBrowser).toPlainText()
+    dlg.close()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1600, 900)])
+def test_labels_read_whole_at_common_screen_sizes(window, qtbot, tmp_path, size):
+    paths = lfw_photos(tmp_path, ("Bill_Clinton_0001.jpg", "Colin_Powell_0001.jpg"))
+    window.resize(*size)
+    load_photos(window, qtbot, paths)
+    qtbot.wait(100)
+    fm = window.fontMetrics()
+    text = window.painter.ab_label.text()
+    assert "Bill_Clinton_0001.jpg" in text and "Colin_Powell_0001.jpg" in text, text
+    axes = window.blueprint.axes
+    assert axes.width() >= fm.horizontalAdvance("PCA plane") + 20
+    table = window.analyst.table
+    header = table.horizontalHeader()
+    for c in range(table.columnCount()):
+        label = table.horizontalHeaderItem(c).text()
+        assert header.sectionSize(c) >= header.fontMetrics().horizontalAdvance(label) + 4, label
+    assert table.viewport().height() >= 3 * table.verticalHeader().defaultSectionSize()
+    window.create.setCurrentWidget(window.create.directions)
+    qtbot.wait(50)
+    name = window.create.directions.name
+    assert name.width() >= name.fontMetrics().horizontalAdvance(name.placeholderText()) + 8
+    last = window.analyst.var_labels[-1]
+    right = last.mapTo(window.analyst, QPoint(last.width(), 0)).x()
+    assert right <= window.analyst.width()

@@ -1,0 +1,124 @@
+"""Models and sessions in the window: switching models keeps each one's work, an unsaved model
+is asked about before it is lost, a recovery copy comes back, a session whose model is gone."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.gui.helpers import button, click_map_where, load_photos, map_cursor, menu_action, train_small
+
+
+def _switch(window, qtbot, text):
+    with qtbot.waitSignal(window.engine.model_opened, timeout=20000):
+        menu_action(window, text).trigger()
+    qtbot.waitUntil(lambda: len(window.state.described()) == len(window.state.photos),
+                    timeout=15000)
+    qtbot.wait(100)
+
+
+@pytest.fixture
+def asked(window):
+    """The Save / Discard / Cancel question, answered "cancel", and what it was asked about."""
+    log = []
+    window.ask_unsaved = lambda doing: log.append(doing) or "cancel"
+    return log
+
+
+def test_switching_models_repaints_and_keeps_the_other_models_work_aside(window, qtbot,
+                                                                        two_photos):
+    s, k, d = window.state, window.create.keyframes, window.create.directions
+    load_photos(window, qtbot, two_photos)
+    button(k, "Add selected photo").click()           # a keyframe made from a photo
+    click_map_where(window, qtbot)
+    button(k, "Add painted face").click()             # a keyframe that is only a latent point
+    button(d, "Photo to +").click()
+    window.strip.list.setCurrentRow(1)
+    button(d, "Photo to -").click()
+    d.create.click()
+    d.set_amount(1.1)
+    qtbot.waitUntil(lambda: window.painter.image is not None)
+    before = window.painter.image.copy()
+    n_messages = len(window.messages)
+
+    _switch(window, qtbot, "2 faces-lfw-2d")
+    assert s.dim == 2 and window.windowTitle() == "Face Studio - LFW faces 2-D"
+    qtbot.waitUntil(lambda: window.painter.image is not None
+                    and not np.array_equal(window.painter.image, before), timeout=10000)
+    # the cross, the sliders and the painted z agree
+    assert np.allclose(map_cursor(window), s.projection.project(s.z), atol=1e-6)
+    assert np.allclose(window.create.sliders.z, s.z)
+    # the 128-D model's direction and latent keyframe are set aside, with one message
+    news = window.messages[n_messages:]
+    assert sum("set aside" in m for m in news) == 1, news
+    assert d.list.count() == 0 and d.amount_label.text() == "+0.00"
+    # (the last photo opened is the one selected, so the keyframe is face42)
+    assert [k.list.item(i).text() for i in range(k.list.count())] == ["K1: face42.png"]
+    assert len(s.keyframes[0].z) == 2  # the photo keyframe, described by the new model
+
+    _switch(window, qtbot, "1 faces-lfw-128d")
+    assert d.list.count() == 1 and k.list.count() == 2
+    assert [len(x.z) for x in s.keyframes] == [128, 128]
+
+
+def test_an_unsaved_model_is_marked_and_close_start_open_and_switch_ask(window, qtbot, asked,
+                                                                        tmp_path):
+    train_small(window, qtbot)
+    assert window.windowTitle().endswith(" *")
+    window.close()
+    assert asked == ["closing"] and window.isVisible() and window.engine.training
+    with qtbot.waitSignal(window.engine.training_finished, timeout=10000):
+        window.training.stop.click()
+    assert window.windowTitle().endswith(" *")
+    window.training.start.click()
+    assert asked[-1] == "training a new model" and not window.engine.training
+    menu_action(window, "2 faces-lfw-2d").trigger()
+    assert asked[-1] == "opening another model" and window.state.dim == 16
+    window.sessions.on_save()
+    assert asked[-1] == "saving the session"
+    # a recovery copy was written when the run ended; Save as makes it unneeded
+    recovery = Path(window.sessions.recovery_path())
+    assert recovery.is_file()
+    with qtbot.waitSignal(window.engine.model_saved, timeout=10000):
+        window.save_model_as(str(tmp_path / "mine.pt"))
+    assert not window.windowTitle().endswith(" *") and not recovery.exists()
+    window.close()
+    assert len(asked) == 4  # saved: closing asks nothing
+
+
+def test_a_recovery_copy_is_offered_at_the_next_start(window, qtbot, tmp_path):
+    from studio.gui.engine_thread import EngineThread
+    from studio.gui.main_window import MainWindow
+
+    with qtbot.waitSignal(window.engine.training_finished, timeout=60000):
+        train_small(window, qtbot, epochs=2, snapshot=False)
+    assert window.sessions.recovery_path().is_file()
+    # the studio went down without a word (a crash): the next start offers the model back
+    win2 = MainWindow(EngineThread(), welcome=False)
+    win2.ask_unsaved = lambda doing: "discard"
+    qtbot.addWidget(win2)
+    qtbot.waitUntil(lambda: win2.state.info is not None, timeout=15000)
+    offered = []
+    with qtbot.waitSignal(win2.engine.model_opened, timeout=15000):
+        assert win2.sessions.offer_recovery(ask=lambda text: offered.append(text) or True)
+    assert "never saved" in offered[0]
+    assert win2.state.dim == 16 and win2.windowTitle().endswith(" *")
+    win2.close()
+
+
+def test_a_session_whose_model_is_gone_says_so_and_fits_the_view(window, qtbot, tmp_path):
+    import json
+
+    path = tmp_path / "s.json"
+    z = list(np.linspace(-1, 1, 128))
+    path.write_text(json.dumps({
+        "format": "face-studio-session", "version": 1,
+        "model": {"path": str(tmp_path / "gone.pt"), "sha256": "0" * 64}, "photos": [],
+        "keyframes": [], "directions": [], "current_z": z,
+        "view": {"axes": "pca", "x": [500, 501], "y": [500, 501]}, "settings": {}}))
+    with qtbot.waitSignal(window.engine.face_painted, timeout=10000):
+        window.sessions.open(str(path))
+    assert any("missing model" in m and "gone.pt" in m for m in window.messages)
+    (x0, x1), (y0, y1) = window.blueprint.view_range()
+    assert x0 < 0 < x1 and y0 < 0 < y1  # fitted to the faces, not the session's far corner
+    assert np.allclose(window.state.z, z)  # the painted face comes back

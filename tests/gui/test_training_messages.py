@@ -1,0 +1,75 @@
+"""What training in the window says: what a run will do before it starts, paused, no training,
+and the map's caption as the run goes."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from tests.gui.helpers import button, train_small
+
+
+def test_start_says_what_it_will_do_and_its_notes_never_cover_stop(window, qtbot, two_photos):
+    panel = window.training
+    panel.latent.setValue(8)
+    panel.size.setValue(32)
+    panel.colour.setCurrentIndex(panel.colour.findData(1))
+    panel.epochs.setValue(0)
+    panel.budget.setValue(600)
+    panel.device.setCurrentText("cpu")
+    # before Start: what it will do, with these settings
+    plan = panel.plan.text()
+    assert "new, untrained model" in plan and "8 latent dims" in plan and "600 s" in plan
+    assert "open model's file is not changed" in plan
+    # work that belongs to the open model: a direction and a latent keyframe
+    window.open_images(two_photos)
+    qtbot.waitUntil(lambda: len(window.state.described()) == 2, timeout=20000)
+    d = window.create.directions
+    window.strip.list.setCurrentRow(0)
+    button(d, "Photo to +").click()
+    window.strip.list.setCurrentRow(1)
+    button(d, "Photo to -").click()
+    d.create.click()
+    button(window.create.keyframes, "Add painted face").click()
+    boxes_before = {id(w) for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)}
+    panel.start.click()
+    qtbot.waitUntil(lambda: window.engine.job is not None
+                    and window.engine.job.trainer is not None, timeout=20000)
+    boxes = [w for w in QApplication.topLevelWidgets()
+             if isinstance(w, QMessageBox) and w.isVisible() and id(w) not in boxes_before]
+    assert boxes == []  # no box over the window
+    assert "set aside" in panel.plan.text()
+    assert "set aside" in window.statusBar().currentMessage()
+    # Stop, clicked at once, stops the run
+    with qtbot.waitSignal(window.engine.training_finished, timeout=15000):
+        qtbot.mouseClick(panel.stop, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not window.engine.training, timeout=30000)
+
+
+def test_pause_says_paused_and_an_idle_studio_says_no_training(window, qtbot):
+    train_small(window, qtbot)
+    window.training.pause.click()
+    assert window.training.status.text().startswith("Paused")
+    assert window.device_label.text() == "Training paused"
+    qtbot.wait(600)  # progress reported before the pause does not overwrite it
+    assert window.training.status.text().startswith("Paused")
+    window.training.pause.click()  # resume
+    with qtbot.waitSignal(window.engine.training_progressed, timeout=10000):
+        pass
+    assert "negative" in window.training.status.toolTip()
+    assert "PSNR" in window.training.status.text()
+    with qtbot.waitSignal(window.engine.training_finished, timeout=10000):
+        window.training.stop.click()
+    assert window.device_label.text() == "Device: cpu"
+    xs, ys = window.training.curve_items["psnr_db"].getData()
+    assert len(ys) >= 2 and np.all(np.isfinite(ys)) and ys.max() > 5
+
+
+def test_the_map_caption_follows_training(window, qtbot):
+    train_small(window, qtbot)
+    first = window.blueprint.caption.text()
+    with qtbot.waitSignal(window.engine.model_opened, timeout=20000,
+                          check_params_cb=lambda ev: ev.info.snapshot):
+        pass
+    qtbot.waitUntil(lambda: window.blueprint.caption.text() != first, timeout=20000)
+    with qtbot.waitSignal(window.engine.training_finished, timeout=10000):
+        window.training.stop.click()
