@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable
 
 import numpy as np
@@ -54,6 +55,10 @@ log = logging.getLogger(__name__)
 # faces of a mosaic decoded together: small, so that a click waits for a few faces at most (on
 # cores that training holds, a row of 12 kept it waiting tens of milliseconds)
 MOSAIC_BATCH = 4
+# ... and only once nobody has painted for this long: while a person drags, scrubs the morph or
+# clicks, their faces have the engine to themselves and the mosaic waits
+MOSAIC_QUIET_S = 0.15
+PERSON = (Paint, Hover, Variations)  # what a person waits on, before the mosaic
 
 class EngineService:
     """The thread that owns the model. `emit(event)` is called on that thread (and, for an
@@ -66,6 +71,7 @@ class EngineService:
         self._queue: list = []             # FIFO of non-interactive requests
         self._latest: dict[type, object] = {}  # request type -> newest interactive request
         self._stopping = False
+        self._last_person = 0.0  # when a face a person waited on was last painted (monotonic)
         self._thread = threading.Thread(target=self._run, name="face-studio-engine", daemon=True)
         self.model: FaceModel | None = None
         self.export_job: ExportJob | None = None
@@ -153,6 +159,8 @@ class EngineService:
             event = RequestFailed(f"{type(e).__name__}: {e}", type(req), req.id)
         if event is not None:
             self._emit(event)
+        if isinstance(req, PERSON):
+            self._last_person = time.monotonic()
 
     def _serve_waiting(self, kinds=INTERACTIVE) -> None:
         """From inside a long request: serve now what a person is waiting for (a paint, a
@@ -191,12 +199,25 @@ class EngineService:
         row = MOSAIC_BATCH
         faces = []
         for i in range(0, len(z), row):
+            if not self._quiet():
+                return None
             faces.append(self._decode(z[i:i + row]))
-            self._serve_waiting(kinds=(Paint, Hover, Variations))
-            with self._cond:
-                if Mosaic in self._latest:
-                    return None
+            self._serve_waiting(kinds=PERSON)
         return MosaicReady(np.concatenate(faces), req.grid, req.id)
+
+    def _quiet(self) -> bool:
+        """Wait until nobody has painted for MOSAIC_QUIET_S, painting their faces meanwhile.
+        False: a newer mosaic makes this one moot, or the engine stops."""
+        while True:
+            self._serve_waiting(kinds=PERSON)
+            with self._cond:
+                if self._stopping or Mosaic in self._latest:
+                    return False
+                left = self._last_person + MOSAIC_QUIET_S - time.monotonic()
+                if left <= 0:
+                    return True
+                if not any(k in self._latest for k in PERSON):
+                    self._cond.wait(left)
 
     def _describe(self, req: DescribePhotos) -> PhotosDescribed:
         photos, errors = self._encode(req.paths)

@@ -12,6 +12,8 @@ whenever the view settles after a pan or zoom. Directions are arrows; keyframes 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
@@ -24,6 +26,7 @@ from studio.gui.map_drawing import MapDrawing
 from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon
 
 MOSAIC_TILES = 12  # faces per side of the mosaic
+MOSAIC_SETTLE_MS = 120  # the mosaic is asked for once the view has not moved for this long
 AXES_DIMS = 8  # the axes box offers pairs among this many of the most used dims
 SNAP_PX = 7  # a click this close to a photo's dot on the atlas paints that photo
 DOTS = pg.mkBrush(90, 90, 90, 140)
@@ -74,7 +77,8 @@ class BlueprintRoom(MapDrawing, QWidget):
         self.selection = np.zeros(0, dtype=int)
         self._mosaic_timer = QTimer(self)
         self._mosaic_timer.setSingleShot(True)
-        self._mosaic_timer.setInterval(120)  # wait for the view to settle
+        self._mosaic_timer.setInterval(MOSAIC_SETTLE_MS)
+        self._mosaic_asked = -1e9  # when the mosaic was last asked for (monotonic ms)
         self._mosaic_timer.timeout.connect(self._ask_mosaic)
         self.view.sigRangeChanged.connect(self._on_range_for_mosaic)
         self._xy = np.zeros((0, 2))
@@ -268,19 +272,24 @@ class BlueprintRoom(MapDrawing, QWidget):
 
     def _on_range_for_mosaic(self, *_) -> None:
         if self.mosaic_button.isChecked():
-            self._mosaic_timer.start()  # restarted by every change: asks once the view settles
+            self._mosaic_timer.start(MOSAIC_SETTLE_MS)  # restarted by every change
 
     def _ask_mosaic(self) -> None:
         if self.projection is None or not self.mosaic_button.isChecked():
             return
         (x0, x1), (y0, y1) = self.view.viewRange()
+        self._mosaic_asked = time.monotonic() * 1000
         self.mosaic_wanted.emit(MosaicGrid(x0, x1, y0, y1, MOSAIC_TILES))
 
-    def mosaic_stale(self) -> None:
-        """What the mosaic shows is out of date: greyed (it says so) and asked for again."""
+    def mosaic_stale(self, every_ms: int = 0) -> None:
+        """What the mosaic shows is out of date: greyed (it says so) and asked for again, once
+        the view settles and at least `every_ms` after it was last asked for."""
         if self.mosaic_button.isChecked():
             self.mosaic_image.setOpacity(0.3)
-            self._mosaic_timer.start()
+            due = max(MOSAIC_SETTLE_MS,
+                      int(self._mosaic_asked + every_ms - time.monotonic() * 1000))
+            if not self._mosaic_timer.isActive() or due < self._mosaic_timer.remainingTime():
+                self._mosaic_timer.start(due)
 
     @property
     def mosaic_current(self) -> bool:

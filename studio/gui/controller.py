@@ -16,6 +16,7 @@ from studio.gui.analyst import N_VARIATIONS
 from studio.state import Change, Source, StudioState
 
 CATCH_UP_MS = 60  # the cross and the sliders follow a painted face that has not come by then
+MOSAIC_WHILE_TRAINING_MS = 10_000  # the mosaic redrawn at most this often while a model trains
 
 
 class Controller:
@@ -64,7 +65,9 @@ class Controller:
         if not (info.snapshot and v.blueprint.move_points(s.projection, info.train_mu)):
             v.blueprint.set_model(s.projection, info.train_mu, s.dim,
                                   atlas=getattr(info, "atlas", None), order=order)
-        self._mosaic_stale()  # new weights paint other faces at the same points
+        # new weights paint other faces at the same points; while training, redrawn every few
+        # seconds (each redraw is 144 faces decoded on cores training wants)
+        self._mosaic_stale(MOSAIC_WHILE_TRAINING_MS if info.snapshot else 0)
 
     def _show_painted(self) -> None:
         self.engine.submit(rq.Paint(self.state.z), by_person=self._by_person)
@@ -211,12 +214,12 @@ class Controller:
         self._draw_arrows()
         self._mosaic_stale()
 
-    def _mosaic_stale(self) -> None:
+    def _mosaic_stale(self, every_ms: int = 0) -> None:
         """The mosaic was drawn for another map, plane or model: what it shows is not what a
-        click paints now. It is greyed and drawn again; a result already on its way is
-        dropped."""
+        click paints now. It is greyed and drawn again (at least `every_ms` after the last
+        time); a result already on its way is dropped."""
         self._mosaic_id = None
-        self.v.blueprint.mosaic_stale()
+        self.v.blueprint.mosaic_stale(every_ms)
 
     def _draw_path(self) -> None:
         s, b = self.state, self.v.blueprint

@@ -104,92 +104,111 @@ def test_a_snapshot_brings_its_map_and_prior_so_the_engine_only_swaps_weights(ti
     assert opened[0].info.projection is marked.projection and opened[0].info.prior is None
 
 
-def test_a_paint_is_served_while_a_direction_is_worked_out(tiny_model_path):
+@pytest.fixture
+def engine(tiny_model_path):
+    """An engine thread with the tiny model open: (service, model file, events so far,
+    wait_for(kind) -> the index of the first event of that kind)."""
+    from studio.engine.requests import ModelOpened, UseModel
+    from studio.engine.service import EngineService
+
+    events = []
+    service = EngineService(events.append).start()
+
+    def wait_for(kind):
+        deadline = time.monotonic() + 30
+        while not any(isinstance(e, kind) for e in events) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return next(i for i, e in enumerate(events) if isinstance(e, kind))
+
+    try:
+        mf = load_model_file(tiny_model_path)
+        service.submit(UseModel(mf))
+        wait_for(ModelOpened)
+        yield service, mf, events, wait_for
+    finally:
+        service.stop(timeout=5)
+
+
+def test_a_paint_is_served_while_a_direction_is_worked_out(engine):
     """Keeping part of the face still takes seconds of decoder work on the engine thread; a
     person's click made meanwhile is answered between its faces, not after them all."""
     import numpy as np
 
-    from studio.engine.requests import FacePainted, KeepStill, KeptStill, ModelOpened, Paint, UseModel
-    from studio.engine.service import EngineService
+    from studio.engine.requests import FacePainted, KeepStill, KeptStill, Paint
 
-    events = []
-    service = EngineService(events.append).start()
+    service, mf, events, wait_for = engine
+    fm = service.model
+    work, inside, clicked = fm.region_grams, threading.Event(), threading.Event()
 
-    def wait_for(kind):
-        deadline = time.monotonic() + 30
-        while not any(isinstance(e, kind) for e in events) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return next(i for i, e in enumerate(events) if isinstance(e, kind))
+    def slow(keep, between=None):  # the first face done, the person clicks
+        inside.set()
+        clicked.wait(10)
+        between()
+        return work(keep, between)
 
-    try:
-        mf = load_model_file(tiny_model_path)
-        service.submit(UseModel(mf))
-        wait_for(ModelOpened)
-        fm = service.model
-        work, inside, clicked = fm.region_grams, threading.Event(), threading.Event()
-
-        def slow(keep, between=None):  # the first face done, the person clicks
-            inside.set()
-            clicked.wait(10)
-            between()
-            return work(keep, between)
-
-        fm.region_grams = slow
-        dim = mf.config.latent_dim
-        service.submit(KeepStill(np.ones(dim), "upper"))
-        assert inside.wait(10)  # the engine is at work on it
-        service.submit(Paint(np.zeros(dim)))
-        clicked.set()
-        painted, kept = wait_for(FacePainted), wait_for(KeptStill)
-    finally:
-        service.stop(timeout=5)
-    assert painted < kept
+    fm.region_grams = slow
+    dim = mf.config.latent_dim
+    service.submit(KeepStill(np.ones(dim), "upper"))
+    assert inside.wait(10)  # the engine is at work on it
+    service.submit(Paint(np.zeros(dim)))
+    clicked.set()
+    assert wait_for(FacePainted) < wait_for(KeptStill)
 
 
-def test_a_paint_is_served_between_the_batches_of_a_mosaic(tiny_model_path):
+def test_a_paint_is_served_between_the_batches_of_a_mosaic(engine):
     """The mosaic's 144 faces are decoded a few at a time: a click made meanwhile is painted
-    between two batches, not after the whole mosaic (while training it was redrawn at every
-    snapshot, and a click behind it waited 150 ms)."""
+    between two batches, not after the whole mosaic (while training it is redrawn at every
+    snapshot)."""
     import numpy as np
 
-    from studio.engine.requests import FacePainted, ModelOpened, Mosaic, MosaicReady, Paint, UseModel
-    from studio.engine.service import EngineService
-
-    events = []
-    service = EngineService(events.append).start()
-
-    def wait_for(kind):
-        deadline = time.monotonic() + 30
-        while not any(isinstance(e, kind) for e in events) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return next(i for i, e in enumerate(events) if isinstance(e, kind))
-
-    try:
-        mf = load_model_file(tiny_model_path)
-        service.submit(UseModel(mf))
-        wait_for(ModelOpened)
-        dim = mf.config.latent_dim
-        decode, inside, clicked = service._decode, threading.Event(), threading.Event()
-        rows = []
-
-        def slow(z):  # the first row under way, the person clicks
-            rows.append(len(np.atleast_2d(z)))
-            if len(rows) == 1:
-                inside.set()
-                clicked.wait(10)
-            return decode(z)
-
-        service._decode = slow
-        service.submit(Mosaic(np.zeros((144, dim)), (0, 1, 0, 1, 12)))
-        assert inside.wait(10)
-        service.submit(Paint(np.ones(dim)))
-        clicked.set()
-        painted, mosaic = wait_for(FacePainted), wait_for(MosaicReady)
-    finally:
-        service.stop(timeout=5)
-    assert painted < mosaic  # the face came first
+    from studio.engine.requests import FacePainted, Mosaic, MosaicGrid, MosaicReady, Paint
     from studio.engine.service import MOSAIC_BATCH
 
+    service, mf, events, wait_for = engine
+    dim = mf.config.latent_dim
+    decode, inside, clicked = service._decode, threading.Event(), threading.Event()
+    rows = []
+
+    def slow(z):  # the first row under way, the person clicks
+        rows.append(len(np.atleast_2d(z)))
+        if len(rows) == 1:
+            inside.set()
+            clicked.wait(10)
+        return decode(z)
+
+    service._decode = slow
+    service.submit(Mosaic(np.zeros((144, dim)), MosaicGrid(0, 1, 0, 1, 12)))
+    assert inside.wait(10)
+    service.submit(Paint(np.ones(dim)))
+    clicked.set()
+    painted, mosaic = wait_for(FacePainted), wait_for(MosaicReady)
+    assert painted < mosaic  # the face came first
     # after the first batch: the paint
     assert rows[0] == MOSAIC_BATCH and rows[1] == 1 and sum(rows) == 145
     assert events[mosaic].images.shape[0] == 144
+    assert events[mosaic].grid == MosaicGrid(0, 1, 0, 1, 12)
+
+
+def test_the_mosaic_waits_while_a_person_paints(engine):
+    """A drag or a morph scrubbed: while faces are asked for, the engine paints only them; the
+    mosaic comes once nobody has painted for a moment."""
+    import numpy as np
+
+    from studio.engine.requests import FacePainted, Mosaic, MosaicGrid, MosaicReady, Paint
+    from studio.engine.service import MOSAIC_QUIET_S
+
+    service, mf, events, wait_for = engine
+    dim = mf.config.latent_dim
+    service.submit(Paint(np.zeros(dim)))
+    wait_for(FacePainted)
+    service.submit(Mosaic(np.zeros((144, dim)), MosaicGrid(0, 1, 0, 1, 12)))
+    last = time.monotonic()
+    for i in range(10):  # a paint every 30 ms: never a quiet moment
+        service.submit(Paint(np.full(dim, i / 10)))
+        time.sleep(0.03)
+        last = time.monotonic()
+        assert not any(isinstance(e, MosaicReady) for e in events)
+    wait_for(MosaicReady)
+    assert time.monotonic() - last >= MOSAIC_QUIET_S * 0.9
+    painted = [i for i, e in enumerate(events) if isinstance(e, FacePainted)]
+    assert len(painted) >= 8 and max(painted) < wait_for(MosaicReady)

@@ -156,6 +156,21 @@ def test_the_mosaic_tiles_the_view_and_follows_it(window, qtbot):
     assert not bp.mosaic_image.isVisible()
 
 
+def test_while_training_the_mosaic_is_greyed_at_once_and_redrawn_every_few_seconds(window, qtbot):
+    from studio.gui.controller import MOSAIC_WHILE_TRAINING_MS
+
+    bp = window.blueprint
+    with qtbot.waitSignal(window.engine.mosaic_ready, timeout=10000):
+        bp.mosaic_button.setChecked(True)
+    qtbot.waitUntil(lambda: bp.mosaic_current)
+    window.controller._mosaic_stale(MOSAIC_WHILE_TRAINING_MS)  # as a training snapshot does
+    assert not bp.mosaic_current  # greyed: it says it is out of date
+    assert bp._mosaic_timer.remainingTime() > MOSAIC_WHILE_TRAINING_MS - 2000  # not redrawn yet
+    window.controller._mosaic_stale()  # the map changed: redrawn as soon as the view settles
+    assert bp._mosaic_timer.remainingTime() <= 200
+    qtbot.waitUntil(lambda: bp.mosaic_current, timeout=10000)
+
+
 def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_path, reference):
     from studio.gui.engine_thread import EngineThread
     from studio.gui.main_window import MainWindow
