@@ -196,12 +196,14 @@ class EngineService:
         two of those batches (it does not wait for the whole mosaic), and a newer mosaic makes
         this one moot."""
         z = np.atleast_2d(req.z)
-        row = MOSAIC_BATCH
-        faces = []
-        for i in range(0, len(z), row):
+        faces, i = [], 0
+        while i < len(z):
             if not self._quiet():
                 return None
+            # a face at a time while a person is at work (the next click waits one face at most)
+            row = 1 if time.monotonic() - self._last_person < 1.0 else MOSAIC_BATCH
             faces.append(self._decode(z[i:i + row]))
+            i += row
             self._serve_waiting(kinds=PERSON)
         return MosaicReady(np.concatenate(faces), req.grid, req.id)
 
