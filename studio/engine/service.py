@@ -58,6 +58,9 @@ MOSAIC_BATCH = 4
 # ... and only once nobody has painted for this long: while a person drags, scrubs the morph or
 # clicks, their faces have the engine to themselves and the mosaic waits
 MOSAIC_QUIET_S = 0.15
+# ... and one face at a time for this long after a person's last face (the next click waits for
+# one face at most)
+MOSAIC_ONE_BY_ONE_S = 1.0
 PERSON = (Paint, Hover, Variations)  # what a person waits on, before the mosaic
 
 class EngineService:
@@ -198,13 +201,12 @@ class EngineService:
         z = np.atleast_2d(req.z)
         faces, i = [], 0
         while i < len(z):
-            if not self._quiet():
+            if not self._quiet():  # (it paints the faces a person asked for meanwhile)
                 return None
-            # a face at a time while a person is at work (the next click waits one face at most)
-            row = 1 if time.monotonic() - self._last_person < 1.0 else MOSAIC_BATCH
+            busy = time.monotonic() - self._last_person < MOSAIC_ONE_BY_ONE_S
+            row = 1 if busy else MOSAIC_BATCH
             faces.append(self._decode(z[i:i + row]))
             i += row
-            self._serve_waiting(kinds=PERSON)
         return MosaicReady(np.concatenate(faces), req.grid, req.id)
 
     def _quiet(self) -> bool:

@@ -363,10 +363,6 @@ class BlueprintRoom(MapDrawing, QWidget):
             self.axes_changed.emit(self._axes_keys[index])
 
     # -- what the controller reads and sets ------------------------------------------------------
-    def axes_key(self):
-        i = self.axes.currentIndex()
-        return self._axes_keys[i] if 0 <= i < len(self._axes_keys) else "pca"
-
     def set_axes_key(self, key) -> bool:
         """Choose axes ("pca", "latent", (i, j)) as a person does; emits axes_changed if they
         change."""
@@ -403,10 +399,6 @@ class BlueprintRoom(MapDrawing, QWidget):
         if len(self._xy):
             lo, hi = self._xy.min(0), self._xy.max(0)
             self.view.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.1)
-
-    @property
-    def mosaic_on(self) -> bool:
-        return self.mosaic_button.isChecked()
 
     def set_mosaic_on(self, on: bool) -> None:
         self.mosaic_button.setChecked(bool(on))
