@@ -97,3 +97,14 @@ def tiny_model_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny.pt"
     save_model(path, tr.model_file())
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The modules over the line bound, listed (not failed): each may hold two ideas."""
+    from tests.test_import_graph import MAX_LINES, long_modules
+
+    long = long_modules()
+    if long:
+        terminalreporter.write_sep("-", f"modules over {MAX_LINES} lines (split where an idea ends)")
+        for name, n in long.items():
+            terminalreporter.write_line(f"{name}: {n} lines")

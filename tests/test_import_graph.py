@@ -1,5 +1,7 @@
 """The project's modules import one another without circles (imports inside functions count:
-a circle hidden in a function is still one), and none is longer than the bound we keep."""
+a circle hidden in a function is still one). A module longer than MAX_LINES is listed at the end
+of the test run (conftest.py), not failed: a long module may hold two ideas, and is split where an
+idea ends, never to meet a count."""
 
 import ast
 from pathlib import Path
@@ -62,7 +64,19 @@ def test_no_module_imports_itself_round_a_circle():
     assert cycles == []
 
 
-def test_no_module_is_longer_than_the_bound():
-    long = {m: n for m, p in _modules().items()
-            if (n := len(p.read_text().splitlines())) > MAX_LINES}
-    assert long == {}
+def long_modules(root: Path = ROOT, bound: int = MAX_LINES) -> dict[str, int]:
+    """The modules under `root` longer than `bound` lines, with their lengths."""
+    found = {}
+    for p in sorted(root.rglob("*.py")):
+        n = len(p.read_text().splitlines())
+        if n > bound:
+            found[str(p.relative_to(root.parent))] = n
+    return found
+
+
+def test_long_modules_are_found_and_short_ones_are_not(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "short.py").write_text("x = 1\n" * 10)
+    (pkg / "long.py").write_text("x = 1\n" * 11)
+    assert long_modules(pkg, bound=10) == {"pkg/long.py": 11}
