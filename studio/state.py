@@ -73,7 +73,8 @@ class StudioState(Announcer, CreateWork, MapChoice):
         self.z: np.ndarray | None = None
         self.z_source: Source | None = None
         self.anchor_z: np.ndarray | None = None  # what the sliders' Reset returns to
-        self.direction_base: np.ndarray | None = None  # the face a direction's slider moves
+        self.direction_base: np.ndarray | None = None  # the face the directions' sliders move
+        self.direction_amounts: dict[int, float] = {}  # direction index -> its amount in the face
         self.directions: tuple[Direction, ...] = ()
         self.groups: dict[int, tuple[np.ndarray, ...]] = {1: (), -1: ()}
         self.lasso = np.zeros(0, dtype=int)
@@ -219,7 +220,7 @@ class StudioState(Announcer, CreateWork, MapChoice):
             self.directions = tuple(back_d)
             self.groups = {1: (), -1: ()}
             self.lasso = np.zeros(0, dtype=int)
-            self.anchor_z, self.direction_base = None, None
+            self.anchor_z, self.direction_base, self.direction_amounts = None, None, {}
         return note
 
     def begin_run(self, name: str) -> str:
@@ -321,13 +322,18 @@ class StudioState(Announcer, CreateWork, MapChoice):
     # -- painting ----------------------------------------------------------------------------------
     def paint(self, z: np.ndarray, source: Source) -> None:
         """Paint z: the one way every tool paints. A face painted by other means than the
-        sliders and a direction becomes the sliders' anchor and the base a direction moves."""
+        sliders and a direction becomes the sliders' anchor and the base the directions move
+        (their amounts back to 0); the sliders move that base with the face."""
+        z = np.array(z, dtype=np.float64)
         with self.changes():
-            self.z = np.array(z, dtype=np.float64)
+            if (source is Source.SLIDERS and self.direction_base is not None
+                    and self.z is not None and len(self.z) == len(z)):
+                self.direction_base = self.direction_base + (z - self.z)
+            self.z = z
             self.z_source = source
             if source not in (Source.SLIDERS, Source.DIRECTION):
                 self.anchor_z = self.z.copy()
-                self.direction_base = None
+                self.direction_base, self.direction_amounts = None, {}
 
     def paint_at(self, x: float, y: float) -> None:
         if self.projection is not None:

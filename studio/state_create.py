@@ -60,12 +60,22 @@ class CreateWork:
         self.directions += tuple(dirs)
 
     def remove_direction(self, i: int) -> None:
+        """Direction i goes; what it did to the face stays in the face, as part of its base."""
         if 0 <= i < len(self.directions):
-            self.direction_base = None
+            amounts = dict(self.direction_amounts)
+            gone = amounts.pop(i, 0.0)
+            if gone and self.direction_base is not None:
+                self.direction_base = self.direction_base + gone * self.directions[i].effective
+            self.direction_amounts = {j - (j > i): a for j, a in amounts.items()}
             self.directions = self.directions[:i] + self.directions[i + 1:]
 
+    def direction_amount(self, i: int) -> float:
+        """How far along direction i the face on screen was moved (0: not at all)."""
+        return float(self.direction_amounts.get(i, 0.0))
+
     def apply_direction(self, i: int, amount: float) -> None:
-        """Move the face the direction started from by `amount` along direction i."""
+        """Move the face along direction i to `amount`: the face the directions started from,
+        plus each direction's amount of it (this one's now `amount`), never on top of itself."""
         if not 0 <= i < len(self.directions):
             return
         if self.direction_base is None:
@@ -75,7 +85,17 @@ class CreateWork:
             if base is None:
                 return
             self.direction_base = np.array(base, dtype=np.float64)
-        self.paint(self.directions[i].apply(self.direction_base, amount), Source.DIRECTION)
+            self.direction_amounts = {}
+        self.direction_amounts = {**self.direction_amounts, i: float(amount)}
+        self._paint_directions()
+
+    def _paint_directions(self) -> None:
+        """The base face with every direction's amount applied, each the way it is made now."""
+        z = np.array(self.direction_base, dtype=np.float64)
+        for j, a in self.direction_amounts.items():
+            if a and 0 <= j < len(self.directions) and len(self.directions[j].vector) == len(z):
+                z = self.directions[j].apply(z, a)
+        self.paint(z, Source.DIRECTION)
 
     def set_hold(self, i: int, held: list[int]) -> None:
         """Direction i is applied holding directions `held` fixed (its part orthogonal to
@@ -107,8 +127,10 @@ class CreateWork:
             return
         if old.keep and not new.keep and not asked:
             self.say(f"'{new.name}' changed: choose again what it keeps still")
-        self.direction_base = None
         self.directions = self.directions[:i] + (new,) + self.directions[i + 1:]
+        # the face keeps each direction's amount, now applied the new way
+        if self.direction_base is not None and any(self.direction_amounts.values()):
+            self._paint_directions()
 
     def set_keep(self, i: int, keep: str, local: np.ndarray | None = None) -> None:
         """Direction i leaves `keep` (directions.KEEPS) of the face still, applied as `local`, the
@@ -123,10 +145,6 @@ class CreateWork:
             if np.array_equal(d.vector, vector):
                 return i
         return -1
-
-    def direction_chosen(self) -> None:
-        """Another direction was chosen: its slider starts from the face painted now."""
-        self.direction_base = None
 
     def arrows(self) -> list[tuple[str, tuple, tuple]]:
         """Each direction as an arrow on the map, from the anchor face (or the centre). Only

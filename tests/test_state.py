@@ -134,7 +134,7 @@ def test_sliders_and_directions_move_from_the_anchor(state):
     state.apply_direction(0, 1.0)   # from the same base, not from the last result
     assert np.allclose(state.z, [0, 2, 0, 0])
     state.remove_direction(0)
-    assert state.direction_base is None and state.directions == ()
+    assert state.directions == () and np.allclose(state.z, [0, 2, 0, 0])  # the face stays
 
 
 def test_a_direction_needs_both_groups_and_variations_need_a_photo(state):
@@ -290,3 +290,34 @@ def test_the_maps_axes_and_mosaic_are_state_that_sessions_keep(state, tmp_path):
     small.open_model(info(dim=2))
     small.restore(s)
     assert small.axes == "latent"
+
+
+def test_a_directions_amount_is_the_one_in_the_face_and_a_new_way_reapplies_it(state):
+    """Issue 31.8: "smiling" at +2, then kept to the upper face: the face is smiled +2 the new
+    way (not +2 the old way with the slider back at 0), and moving the slider again moves from
+    the same base: nothing stacks unseen. Another direction keeps its own amount; a photo or a
+    map click starts a new face at 0."""
+    state.open_model(info(dim=4))
+    state.paint(np.zeros(4), Source.MAP)
+    state.add_directions([Direction("smiling", np.array([1.0, 0, 0, 0])),
+                          Direction("age", np.array([0, 0, 1.0, 0]))])
+    state.apply_direction(0, 2.0)
+    assert state.direction_amount(0) == 2.0 and np.allclose(state.z, [2, 0, 0, 0])
+    state.set_keep(0, "upper", np.array([1.0, 1.0, 0, 0]))  # the engine's local vector
+    assert state.direction_amount(0) == 2.0
+    assert np.allclose(state.z, [2, 2, 0, 0])  # +2 the new way, from the same face
+    state.apply_direction(0, 1.0)
+    assert np.allclose(state.z, [1, 1, 0, 0])  # from the base, not on top of the +2
+    state.set_keep(0, "")
+    assert np.allclose(state.z, [1, 0, 0, 0]) and state.direction_amount(0) == 1.0
+    state.apply_direction(1, -1.0)  # another direction: both edits are in the face
+    assert np.allclose(state.z, [1, 0, -1, 0])
+    assert state.direction_amount(0) == 1.0 and state.direction_amount(1) == -1.0
+    state.paint_sliders(np.array([1.0, 0, -1, 0.5]))  # a slider moves the face, edits and all
+    assert state.direction_amount(0) == 1.0
+    state.apply_direction(0, 0.0)
+    assert np.allclose(state.z, [0, 0, -1, 0.5])
+    state.remove_direction(1)  # its edit stays in the face, now as part of it
+    assert np.allclose(state.z, [0, 0, -1, 0.5]) and state.direction_amount(0) == 0.0
+    state.paint_at(0.1, 0.1)
+    assert state.direction_amount(0) == 0.0

@@ -87,6 +87,8 @@ class Controller:
             return
         if s.z_source is not Source.SLIDERS:
             self.v.create.sliders.show_z(s.z)
+        if s.z_source is not Source.DIRECTION:  # a new face: no direction's amount in it yet
+            self._show_amount(self.v.create.directions.current())
         xy = s.cursor()
         if xy is not None:
             self.v.blueprint.set_cursor(*xy)
@@ -162,6 +164,9 @@ class Controller:
         self._show_hold(d.current())
         self._draw_arrows()
 
+    def _show_amount(self, row: int) -> None:
+        self.v.create.directions.show_amount(self.state.direction_amount(row))
+
     def _show_hold(self, row: int) -> None:
         dirs = self.state.directions
         chosen = 0 <= row < len(dirs)
@@ -181,14 +186,21 @@ class Controller:
         if not keep:
             s.set_keep(row, "")
             return
-        self.say(f"Working out '{s.directions[row].name}' keeping {directions.KEEPS[keep][1]} still...")
+        self._news(f"Working out '{s.directions[row].name}' keeping "
+                   f"{directions.KEEPS[keep][1]} still...")
         self.engine.submit(rq.KeepStill(s.directions[row].vector, keep))
 
     def _on_kept_still(self, ev: rq.KeptStill) -> None:
         i = self.state.direction_of(ev.vector)
         if i >= 0:
             self.state.set_keep(i, ev.keep, ev.local)
-            self.say(f"'{self.state.directions[i].name}' keeps {directions.KEEPS[ev.keep][1]} still")
+            self._news(f"'{self.state.directions[i].name}' keeps "
+                       f"{directions.KEEPS[ev.keep][1]} still")
+
+    def _news(self, text: str) -> None:
+        """Routine news of the directions: beside their controls and in the status bar."""
+        self.v.create.directions.show_note(text)
+        self.status(text)
 
     def _show_keyframes(self, select: int | None = None) -> None:
         self.v.create.keyframes.set_keyframes([k.label for k in self.state.keyframes], select)
@@ -259,7 +271,7 @@ class Controller:
         d.clear_groups.connect(lambda: (s.clear_groups(), b.clear_lasso()))
         d.create_requested.connect(self._create_direction)
         d.amount_changed.connect(self._gesture(s.apply_direction))
-        d.chosen.connect(lambda row: (s.direction_chosen(), self._show_hold(row)))
+        d.chosen.connect(lambda row: (self._show_amount(row), self._show_hold(row)))
         d.hold_changed.connect(s.set_hold)
         d.keep_changed.connect(self._keep_still)
         d.balance_changed.connect(s.set_balance)

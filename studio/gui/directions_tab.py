@@ -130,6 +130,9 @@ class DirectionsTab(QWidget):
         self.keep.setEnabled(False)
         self.keep.activated.connect(self._on_keep)
         lay.addWidget(self.keep)
+        self.note = QLabel()  # news of the chosen direction, beside its controls: never a box
+        self.note.setWordWrap(True)
+        lay.addWidget(self.note)
         row2 = QHBoxLayout()
         row2.addWidget(QLabel("-2"))
         row2.addWidget(self.amount, 1)
@@ -164,10 +167,13 @@ class DirectionsTab(QWidget):
 
     def _on_row(self, row: int) -> None:
         self.chosen.emit(row)
+
+    def show_amount(self, amount: float) -> None:
+        """The chosen direction's amount in the face on screen (asks for nothing)."""
         self.amount.blockSignals(True)
-        self.amount.setValue(0)
+        self.amount.setValue(int(round(amount / 2 * (AMOUNT_STEPS // 2))))
         self.amount.blockSignals(False)
-        self.amount_label.setText("+0.00")
+        self.amount_label.setText(f"{amount:+.2f}")
 
     def show_hold(self, names: list[str], held: set[str]) -> None:
         """The chosen direction's hold list: every other direction, ticked where it is held."""
@@ -209,6 +215,9 @@ class DirectionsTab(QWidget):
         """What the chosen direction keeps still ("" nothing; None: no direction chosen)."""
         self.keep.setEnabled(keep is not None)
         self.keep.setCurrentIndex(max(0, self.keep.findData(keep or "")))
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
 
     def _on_keep(self, index: int) -> None:
         row = self.list.currentRow()

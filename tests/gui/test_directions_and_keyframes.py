@@ -100,6 +100,36 @@ def test_a_direction_can_keep_the_upper_face_still(window, qtbot, two_photos):
     assert window.state.directions[0].keep == "" and window.state.directions[0].local is None
 
 
+def test_a_new_way_to_apply_a_direction_keeps_its_amount_and_says_so_quietly(window, qtbot):
+    """Issue 31.8 and 31.10: "smiling" at +2, then "Keep the upper face still": the slider
+    still says +2 and the face is +2 the new way; moving the slider again moves from the same
+    face (no edit stacked on the old one). The news ("Working out...", "... keeps the upper
+    face still") is said beside the control and in the status bar, never in a box."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from studio.engine.directions import Direction
+
+    d, s = window.create.directions, window.state
+    rng = np.random.default_rng(3)
+    s.add_directions([Direction("smiling", rng.normal(size=s.dim))])
+    d.list.setCurrentRow(0)
+    d.amount.setValue(d.amount.maximum())  # +2
+    base = s.direction_base.copy()
+    assert np.allclose(s.z, base + 2 * s.directions[0].vector)
+    d.keep.setFocus()
+    QTest.keyClick(d.keep, Qt.Key_Down)  # "Keep the upper face (eyes and brows) still"
+    assert "Working out" in d.note.text()
+    qtbot.waitUntil(lambda: s.directions[0].keep == "upper", timeout=60000)
+    assert d.amount_label.text() == "+2.00" and d.amount.value() == d.amount.maximum()
+    assert np.allclose(s.z, base + 2 * s.directions[0].effective)
+    d.amount.setValue(d.amount.maximum() // 2)  # +1: from the same face
+    assert np.allclose(s.z, base + s.directions[0].effective)
+    assert "keeps the upper face" in d.note.text()
+    assert "keeps the upper face" in " ".join(window.messages)
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert not boxes, [b.text() for b in boxes]
+
+
 def test_moving_a_keyframe_keeps_it_chosen(window, qtbot, two_photos):
     k = window.create.keyframes
     load_photos(window, qtbot, two_photos)
