@@ -205,8 +205,8 @@ class StudioState(Announcer, CreateWork, MapChoice):
         note = ""
         if old_key and (latent_only or self.directions):
             what = f"{len(latent_only)} keyframes and {len(self.directions)} directions"
-            if keep_old:
-                self.set_aside[old_key] = (tuple(latent_only), self.directions)
+            if keep_old:  # every keyframe, in order: the photos' mark their places
+                self.set_aside[old_key] = (tuple(self.keyframes), self.directions)
                 note = f"{what} belong to the model that was open: set aside until it is open again"
             else:
                 note = f"{what} went with the unsaved model"
@@ -216,7 +216,7 @@ class StudioState(Announcer, CreateWork, MapChoice):
         if not restore:
             back_k, back_d = (), ()
         with self.changes():
-            self.keyframes = tuple(k for k in self.keyframes if k.photo) + tuple(back_k)
+            self.keyframes = _in_order(back_k, [k for k in self.keyframes if k.photo])
             self.directions = tuple(back_d)
             self.groups = {1: (), -1: ()}
             self.lasso = np.zeros(0, dtype=int)
@@ -417,3 +417,20 @@ class StudioState(Announcer, CreateWork, MapChoice):
         if s.current_z is not None and len(s.current_z) == dim:
             self.paint(s.current_z, Source.SESSION)
         return [p for p in s.photos if Path(p).is_file()]
+
+
+def _in_order(back: tuple, photo_keys: list) -> tuple:
+    """Keyframes set aside (`back`, in their order) with the photo keyframes open now: each
+    set-aside photo keyframe is replaced by the one of the same photo open now (as the new model
+    describes it) or dropped if gone; the latent-only ones come back where they were, and photo
+    keyframes made since are added at the end."""
+    left = list(photo_keys)
+    out = []
+    for k in back:
+        if not k.photo:
+            out.append(k)
+            continue
+        same = next((j for j, p in enumerate(left) if p.photo == k.photo), None)
+        if same is not None:
+            out.append(left.pop(same))
+    return tuple(out + left)

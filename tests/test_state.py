@@ -321,3 +321,22 @@ def test_a_directions_amount_is_the_one_in_the_face_and_a_new_way_reapplies_it(s
     assert np.allclose(state.z, [0, 0, -1, 0.5]) and state.direction_amount(0) == 0.0
     state.paint_at(0.1, 0.1)
     assert state.direction_amount(0) == 0.0
+
+
+def test_a_model_switch_keeps_the_keyframes_order(state):
+    """Issue 31.15: K1 photo, K2 painted, K3 painted, K4 photo, K5 painted come back in that
+    order after another model and back, not the photos first."""
+    state.open_model(info(dim=4))
+    state.add_photos([photo("/p/one.png"), photo("/p/two.png", seed=2)])
+    for step in ("one", "p1", "p2", "two", "p3"):
+        if step.startswith("p"):
+            state.paint(np.full(4, float(step[1])), Source.MAP)
+            state.add_painted_keyframe()
+        else:
+            state.select(0 if step == "one" else 1)
+            state.add_photo_keyframe()
+    order = [(k.label, k.z[0]) for k in state.keyframes]
+    state.open_model(info(dim=2, path="/models/b.pt", name="b", seed=3))
+    assert [k.label for k in state.keyframes] == ["one.png", "two.png"]
+    state.open_model(info(dim=4))
+    assert [(k.label, k.z[0]) for k in state.keyframes] == order
