@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--adversarial-start", type=int, metavar="STEPS",
                    help=tr["adversarial_start"].help())
     t.add_argument("--epochs", type=_positive_int, metavar="N",
-                   help=tr["epochs"].help(", none when --max-seconds is given and this is not"))
+                   help=tr["epochs"].help(f"; {settings.ZERO_EPOCHS}"))
     t.add_argument("--max-seconds", type=_positive_float, metavar="S",
                    help="stop after S seconds of training in this sitting")
     t.add_argument("--batch-size", type=_positive_int, metavar="N", help=tr["batch_size"].help())

@@ -51,6 +51,30 @@ TRAIN = {
 }
 
 
+# what a run given no epochs (0 or none) does: the one rule, read by the run, the Training
+# panel's words and the command line's help
+ZERO_EPOCHS = (f"none (0 in the window): until the time budget, or "
+               f"{TRAIN['epochs'].default} epochs without one")
+
+
+def run_length(epochs: int | None, max_seconds: float | None) -> tuple[int | None, float | None]:
+    """A run's (epochs, max_seconds) from what was asked (None: not asked; the Training panel
+    asks None for its 0): the first to come stops it; neither asked, the default epochs
+    (`ZERO_EPOCHS`)."""
+    if epochs is None and max_seconds is None:
+        epochs = TRAIN["epochs"].default
+    return epochs, max_seconds
+
+
+def run_length_words(epochs: int | None, max_seconds: float | None) -> str:
+    """How long a run asked for this goes, in a person's words ("50 epochs", "30 s", both);
+    0 is not asked, as in the Training panel."""
+    epochs, max_seconds = run_length(epochs or None, max_seconds or None)
+    parts = ([f"{epochs} epochs"] if epochs else []) + (
+        [f"{max_seconds:g} s"] if max_seconds else [])
+    return " or ".join(parts)
+
+
 def default(name: str):
     """A setting's default, by name, from either table."""
     return (BUILD.get(name) or TRAIN[name]).default

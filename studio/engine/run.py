@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 from studio import settings
 from studio.engine import checkpoint, data, devices, distributed, model, stream, training
 from studio.engine.errors import StudioError
-from studio.engine.requests import DEFAULT_EPOCHS, TrainRequest
+from studio.engine.requests import TrainRequest
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +75,12 @@ class TrainingRun:
 
     def train_config(self, device) -> training.TrainConfig:
         r = self.request
-        epochs = r.epochs if r.epochs is not None else (None if r.max_seconds else DEFAULT_EPOCHS)
+        epochs, max_seconds = settings.run_length(r.epochs, r.max_seconds)
         adversarial = r.adversarial if r.adversarial is not None else (
             0.0 if self.world.distributed else training.TrainConfig.adversarial)
         given = {k: getattr(r, k) for k in ("batch_size", "lr", "lr_schedule", "adversarial_start")
                  if getattr(r, k) is not None}
-        return training.TrainConfig(epochs=epochs, max_seconds=r.max_seconds, seed=r.seed,
+        return training.TrainConfig(epochs=epochs, max_seconds=max_seconds, seed=r.seed,
                                     device=str(device), adversarial=adversarial, **given)
 
     def open(self) -> "TrainingRun":

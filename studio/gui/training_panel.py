@@ -71,10 +71,10 @@ class TrainingPanel(QWidget):
         self.framing.setToolTip("How each photo of a folder is cut to a face: auto decides (one "
                                 "fixed crop for an aligned set such as LFW, else each face found)")
         self.epochs = QSpinBox()
-        self.epochs.setRange(0, int(settings.TRAIN["epochs"].hi))  # 0: no limit
+        self.epochs.setRange(0, int(settings.TRAIN["epochs"].hi))  # 0: settings.ZERO_EPOCHS
         self.epochs.setValue(DEFAULT_EPOCHS)
-        self.epochs.setSpecialValueText("no limit")
-        self.epochs.setToolTip("Epochs to train (0: no limit, use the time budget)")
+        self.epochs.setSpecialValueText("auto")
+        self.epochs.setToolTip(f"Epochs to train ({settings.ZERO_EPOCHS})")
         self.budget = QSpinBox()
         self.budget.setRange(0, 24 * 3600)
         self.budget.setValue(0)
@@ -185,7 +185,7 @@ class TrainingPanel(QWidget):
             device=self.device.currentText(), stream=self.stream.isChecked())
 
     def _on_start_clicked(self) -> None:
-        req = self.request()  # neither epochs nor a budget: the run takes DEFAULT_EPOCHS
+        req = self.request()  # neither epochs nor a budget: settings.run_length says
         for k in self.curve_data:
             self.curve_data[k].clear()
         self.curve_steps.clear()
@@ -253,10 +253,7 @@ class TrainingPanel(QWidget):
     def plan_text(self) -> str:
         """What Start does, in a person's words."""
         data = self.data.currentText() if self.data.currentData() else "the built-in faces"
-        until = (f"{self.epochs.value()} epochs" if self.epochs.value() else
-                 f"{self.budget.value()} s" if self.budget.value() else "no limit")
-        if self.epochs.value() and self.budget.value():
-            until += f" or {self.budget.value()} s"
+        until = settings.run_length_words(self.epochs.value(), self.budget.value())
         return (f"Start trains a new, untrained model ({self.latent.value()} latent dims, "
                 f"{self.size.value()} px {self.colour.currentText()}) on {data} for {until}. "
                 "It takes the open model's place in the window when training starts; the open "

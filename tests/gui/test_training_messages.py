@@ -2,6 +2,7 @@
 and the map's caption as the run goes."""
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -73,3 +74,29 @@ def test_the_map_caption_follows_training(window, qtbot):
     qtbot.waitUntil(lambda: window.blueprint.caption.text() != first, timeout=20000)
     with qtbot.waitSignal(window.engine.training_finished, timeout=10000):
         window.training.stop.click()
+
+
+def test_the_panels_words_on_how_long_match_the_run(qtbot, capsys):
+    """Issue 31.17: what the panel says Start trains for is what the run does, for every mix
+    of Epochs and Time budget (0 in either), and the command line's help says the same rule."""
+    from studio import settings
+    from studio.cli_args import build_parser
+    from studio.engine.run import TrainingRun
+    from studio.gui.training_panel import TrainingPanel
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    for epochs, budget, words in ((0, 0, f"for {settings.default('epochs')} epochs."),
+                                  (0, 30, "for 30 s."), (7, 0, "for 7 epochs."),
+                                  (7, 30, "for 7 epochs or 30 s.")):
+        panel.epochs.setValue(epochs)
+        panel.budget.setValue(budget)
+        assert words in panel.plan_text(), (epochs, budget, panel.plan_text())
+        cfg = TrainingRun(panel.request()).train_config("cpu")
+        assert (cfg.epochs or 0, cfg.max_seconds or 0) == (epochs or (
+            0 if budget else settings.default("epochs")), budget)
+    assert "no limit" not in panel.epochs.specialValueText()
+    assert settings.ZERO_EPOCHS in panel.epochs.toolTip()
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--help"])
+    assert settings.ZERO_EPOCHS in " ".join(capsys.readouterr().out.split())
