@@ -2,8 +2,10 @@
 
 Every training face is a point at its projected mu; loaded photos are labelled markers with
 their sigma ellipse; the morph path is a line; the point being painted is a cross. A left press
-paints the face at exactly that point, and a left drag paints continuously; the right button
-pans, the wheel zooms. Hovering shows the face under the cursor in the corner.
+paints the face at exactly that point, and a left drag paints continuously; a right (or middle)
+drag pans, the wheel zooms both axes together (the aspect is locked: a face is never stretched),
+and the "A" button or View > Home shows the faces' region again. Hovering shows the face under
+the cursor in the corner (on a photo's dot, that photo's face, as a click paints).
 
 Lasso mode: a left drag draws a loop and selects the faces inside it (for attribute directions).
 Mosaic mode: decoded faces tile the visible region, redrawn (by the engine, in the background)
@@ -45,10 +47,16 @@ class BlueprintRoom(MapDrawing, QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.projection: Projection | None = None
-        self.view = PaintViewBox(self._lasso_drag)
+        self.view = PaintViewBox(self._lasso_drag, home=self.fit_view)
         self.plot = MapWidget(self, viewBox=self.view, background="w")
         self.plot.setToolTip("Left click or drag: paint the face at that point. "
-                             "Right drag: pan. Wheel: zoom.")
+                             "Right drag: pan. Wheel: zoom. A (bottom left) or Home key: "
+                             "back to the faces' region.")
+        # pyqtgraph's "A" turned auto-range on, round every item drawn (the mosaic's image among
+        # them): each press zoomed out further. Here it goes home, as View > Home does.
+        auto = self.plot.getPlotItem().autoBtn
+        auto.clicked.disconnect(self.plot.getPlotItem().autoBtnClicked)
+        auto.clicked.connect(lambda *_: self.fit_view())
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         # the axes (which draw the grid too) are kept as pixmaps and blitted, redrawn only when
         # the view moves: replaying their picture was most of every repaint of the map
@@ -68,8 +76,12 @@ class BlueprintRoom(MapDrawing, QWidget):
         self.chosen = pg.ScatterPlotItem(size=8, pen=pg.mkPen("#2a9d8f", width=2), brush=None)
         self.keyframe_dots = pg.ScatterPlotItem(size=13, symbol="s", brush=pg.mkBrush("#e4572e"),
                                                 pen=pg.mkPen("w"))
-        for item in (self.shade, self.mosaic_image, self.density, self.points, self.chosen, self.path,
-                     self.keyframe_dots, self.lasso_curve, self.cursor):
+        # the shade over the mosaic: its tiles beyond the faces are greyed as the map is there.
+        # The images leave the "A" button's bounds alone (they cover the view, or more).
+        for item in (self.mosaic_image, self.shade, self.density):
+            self._passive(item, bounds=False)
+        for item in (self.points, self.chosen, self.path, self.keyframe_dots, self.lasso_curve,
+                     self.cursor):
             self._passive(item)
         self._lasso_pts: list = []
         self._arrow_items: list = []
@@ -130,11 +142,12 @@ class BlueprintRoom(MapDrawing, QWidget):
         lay.addLayout(bottom)
 
     # -- what is drawn ---------------------------------------------------------------------------
-    def _passive(self, item) -> None:
-        """Add an item that never takes the mouse: a click on a dot paints, like anywhere else."""
+    def _passive(self, item, bounds: bool = True) -> None:
+        """Add an item that never takes the mouse: a click on a dot paints, like anywhere else.
+        `bounds`: whether the view's auto-range counts it."""
         item.setAcceptedMouseButtons(Qt.NoButton)
         item.setAcceptHoverEvents(False)
-        self.plot.addItem(item)
+        self.plot.addItem(item, ignoreBounds=not bounds)
 
     def set_model(self, projection: Projection, train_mu: np.ndarray, latent_dim: int,
                   keep_view: bool = False, atlas=None, order=None) -> None:
@@ -190,6 +203,7 @@ class BlueprintRoom(MapDrawing, QWidget):
             xy = self.projection.project(train_mu) if len(train_mu) else np.zeros((0, 2))
         self._xy = xy
         self._shade()
+        self._show_ticks(self.projection.kind != "atlas")
         self._shown = None
         if len(xy) <= MAX_DRAWN:
             self.density.hide()
@@ -200,6 +214,14 @@ class BlueprintRoom(MapDrawing, QWidget):
             self.fit_view()  # (a new run's faces start far from the old view: no dots in it)
         self._on_view_changed()
         self._describe()  # the share of the spread changes as training moves the faces
+
+    def _show_ticks(self, numbers: bool) -> None:
+        """Numbers along the axes on a plane (its units mean something); none on the atlas,
+        whose t-SNE axes mean nothing (its grid stays, to pan and zoom by)."""
+        for name in ("left", "bottom"):
+            axis = self.plot.getPlotItem().getAxis(name)
+            if axis.style["showValues"] != numbers:
+                axis.setStyle(showValues=numbers)
 
     def _on_view_changed(self, *_) -> None:
         """With a raster shown, zooming in far enough brings back the individual faces."""

@@ -25,7 +25,8 @@ reconstruction, and how the encoder describes it: a mean and a spread (mu &plusm
 latent dimension, the most used first. <i>Variations</i> paints draws from that description.</p>
 <p><b>Blueprint Room</b> (middle): a map of the latent space. Every grey dot is a training face,
 every numbered dot a photo of yours. Click or drag anywhere to paint the face at that point;
-right-drag pans, the wheel zooms. <i>Mosaic</i> lays faces over the map; <i>Lasso</i> chooses
+right-drag pans, the wheel zooms (faces stay square), Home or the little <i>A</i> shows the
+faces' region again. <i>Mosaic</i> lays faces over the map; <i>Lasso</i> chooses
 faces for a direction.</p>
 <p><b>Painter</b> (right): the painted face. The slider morphs from face A to face B (set them
 in the strip), <i>Random face</i> draws a new one.</p>
@@ -36,7 +37,11 @@ of your own on the built-in faces or a folder.</p>"""
 SHORTCUTS = (("Ctrl+O", "Open images"), ("Ctrl+S", "Save the painted face"),
              ("R", "Random face"), ("Space", "Play / pause the morph"),
              ("Ctrl+T", "Show or hide the training panel"), ("Ctrl+Q", "Quit"),
-             ("Left click / drag on the map", "Paint"), ("Right drag, wheel", "Pan, zoom"))
+             ("Left press on the map", "Paint the face at that point (on a photo's dot, the photo)"),
+             ("Left drag on the map", "Paint as you go: a morph from face to face"),
+             ("Right (or middle) drag on the map", "Pan: the map follows the hand"),
+             ("Wheel on the map", "Zoom in or out round the cursor, both axes together"),
+             ("Home, or the map's A button", "Show the faces' region again, as at start"))
 
 
 def about_text(info) -> str:

@@ -151,6 +151,9 @@ class MainWindow(QMainWindow):
             if key:
                 toggle.setShortcut(QKeySequence(key))
             view.addAction(toggle)
+        view.addSeparator()
+        self.add_action(view, "Home", self.blueprint.fit_view, "Home",
+                        "The map shows the faces' region again, as at start")
         h = self.menuBar().addMenu("&Help")
         self.add_action(h, "Tour of the rooms", lambda: help_.info_box(self, "Tour", help_.TOUR))
         self.add_action(h, "Keyboard shortcuts",

@@ -1,5 +1,6 @@
 """The map's own pieces: the plot widget whose left button paints, the view box whose left drag
-draws the lasso, and the geometry they need (points in a polygon, a sigma ellipse)."""
+draws the lasso and whose right drag pans, and the geometry they need (points in a polygon, a
+sigma ellipse)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,16 @@ class MapWidget(pg.PlotWidget):
     def _paint_at(self, ev) -> bool:
         return self._room.paint_scene_pos(self.mapToScene(ev.position().toPoint()))
 
+    def _on_button(self, ev) -> bool:
+        """Whether the press is on the plot's little "A" button (over the map's corner where
+        the axes carry no numbers): the button takes it."""
+        auto = self.getPlotItem().autoBtn
+        return auto.isVisible() and auto.sceneBoundingRect().contains(
+            self.mapToScene(ev.position().toPoint()))
+
     def mousePressEvent(self, ev):  # noqa: N802 (Qt)
-        if ev.button() == Qt.LeftButton and not self._room.view.lasso and self._paint_at(ev):
+        if (ev.button() == Qt.LeftButton and not self._room.view.lasso and not self._on_button(ev)
+                and self._paint_at(ev)):
             self._painting = True
             ev.accept()
             return
@@ -48,14 +57,21 @@ class MapWidget(pg.PlotWidget):
 
 
 class PaintViewBox(pg.ViewBox):
-    """A left drag draws the lasso in lasso mode; other buttons pan as usual. (In paint mode
-    the map widget takes the left button before it gets here.)"""
+    """The map's view: a left drag draws the lasso in lasso mode (in paint mode the map widget
+    takes the left button before it gets here); the right or middle button drags the map along
+    (pyqtgraph's own right drag stretched each axis on its own); the wheel zooms both axes
+    together. Its aspect is locked, one map unit as long across as up, so that a face of the
+    mosaic is never stretched. Auto-range (the little "A" button, "View All") goes `home`: the
+    faces' region, as the map showed it at start, rather than round every item drawn (the
+    mosaic's and the shade's images among them, which grew it at every press)."""
 
-    def __init__(self, on_lasso):
+    def __init__(self, on_lasso, home=None):
         super().__init__()
         self._on_lasso = on_lasso
+        self._home = home
         self.lasso = False
         self.setMouseMode(pg.ViewBox.PanMode)
+        self.setAspectLocked(True, ratio=1.0)
 
     def mouseDragEvent(self, ev, axis=None):
         if ev.button() == Qt.LeftButton:
@@ -63,8 +79,21 @@ class PaintViewBox(pg.ViewBox):
             if self.lasso:
                 p = self.mapSceneToView(ev.scenePos())
                 self._on_lasso(p.x(), p.y(), ev.isStart(), ev.isFinish())
+        elif ev.button() in (Qt.RightButton, Qt.MiddleButton):
+            ev.accept()
+            here, last = self.mapSceneToView(ev.scenePos()), self.mapSceneToView(ev.lastScenePos())
+            self._resetTarget()
+            # the map follows the hand: the point under the cursor stays under it
+            self.translateBy(x=last.x() - here.x(), y=last.y() - here.y())
+            self.sigRangeChangedManually.emit(self.state["mouseEnabled"])
         else:
             super().mouseDragEvent(ev, axis)
+
+    def autoRange(self, *args, **kwargs):  # noqa: N802 (pyqtgraph)
+        if self._home is None:
+            super().autoRange(*args, **kwargs)
+        else:
+            self._home()
 
 
 def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
