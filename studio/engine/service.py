@@ -63,6 +63,10 @@ MOSAIC_QUIET_S = 0.15
 MOSAIC_ONE_BY_ONE_S = 1.0
 PERSON = (Paint, Hover, Variations)  # what a person waits on, before the mosaic
 
+class _Stopped(Exception):
+    """The engine is stopping: the request in hand is dropped between two of its steps."""
+
+
 class EngineService:
     """The thread that owns the model. `emit(event)` is called on that thread (and, for an
     export's progress, on the export's own thread)."""
@@ -155,6 +159,8 @@ class EngineService:
             if self.model is None and not isinstance(req, (LoadModel, UseModel)):
                 raise StudioError("no model is open")
             event = self._handlers[type(req)](req)
+        except _Stopped:
+            return  # the window is closing: nobody waits for this one
         except StudioError as e:
             event = RequestFailed(str(e), type(req), req.id)
         except Exception as e:  # a bug must not kill the engine: report it and go on
@@ -174,6 +180,15 @@ class EngineService:
             if req is None:
                 return
             self._handle(req)
+
+    def _between(self) -> None:
+        """Between two steps of a long request: a person's faces served, and the request
+        dropped at once if the engine is stopping (a window closing does not wait for it)."""
+        if self._stopping:
+            raise _Stopped
+        self._serve_waiting()
+        if self._stopping:
+            raise _Stopped
 
     def _decode(self, z) -> np.ndarray:
         return self.model.decode(np.atleast_2d(z))
@@ -230,7 +245,7 @@ class EngineService:
     def _keep_still(self, req: KeepStill) -> KeptStill:
         # the decoder's Jacobians at a few faces, once per model and part, take seconds: a
         # person's paints are served between the faces, not after them all
-        local = self.model.keep_still(req.vector, req.keep, between=self._serve_waiting)
+        local = self.model.keep_still(req.vector, req.keep, between=self._between)
         return KeptStill(req.vector, req.keep, local, req.id)
 
     def _save(self, req: SaveModel) -> ModelSaved:
@@ -288,6 +303,8 @@ class EngineService:
     def _encode(self, paths) -> tuple[list[Photo], list[str]]:
         framed, errors = [], []
         for p in paths:
+            if self._stopping:
+                raise _Stopped
             try:
                 framed.append((p, self._frame(p)))
             except StudioError as e:

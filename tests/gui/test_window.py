@@ -314,3 +314,32 @@ def test_the_window_fits_a_1366_pixel_screen_even_with_long_photo_names(window, 
     assert window.minimumSizeHint().width() <= 1366
     # the names are still there to read, in full, on the label's tooltip
     assert "family-reunion-42.png" in window.painter.ab_label.toolTip()
+
+
+def test_quitting_ends_the_engines_work_at_once(window, qtbot, tmp_path, caplog):
+    """Issue 31.18: photos just opened are still being described (slowly: a busy machine) when
+    the person quits; the window closes within a second, the engine's threads have ended and
+    nothing is said about threads that did not stop."""
+    import threading
+    import time
+
+    from studio.engine.service import EngineService
+
+    paths = lfw_photos(tmp_path, names=[f"p{i}.png" for i in range(6)], faces=range(6))
+    started = threading.Event()
+    original = EngineService._frame
+
+    def slow_frame(self, path):  # each photo takes the engine 0.4 s
+        started.set()
+        time.sleep(0.4)
+        return original(self, path)
+
+    window.engine.service._frame = slow_frame.__get__(window.engine.service)
+    window.open_images(paths)
+    qtbot.waitUntil(started.is_set, timeout=10000)
+    t0 = time.monotonic()
+    window.close()
+    took = time.monotonic() - t0
+    assert took < 1.0, f"closing took {took:.2f} s"
+    assert not window.engine.running
+    assert "did not stop" not in caplog.text
