@@ -8,7 +8,6 @@ import traceback
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
 import studio
@@ -70,14 +69,11 @@ def readme_path() -> Path | None:
     return None
 
 
-def open_readme() -> bool:
-    path = readme_path()
-    return path is not None and QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
 def readme_window(parent):
-    """The README in a window of the studio's own, for a system with no program to open it;
-    its title gives the file's path. None when the README cannot be found or read."""
+    """The README in a window of the studio's own, its images shown (their paths are relative
+    to the README, wherever the studio was started from); its title gives the file's path.
+    Not handed to the desktop: a system with no launcher prints a warning for it, and a text
+    editor shows no images. None when the README cannot be found or read."""
     from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout
 
     path = readme_path()
@@ -90,6 +86,8 @@ def readme_window(parent):
     dlg = QDialog(parent)
     dlg.setWindowTitle(f"README - {path}")
     view = QTextBrowser()
+    view.document().setBaseUrl(QUrl.fromLocalFile(str(path.parent) + "/"))
+    view.setSearchPaths([str(path.parent)])
     view.setMarkdown(text)
     view.setOpenExternalLinks(True)
     QVBoxLayout(dlg).addWidget(view)

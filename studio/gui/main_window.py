@@ -366,9 +366,7 @@ class MainWindow(QMainWindow):
 
     # -- help, size, close -------------------------------------------------------------------------
     def _on_readme(self) -> None:
-        if help_.open_readme():
-            return
-        self.readme = help_.readme_window(self)  # no program here opens it: our own window
+        self.readme = help_.readme_window(self)  # our own window: its images shown
         if self.readme is None:
             self.show_message(f"The README could not be found (looked for "
                               f"{help_.readme_path() or 'README.md beside the studio'})")

@@ -4,7 +4,7 @@ photo says so, the Help menu and the README, labels that read whole at common sc
 import sys
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from tests.gui.helpers import lfw_photos, load_photos, menu_action
@@ -48,17 +48,43 @@ def test_help_has_a_tour_shortcuts_the_readme_and_about(window):
     assert "Blueprint Room" in help_.TOUR and "Ctrl+O" in help_.shortcuts_text()
 
 
-def test_the_readme_opens_in_the_studio_when_nothing_else_can(window, qtbot, monkeypatch):
+def test_the_readme_opens_in_the_studio_with_its_images_and_says_nothing(window, qtbot, tmp_path,
+                                                                         monkeypatch, qtlog):
+    """Issue 31.20: Help > README shows the README in the studio's own window, its images
+    found (paths relative to the README resolved), and prints nothing (no launcher looked for)."""
+    from PySide6.QtGui import QDesktopServices, QTextDocument
+
     from studio.gui import help as help_
 
-    monkeypatch.setattr(help_.QDesktopServices, "openUrl", staticmethod(lambda url: False))
-    window._on_readme()
+    monkeypatch.chdir(tmp_path)  # the studio started from anywhere, not from the checkout
+    asked = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: asked.append(url)))
+    menu_action(window, "README").trigger()
     dlg = window.readme
     assert isinstance(dlg, QDialog) and dlg.isVisible()
     assert str(help_.readme_path()) in dlg.windowTitle()
     from PySide6.QtWidgets import QTextBrowser
 
-    assert "Two commands" in dlg.findChild(QTextBrowser).toPlainText()
+    view = dlg.findChild(QTextBrowser)
+    assert "Two commands" in view.toPlainText()
+    doc, images = view.document(), []
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fmt = it.fragment().charFormat()
+            if fmt.isImageFormat():
+                images.append(fmt.toImageFormat().name())
+            it += 1
+        block = block.next()
+    assert "resources/screenshot.png" in images
+    assert not asked  # no program outside the studio was asked to open it
+    for name in images:
+        img = doc.resource(QTextDocument.ImageResource, QUrl(name))
+        assert img is not None and not img.isNull(), f"{name} is not shown"
+    said = [r.message for r in qtlog.records
+            if "propagateSizeHints" not in r.message]  # the offscreen platform's own word
+    assert not said, said
     dlg.close()
 
 
