@@ -243,14 +243,17 @@ class Projection:
 
 
 def manifold_grid(projection: Projection, n: int, x_range: tuple[float, float],
-                  y_range: tuple[float, float], anchor: np.ndarray | None = None) -> np.ndarray:
-    """The n x n latent points of a manifold image, in the manner of Kingma and Welling's
-    figure 4: a regular grid over the map region, row by row from the top (largest y) down and
-    left to right, in the plane through `anchor` (the projection's origin by default). (n*n, D)."""
-    if n < 1:
+                  y_range: tuple[float, float], anchor: np.ndarray | None = None,
+                  rows: int | None = None) -> np.ndarray:
+    """The n x n latent points of a manifold image (n across and `rows` down, if given), in the
+    manner of Kingma and Welling's figure 4: a regular grid over the map region, row by row from
+    the top (largest y) down and left to right, in the plane through `anchor` (the projection's
+    origin by default). (rows*n, D)."""
+    rows = n if rows is None else rows
+    if n < 1 or rows < 1:
         raise ValueError("n must be at least 1")
     xs = np.linspace(x_range[0], x_range[1], n)
-    ys = np.linspace(y_range[1], y_range[0], n)
+    ys = np.linspace(y_range[1], y_range[0], rows)
     xy = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
     return projection.unproject(xy, anchor)
 

@@ -88,24 +88,31 @@ class Variations:
 
 @dataclass(frozen=True)
 class MosaicGrid:
-    """n x n tiles over a region of the map (x0..x1, y0..y1 in map units, the region they
-    cover); each tile shows the face painted at its centre."""
+    """n tiles across and `rows` down (n x n when rows is 0) over a region of the map (x0..x1,
+    y0..y1 in map units, the region they cover); each tile shows the face painted at its
+    centre."""
     x0: float
     x1: float
     y0: float
     y1: float
     n: int
+    rows: int = 0
+
+    @property
+    def m(self) -> int:
+        """The tiles down."""
+        return self.rows or self.n
 
     def centres(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """The first and the last tile centre along x, and along y."""
-        hx, hy = (self.x1 - self.x0) / (2 * self.n), (self.y1 - self.y0) / (2 * self.n)
+        hx, hy = (self.x1 - self.x0) / (2 * self.n), (self.y1 - self.y0) / (2 * self.m)
         return (self.x0 + hx, self.x1 - hx), (self.y0 + hy, self.y1 - hy)
 
 
 @dataclass(frozen=True)
 class Mosaic:
     """Decode the faces at the centres of a grid's tiles, row by row from the top."""
-    z: np.ndarray  # (n * n, D)
+    z: np.ndarray  # (m * n, D)
     grid: MosaicGrid
     id: int = field(default_factory=next_id)
 
@@ -223,7 +230,7 @@ class VariationsReady:
 
 @dataclass(frozen=True)
 class MosaicReady:
-    images: np.ndarray  # (n * n, S, S[, 3])
+    images: np.ndarray  # (m * n, S, S[, 3])
     grid: MosaicGrid
     id: int = 0
 

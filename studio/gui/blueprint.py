@@ -25,14 +25,13 @@ from studio.engine.latent import Projection
 from studio.engine.requests import MosaicGrid
 from studio.gui.imaging import to_pixmap
 from studio.gui.map_drawing import MapDrawing
-from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon
+from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon, square_tiles, tiled
 
 MOSAIC_TILES = 12  # faces per side of the mosaic
 MOSAIC_SETTLE_MS = 120  # the mosaic is asked for once the view has not moved for this long
 AXES_DIMS = 8  # the axes box offers pairs among this many of the most used dims
 SNAP_PX = 7  # a click this close to a photo's dot on the atlas paints that photo
 DOTS = pg.mkBrush(90, 90, 90, 140)
-DOTS_UNDER_MOSAIC = pg.mkBrush(90, 90, 90, 30)
 MAX_DRAWN = 20_000  # more faces than this are drawn as a density image until zoomed in
 
 
@@ -76,12 +75,18 @@ class BlueprintRoom(MapDrawing, QWidget):
         self.chosen = pg.ScatterPlotItem(size=8, pen=pg.mkPen("#2a9d8f", width=2), brush=None)
         self.keyframe_dots = pg.ScatterPlotItem(size=13, symbol="s", brush=pg.mkBrush("#e4572e"),
                                                 pen=pg.mkPen("w"))
+        # the training faces' dots (or their raster), shown and hidden together: hidden under
+        # the mosaic, where they spotted its faces like blemishes
+        self.dots = pg.ItemGroup()
         # the shade over the mosaic: its tiles beyond the faces are greyed as the map is there.
         # The images leave the "A" button's bounds alone (they cover the view, or more).
-        for item in (self.mosaic_image, self.shade, self.density):
+        for item in (self.mosaic_image, self.shade, self.dots):
             self._passive(item, bounds=False)
-        for item in (self.points, self.chosen, self.path, self.keyframe_dots, self.lasso_curve,
-                     self.cursor):
+        for item in (self.density, self.points):
+            item.setParentItem(self.dots)
+            item.setAcceptedMouseButtons(Qt.NoButton)
+            item.setAcceptHoverEvents(False)
+        for item in (self.chosen, self.path, self.keyframe_dots, self.lasso_curve, self.cursor):
             self._passive(item)
         self._lasso_pts: list = []
         self._arrow_items: list = []
@@ -262,6 +267,12 @@ class BlueprintRoom(MapDrawing, QWidget):
         self.view.lasso = on
         if not on:
             self.lasso_curve.setData([], [])
+        self._show_dots()
+
+    def _show_dots(self) -> None:
+        """The training faces' dots: hidden under the mosaic (its faces read clean), shown
+        while the lasso is on (the loop chooses among them)."""
+        self.dots.setVisible(not self.mosaic_button.isChecked() or self.view.lasso)
 
     def _lasso_drag(self, x: float, y: float, start: bool, finish: bool) -> None:
         if start:
@@ -284,9 +295,7 @@ class BlueprintRoom(MapDrawing, QWidget):
     # -- mosaic ----------------------------------------------------------------------------------
     def _on_mosaic_toggled(self, on: bool) -> None:
         self.mosaic_toggled.emit(on)
-        # the dots step back under the mosaic, so that its faces read
-        self.points.setBrush(DOTS_UNDER_MOSAIC if on else DOTS)
-        self.points.setSize(3 if on else 5)
+        self._show_dots()
         if on:
             self._ask_mosaic()
         else:
@@ -299,9 +308,21 @@ class BlueprintRoom(MapDrawing, QWidget):
     def _ask_mosaic(self) -> None:
         if self.projection is None or not self.mosaic_button.isChecked():
             return
-        (x0, x1), (y0, y1) = self.view.viewRange()
+        grid = self.mosaic_grid()
+        if grid is None:  # no face in view: nothing to lay
+            self.mosaic_image.hide()
+            return
         self._mosaic_asked = time.monotonic() * 1000
-        self.mosaic_wanted.emit(MosaicGrid(x0, x1, y0, y1, MOSAIC_TILES))
+        self.mosaic_wanted.emit(grid)
+
+    def mosaic_grid(self) -> MosaicGrid | None:
+        """The mosaic for the view now. On the atlas it covers only the faces' region in view
+        (beyond it the map shows grey, and tiles there would paint clean blended faces where
+        there are none); None when none of it is in view."""
+        faces = None
+        if self.projection.kind == "atlas" and len(self._xy):
+            faces = (self._xy.min(0), self._xy.max(0))
+        return square_tiles(self.view.viewRange(), faces, MOSAIC_TILES)
 
     def mosaic_stale(self, every_ms: int = 0) -> None:
         """What the mosaic shows is out of date: greyed (it says so) and asked for again, once
@@ -319,18 +340,10 @@ class BlueprintRoom(MapDrawing, QWidget):
         return self.mosaic_image.isVisible() and self.mosaic_image.opacity() >= 1.0
 
     def set_mosaic(self, faces: np.ndarray, grid: MosaicGrid) -> None:
-        """The grid's tiles (n*n faces, row by row from the top), laid over its region."""
+        """The grid's tiles (m*n faces, row by row from the top), laid over its region."""
         if not self.mosaic_button.isChecked():
             return
-        n, s = grid.n, faces.shape[1]
-        tiles = faces.reshape(n, n, s, s, -1)
-        img = tiles.transpose(0, 2, 1, 3, 4).reshape(n * s, n * s, -1)
-        if img.shape[-1] == 1:
-            img = np.repeat(img, 3, axis=-1)
-        rgba = np.concatenate([img, np.full(img.shape[:2] + (1,), 200, np.uint8)], -1)
-        # pyqtgraph images are indexed [x, y] with y up: turn rows-from-the-top into that
-        self.mosaic_image.setImage(np.ascontiguousarray(rgba.transpose(1, 0, 2)[:, ::-1]),
-                                   autoLevels=False)
+        self.mosaic_image.setImage(tiled(faces, grid), autoLevels=False)
         self.mosaic_image.setRect(grid.x0, grid.y0, grid.x1 - grid.x0, grid.y1 - grid.y0)
         self.mosaic_image.setOpacity(1.0)
         self.mosaic_image.show()

@@ -298,7 +298,7 @@ class Controller:
         s = self.state
         if s.projection is None:
             return
-        z = latent.manifold_grid(s.projection, grid.n, *grid.centres(), s.anchor())
+        z = latent.manifold_grid(s.projection, grid.n, *grid.centres(), s.anchor(), grid.m)
         req = rq.Mosaic(z, grid)
         self._mosaic_id = req.id
         self.engine.submit(req)

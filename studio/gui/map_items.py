@@ -1,6 +1,6 @@
 """The map's own pieces: the plot widget whose left button paints, the view box whose left drag
 draws the lasso and whose right drag pans, and the geometry they need (points in a polygon, a
-sigma ellipse)."""
+sigma ellipse, the mosaic's square tiles)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from studio.engine.latent import Projection
+from studio.engine.requests import MosaicGrid
 
 
 class MapWidget(pg.PlotWidget):
@@ -94,6 +95,36 @@ class PaintViewBox(pg.ViewBox):
             super().autoRange(*args, **kwargs)
         else:
             self._home()
+
+
+def square_tiles(view, faces, n: int) -> MosaicGrid | None:
+    """A mosaic's grid over the view ((x0, x1), (y0, y1)), or over the part of it within
+    `faces` ((lo, hi) corners of the faces' region) when given: square tiles, `n` along the
+    longer side (the map's aspect is locked, so a square of the map is a square on screen).
+    None when the faces lie outside the view."""
+    (x0, x1), (y0, y1) = view
+    if faces is not None:
+        lo, hi = faces
+        x0, x1, y0, y1 = max(x0, lo[0]), min(x1, hi[0]), max(y0, lo[1]), min(y1, hi[1])
+        if x1 <= x0 or y1 <= y0:
+            return None
+    side = max(x1 - x0, y1 - y0) / n
+    cols = max(1, int(np.ceil((x1 - x0) / side - 1e-6)))
+    rows = max(1, int(np.ceil((y1 - y0) / side - 1e-6)))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return MosaicGrid(float(cx - cols * side / 2), float(cx + cols * side / 2),
+                      float(cy - rows * side / 2), float(cy + rows * side / 2), cols, rows)
+
+
+def tiled(faces: np.ndarray, grid: MosaicGrid) -> np.ndarray:
+    """A grid's faces (m*n, S, S[, C], row by row from the top) as one RGBA image for
+    pyqtgraph, which indexes images [x, y] with y up."""
+    n, m, s = grid.n, grid.m, faces.shape[1]
+    img = faces.reshape(m, n, s, s, -1).transpose(0, 2, 1, 3, 4).reshape(m * s, n * s, -1)
+    if img.shape[-1] == 1:
+        img = np.repeat(img, 3, axis=-1)
+    rgba = np.concatenate([img, np.full(img.shape[:2] + (1,), 200, np.uint8)], -1)
+    return np.ascontiguousarray(rgba.transpose(1, 0, 2)[:, ::-1])
 
 
 def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:

@@ -2,6 +2,11 @@
 the mosaic only where faces are, no dots spotting its faces, photo marks that read, points that
 stay where they were made, and the same mosaic whatever the start."""
 
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+
 def _tick_texts(window):
     """The numbers the map's axes print, as the axes lay them out for the view now."""
     texts = []
@@ -23,3 +28,52 @@ def test_the_atlas_has_no_numbers_on_its_axes_and_the_planes_keep_theirs(window,
     assert any(t.lstrip("-").replace(".", "").isdigit() for t in _tick_texts(window))
     bp.axes.setCurrentIndex(bp.axes.findText("Face atlas"))
     assert _tick_texts(window) == []
+
+
+def _top_image_at(bp, x, y):
+    """The topmost of the map's images (the mosaic, the grey shade) at map point (x, y)."""
+    scene = bp.view.mapViewToScene(QPointF(x, y))
+    for item in bp.plot.scene().items(scene):
+        if item is bp.shade or item is bp.mosaic_image:
+            return item
+    return None
+
+
+def test_zoomed_out_the_mosaic_lays_faces_only_where_faces_are(window, qtbot):
+    s, bp = window.state, window.blueprint
+    lo, hi = s.projection.xy.min(0), s.projection.xy.max(0)
+    span = hi - lo
+    # zoomed far out: the faces' region is a small patch in the middle of the map
+    bp.set_view_range((lo[0] - 2 * span[0], hi[0] + 2 * span[0]),
+                      (lo[1] - 2 * span[1], hi[1] + 2 * span[1]))
+    with qtbot.waitSignal(window.engine.mosaic_ready, timeout=20000):
+        bp.mosaic_button.setChecked(True)
+    qtbot.waitUntil(lambda: bp.mosaic_current, timeout=10000)
+    rect = bp.mosaic_image.mapRectToView(bp.mosaic_image.boundingRect())
+    tile = rect.width() / bp.mosaic_image.image.shape[0] * s.info.config.image_size
+    # the mosaic covers the faces' region (to within a tile), not the view
+    assert rect.left() >= lo[0] - tile and rect.right() <= hi[0] + tile
+    assert rect.top() >= lo[1] - tile and rect.bottom() <= hi[1] + tile
+    # its tiles are square: as many pixels across as down per face
+    img = bp.mosaic_image.image
+    assert rect.width() / img.shape[0] == pytest.approx(rect.height() / img.shape[1], rel=1e-9)
+    # beyond the faces the map is grey; a tile that lies there is greyed as the map is
+    far = (lo[0] - span[0], hi[1] + span[1])
+    assert s.projection.density(np.array([far]))[0] < 0.05
+    assert _top_image_at(bp, *far) is not bp.mosaic_image
+    corner = s.projection.density(np.array([[rect.left() + tile / 2, rect.top() + tile / 2]]))[0]
+    if corner < 0.05:  # a tile at the edge of the faces' box, beyond the faces
+        assert _top_image_at(bp, rect.left() + tile / 2, rect.top() + tile / 2) is bp.shade
+
+
+def test_the_training_faces_dots_are_off_while_the_mosaic_is_on(window, qtbot):
+    bp = window.blueprint
+    assert bp.points.isVisible()
+    bp.mosaic_button.setChecked(True)
+    assert not bp.points.isVisible()  # no dot spots the faces of the mosaic
+    bp.lasso_button.setChecked(True)  # the loop chooses among the dots: they show
+    assert bp.points.isVisible()
+    bp.lasso_button.setChecked(False)
+    assert not bp.points.isVisible()
+    bp.mosaic_button.setChecked(False)
+    assert bp.points.isVisible()
