@@ -68,8 +68,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._pending_images = [str(p) for p in images]
-        # a first start with nothing asked for opens on the model's example faces and a mosaic
-        self._welcome = welcome and not self._pending_images
+        # a first start opens with the map's mosaic on, and with no photos asked for, on the
+        # model's example faces
+        self._welcome = welcome
         engine.load_model(model or "default")
 
     # -- layout and menus ---------------------------------------------------------------------------
@@ -219,11 +220,12 @@ class MainWindow(QMainWindow):
     def _on_model_opened(self, ev: rq.ModelOpened) -> None:
         info, first = ev.info, self.state.info is None
         pending, self._pending_images = self._pending_images, []
-        if first and self._welcome and not pending and self.sessions.pending is None:
-            # a first start: two example faces the model carries as A and B, and the map
-            # showing faces
-            pending = self.sessions.example_photos(info.dataset)
-            self.state.examples |= {str(p) for p in pending}
+        if first and self._welcome and self.sessions.pending is None:
+            # a first start: the map showing faces, photos given or not; with none, two
+            # example faces the model carries as A and B
+            if not pending:
+                pending = self.sessions.example_photos(info.dataset)
+                self.state.examples |= {str(p) for p in pending}
             self.state.set_mosaic(True)
         self.controller.open_model(info, pending,
                                    saved=False if self.sessions.is_recovered(info.path) else None)

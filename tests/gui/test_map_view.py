@@ -77,3 +77,32 @@ def test_the_training_faces_dots_are_off_while_the_mosaic_is_on(window, qtbot):
     assert not bp.points.isVisible()
     bp.mosaic_button.setChecked(False)
     assert bp.points.isVisible()
+
+
+def _first_start(qtbot, images):
+    """The window as `face-studio [images]` opens it: whether its mosaic is on once the
+    photos are in, and the photos' paths."""
+    from studio.gui.engine_thread import EngineThread
+    from studio.gui.main_window import MainWindow
+
+    win = MainWindow(EngineThread(), images=images)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: len(win.state.described()) == 2, timeout=30000)
+    bp = win.blueprint
+    qtbot.waitUntil(lambda: bp.mosaic_current or not bp.mosaic_button.isChecked(), timeout=20000)
+    shown = bp.mosaic_current, [p.path for p in win.state.photos]
+    win.close()
+    return shown
+
+
+def test_photos_on_the_command_line_open_with_the_mosaic_on_as_a_plain_start(qtbot, tmp_path,
+                                                                            monkeypatch,
+                                                                            two_photos):
+    """`face-studio a.jpg b.jpg` and `face-studio`: the same map, the mosaic laid over it."""
+    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    plain_on, plain_photos = _first_start(qtbot, ())
+    given_on, given_photos = _first_start(qtbot, two_photos)
+    assert plain_on and given_on
+    assert given_photos == two_photos  # the photos asked for, not the example faces
+    assert len(plain_photos) == 2 and set(plain_photos).isdisjoint(two_photos)
