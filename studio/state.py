@@ -134,15 +134,12 @@ class StudioState(Announcer, CreateWork, MapChoice):
         return cache[key][1]
 
     def cursor(self) -> tuple[float, float] | None:
-        """Where the painted z lies on the map: where it was clicked, if it was (on the atlas,
-        placing a face again by its neighbours would move the cross off the person's point)."""
+        """Where the painted z lies on the map: where it was made, if it was made on this map
+        (on the atlas, placing a face again by its neighbours would move the cross off the
+        person's point)."""
         if self.z is None or self.projection is None or len(self.z) != len(self.projection.origin):
             return None
-        clicked = self.__dict__.get("_clicked")
-        if (clicked is not None and clicked[0] is self.projection
-                and np.array_equal(clicked[1], self.z)):
-            return clicked[2]
-        x, y = self.projection.project(self.z)
+        x, y = self.map_points(self.z)[0]
         return float(x), float(y)
 
     def morph_keys(self) -> np.ndarray | None:
@@ -338,7 +335,7 @@ class StudioState(Announcer, CreateWork, MapChoice):
     def paint_at(self, x: float, y: float) -> None:
         if self.projection is not None:
             z = self.z_at(x, y)
-            self._clicked = (self.projection, z, (float(x), float(y)))
+            self.remember_place(z, (x, y))
             self.paint(z, Source.MAP)
 
     def paint_morph(self, t: float) -> None:

@@ -1,10 +1,15 @@
 """The map in the studio's state: which axes it shows (the face atlas, the PCA plane, a 2-D
-model's latent plane, or two latent dims), its projection, and the mosaic on or off. A mixin of
-`studio.state.StudioState`, whose fields (projection, axes, mosaic) announce their own changes."""
+model's latent plane, or two latent dims), its projection, the mosaic on or off, and where on
+the map each face a person made there was made. A mixin of `studio.state.StudioState`, whose
+fields (projection, axes, mosaic) announce their own changes."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from studio.engine.latent import Projection
+
+PLACES = 4096  # faces made on the map whose points are remembered (a keyframe's always are)
 
 
 class MapChoice:
@@ -45,3 +50,42 @@ class MapChoice:
     def set_mosaic(self, on: bool) -> None:
         """The map's mosaic of painted faces, on or off."""
         self.mosaic = bool(on)
+
+    # -- where faces made on the map are drawn -----------------------------------------------
+    def remember_place(self, z: np.ndarray, xy) -> None:
+        """z was made at map point xy of the map shown now (a click, a drag). Drawn again on
+        this map, it is drawn there: the atlas places a face by its nearest training faces,
+        which for one made beyond them is near their middle (a face made at (2.1, 2.2) was
+        drawn at (-0.7, 0)). On a plane the two agree anyway: only the atlas's are kept, as
+        long as the model carries that atlas."""
+        if self.projection is None or self.projection.kind != "atlas":
+            return
+        places = self.__dict__.setdefault("_places", {})
+        atlas = getattr(self.info, "atlas", None)
+        for k in [k for k, (proj, _) in places.items() if proj is not atlas
+                  and proj is not self.projection]:
+            del places[k]  # another model's, or a finished run's older atlas
+        key = (id(self.projection), np.asarray(z, dtype=np.float64).tobytes())
+        places.pop(key, None)
+        places[key] = (self.projection, (float(xy[0]), float(xy[1])))
+        if len(places) > PLACES:  # the newest half, and every keyframe's
+            keep = {np.asarray(k.z, dtype=np.float64).tobytes() for k in self.keyframes}
+            old = list(places)[:len(places) // 2]
+            for k in old:
+                if k[1] not in keep:
+                    del places[k]
+
+    def map_points(self, z: np.ndarray) -> np.ndarray:
+        """Where latent points are drawn on the map now, (N, D) -> (N, 2): where each was made
+        if it was made on this map, else where the map puts it."""
+        z = np.atleast_2d(np.asarray(z, dtype=np.float64))
+        places = self.__dict__.get("_places", {})
+        out = np.full((len(z), 2), np.nan)
+        for i, row in enumerate(z):
+            hit = places.get((id(self.projection), row.tobytes()))
+            if hit is not None and hit[0] is self.projection:
+                out[i] = hit[1]
+        rest = np.isnan(out[:, 0])
+        if rest.any():
+            out[rest] = self.projection.project(z[rest])
+        return out

@@ -240,8 +240,9 @@ class Controller:
             b.set_path(None)
             b.set_keyframes(None)
             return
-        b.set_path(s.projection.project(s.morph_path(32)))
-        b.set_keyframes(s.projection.project(keys) if len(s.keyframes) >= 2 else None)
+        # (a keyframe, and the path's first frame, where they were made on this map)
+        b.set_path(s.map_points(s.morph_path(32)))
+        b.set_keyframes(s.map_points(keys) if len(s.keyframes) >= 2 else None)
 
     def _draw_arrows(self) -> None:
         self.v.blueprint.set_arrows(self.state.arrows())

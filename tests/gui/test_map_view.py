@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 
+from studio.state import Source
+from tests.gui.helpers import button, click_map, map_cursor
+
 
 def _tick_texts(window):
     """The numbers the map's axes print, as the axes lay them out for the view now."""
@@ -106,3 +109,38 @@ def test_photos_on_the_command_line_open_with_the_mosaic_on_as_a_plain_start(qtb
     assert plain_on and given_on
     assert given_photos == two_photos  # the photos asked for, not the example faces
     assert len(plain_photos) == 2 and set(plain_photos).isdisjoint(two_photos)
+
+
+def _painted_at(window, qtbot, x, y):
+    click_map(window, qtbot, x, y)
+    qtbot.waitUntil(lambda: window.state.z_source is Source.MAP
+                    and not window.controller._behind, timeout=5000)
+
+
+def test_keyframes_the_path_and_the_cross_stay_where_they_were_made_on_every_map(window, qtbot):
+    """A face painted beyond the atlas's faces, made a keyframe, was drawn near the middle of
+    the faces (the atlas places a face by its nearest training faces)."""
+    s, bp, k = window.state, window.blueprint, window.create.keyframes
+    lo, hi = s.projection.xy.min(0), s.projection.xy.max(0)
+    span = hi - lo
+    bp.set_view_range((lo[0] - span[0], hi[0] + span[0]), (lo[1] - span[1], hi[1] + span[1]))
+    made = [(hi[0] + 0.4 * span[0], hi[1] + 0.4 * span[1]), tuple(np.median(s.projection.xy, 0)),
+            (lo[0] - 0.3 * span[0], lo[1] + 0.1 * span[1])]
+    assert s.projection.density(np.array(made[::2])).max() < 0.05  # beyond the faces
+    (x0, x1), _ = bp.view_range()
+    px = 2 * (x1 - x0) / bp.view.width()  # a click lands on a whole pixel
+    for x, y in made:
+        _painted_at(window, qtbot, x, y)
+        assert np.allclose(map_cursor(window), (x, y), atol=px)  # the cross where it was made
+        button(k, "Add painted face").click()
+    for axes in ("PCA plane", "Face atlas"):  # away to a plane, and back
+        bp.axes.setCurrentIndex(bp.axes.findText(axes))
+        qtbot.waitUntil(lambda: not window.controller._behind, timeout=5000)
+    keys = np.array(bp.keyframe_dots.getData()).T
+    assert np.allclose(keys, made, atol=px), keys
+    path = np.array(bp.path.getData()).T
+    assert np.allclose(path[0], made[0], atol=px)  # the path starts at K1
+    assert np.allclose(path[-1], made[-1], atol=px)  # and ends at the last one
+    # the Painter's slider at its start shows K1 now: the cross is where K1 was made
+    assert np.array_equal(s.z, s.keyframes[0].z)
+    assert np.allclose(map_cursor(window), made[0], atol=px)
