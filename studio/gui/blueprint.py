@@ -30,7 +30,6 @@ from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon, squ
 MOSAIC_TILES = 12  # faces per side of the mosaic
 MOSAIC_SETTLE_MS = 120  # the mosaic is asked for once the view has not moved for this long
 AXES_DIMS = 8  # the axes box offers pairs among this many of the most used dims
-SNAP_PX = 7  # a click this close to a photo's dot on the atlas paints that photo
 DOTS = pg.mkBrush(90, 90, 90, 140)
 MAX_DRAWN = 20_000  # more faces than this are drawn as a density image until zoomed in
 
@@ -97,6 +96,11 @@ class BlueprintRoom(MapDrawing, QWidget):
         self._mosaic_timer.setInterval(MOSAIC_SETTLE_MS)
         self._mosaic_asked = -1e9  # when the mosaic was last asked for (monotonic ms)
         self._mosaic_timer.timeout.connect(self._ask_mosaic)
+        self._labels_timer = QTimer(self)  # the labels laid out again once the view settles
+        self._labels_timer.setSingleShot(True)
+        self._labels_timer.setInterval(MOSAIC_SETTLE_MS)
+        self._labels_timer.timeout.connect(self.lay_out_labels)
+        self.view.sigRangeChanged.connect(lambda *_: self._labels_timer.start())
         self.view.sigRangeChanged.connect(self._on_range_for_mosaic)
         self._xy = np.zeros((0, 2))
         self._axes_keys: list = ["pca"]
@@ -358,21 +362,8 @@ class BlueprintRoom(MapDrawing, QWidget):
 
     # -- events ----------------------------------------------------------------------------------
     def _paint(self, x: float, y: float) -> None:
-        x, y = self._snap(x, y)
+        x, y = self.snap(x, y)
         self.point_painted.emit(x, y)  # the cross follows once the face is shown
-
-    def _snap(self, x: float, y: float) -> tuple[float, float]:
-        """On the atlas, a click on a photo's dot lands exactly on it (its own face)."""
-        if self.projection is None or self.projection.kind != "atlas":
-            return x, y
-        here = self.view_to_widget(x, y)
-        for item in self._photo_items[1::3]:
-            xs, ys = item.getData()
-            if len(xs):
-                dot = self.view_to_widget(float(xs[0]), float(ys[0]))
-                if (dot - here).manhattanLength() <= SNAP_PX:
-                    return float(xs[0]), float(ys[0])
-        return x, y
 
     def paint_scene_pos(self, scene_pos) -> bool:
         """Paint at a point of the scene if it lies in the plotting area; whether it did."""
@@ -391,7 +382,7 @@ class BlueprintRoom(MapDrawing, QWidget):
         if self.projection is None or not self.view.sceneBoundingRect().contains(pos):
             return
         p = self.view.mapSceneToView(pos)
-        self.point_hovered.emit(p.x(), p.y())
+        self.point_hovered.emit(*self.snap(p.x(), p.y()))  # on a photo's dot, what a click paints
 
     def _on_axes_changed(self, index: int) -> None:
         if 0 <= index < len(self._axes_keys):

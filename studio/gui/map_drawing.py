@@ -1,18 +1,31 @@
 """What the Blueprint Room draws over its map besides the faces' dots: loaded photos (numbered
-dots with their sigma ellipse on a plane), the morph path, numbered keyframes, directions'
-arrows, the shading beyond the atlas's faces, and densely packed faces as one image. A mixin of
-BlueprintRoom (blueprint.py), which owns the items these draw into."""
+dots with their sigma ellipse on a plane, each its own colour, a click or hover on one taking
+that photo), the morph path, numbered keyframes, directions' arrows, the shading beyond the
+atlas's faces, and densely packed faces as one image. A mixin of BlueprintRoom (blueprint.py),
+which owns the items these draw into."""
 
 from __future__ import annotations
 
+import colorsys
+
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QPointF
 
 from studio.engine.latent import Projection
-from studio.gui.map_items import sigma_ellipse
+from studio.gui.map_items import place_labels, sigma_ellipse
 
 LABEL_FILL = (255, 255, 255, 210)  # labels stay readable over the dots
-PHOTO_COLOURS = ["#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56"]
+DOT_PX = 13  # the room a photo's or a keyframe's dot takes, which no label covers
+SNAP_PX = 7  # a click this close to a photo's dot on the atlas paints that photo
+
+
+def photo_colour(i: int) -> tuple[int, int, int]:
+    """The i-th photo's colour: hues a golden angle apart at three brightnesses, so that no two
+    photos share one and the first dozen are told apart at a glance."""
+    h = (0.58 + i * 0.618034) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(h, 0.9, (0.9, 0.55, 0.72)[i % 3])
+    return round(r * 255), round(g * 255), round(b * 255)
 
 
 class MapDrawing:
@@ -60,10 +73,10 @@ class MapDrawing:
             if proj is None:
                 return
             for i in range(len(photos)):
-                colour = PHOTO_COLOURS[i % len(PHOTO_COLOURS)]
+                colour = photo_colour(i)
                 ell = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1.5))
                 dot = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(colour), pen=pg.mkPen("w"))
-                label = pg.TextItem(f"{i + 1}", color=colour, anchor=(0, 1))
+                label = pg.TextItem(f"{i + 1}", color=colour, anchor=(0, 1), fill=LABEL_FILL)
                 for item in (ell, dot, label):
                     self._passive(item)
                     self._photo_items.append(item)
@@ -78,6 +91,36 @@ class MapDrawing:
                 ell.setData(x + ex, y + ey)
             dot.setData([x], [y])
             label.setPos(x, y)
+        self.lay_out_labels()
+
+    def lay_out_labels(self) -> None:
+        """The photos' numbers and the keyframes' K-labels, each beside its dot where it covers
+        no other label and no dot (as the view is now: redone when it moves)."""
+        labels = self._photo_items[2::3] + self._keyframe_labels
+        if not labels:
+            return
+        px = [self.view.mapViewToScene(QPointF(label.pos())) for label in labels]
+        dots = [(p.x() - DOT_PX / 2, p.y() - DOT_PX / 2, p.x() + DOT_PX / 2, p.y() + DOT_PX / 2)
+                for p in px]
+        sizes = [(label.textItem.boundingRect().width(), label.textItem.boundingRect().height())
+                 for label in labels]
+        spots = place_labels([(p.x(), p.y()) for p in px], sizes, dots, DOT_PX / 2)
+        for label, anchor in zip(labels, spots):
+            label.setAnchor(anchor)
+
+    def snap(self, x: float, y: float) -> tuple[float, float]:
+        """On the atlas, a point within SNAP_PX of a photo's dot is exactly on it: a click there
+        paints the photo's own face, and hovering there previews it."""
+        if self.projection is None or self.projection.kind != "atlas":
+            return x, y
+        here = self.view_to_widget(x, y)
+        for item in self._photo_items[1::3]:
+            xs, ys = item.getData()
+            if len(xs):
+                dot = self.view_to_widget(float(xs[0]), float(ys[0]))
+                if (dot - here).manhattanLength() <= SNAP_PX:
+                    return float(xs[0]), float(ys[0])
+        return x, y
 
     def set_path(self, xy: np.ndarray | None) -> None:
         if xy is None or len(xy) < 2:
@@ -94,11 +137,12 @@ class MapDrawing:
             return
         self.keyframe_dots.setData(pos=xy)
         for i, (x, y) in enumerate(xy):
-            # below left of the dot: a photo's number sits above right of its own
+            # below left of the dot, where it is free: a photo's number sits above right
             label = pg.TextItem(f"K{i + 1}", color="#e4572e", anchor=(1, 0), fill=LABEL_FILL)
             label.setPos(x, y)
             self._passive(label)
             self._keyframe_labels.append(label)
+        self.lay_out_labels()
 
     def set_arrows(self, arrows) -> None:
         """Directions as arrows: (name, (x0, y0), (x1, y1)) each, from tail to head."""

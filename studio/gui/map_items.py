@@ -127,6 +127,45 @@ def tiled(faces: np.ndarray, grid: MosaicGrid) -> np.ndarray:
     return np.ascontiguousarray(rgba.transpose(1, 0, 2)[:, ::-1])
 
 
+def _overlap(a, b) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _spots(x, y, w, h, g):
+    """Where a w x h label may sit beside a dot of half-size g at (x, y), as its top left
+    corner, best first: above right, above left, below right, below left, right, left, then
+    stacked a line further up or down at a time (where look-alikes crowd one spot)."""
+    near = [(x + 0.3 * g, y - g - h), (x - 0.3 * g - w, y - g - h), (x + 0.3 * g, y + g),
+            (x - 0.3 * g - w, y + g), (x + g, y - h / 2), (x - g - w, y - h / 2)]
+    for k in range(1, 4):
+        near += [(x + 0.3 * g, y - g - (k + 1) * h), (x - 0.3 * g - w, y - g - (k + 1) * h),
+                 (x + 0.3 * g, y + g + k * h), (x - 0.3 * g - w, y + g + k * h)]
+    return near
+
+
+def place_labels(points, sizes, blocked=(), gap: float = 6.5) -> list[tuple[float, float]]:
+    """TextItem anchors for labels of `sizes` (w, h) beside dots at `points` (x, y), in pixels
+    with y down, so that none covers another or a `blocked` rectangle (x0, y0, x1, y1) (the
+    dots, of half-size `gap`), where there is room: each takes the first free spot, else the
+    one it overlaps least."""
+    taken = list(blocked)
+    anchors = []
+    for (x, y), (w, h) in zip(points, sizes):
+        best = None
+        for x0, y0 in _spots(x, y, w, h, gap):
+            r = (x0, y0, x0 + w, y0 + h)
+            cost = sum(_overlap(r, t) for t in taken)
+            if best is None or cost < best[0]:
+                best = (cost, ((x - x0) / max(w, 1e-9), (y - y0) / max(h, 1e-9)), r)
+            if cost == 0:
+                break
+        taken.append(best[2])
+        anchors.append(best[1])
+    return anchors
+
+
 def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     """Which points lie inside a polygon (even-odd rule, vectorised over the points)."""
     xy = np.asarray(xy, dtype=np.float64)

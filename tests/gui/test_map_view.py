@@ -4,10 +4,10 @@ stay where they were made, and the same mosaic whatever the start."""
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPoint, QPointF
 
 from studio.state import Source
-from tests.gui.helpers import button, click_map, map_cursor
+from tests.gui.helpers import button, click_map, load_photos, map_cursor
 
 
 def _tick_texts(window):
@@ -144,3 +144,70 @@ def test_keyframes_the_path_and_the_cross_stay_where_they_were_made_on_every_map
     # the Painter's slider at its start shows K1 now: the cross is where K1 was made
     assert np.array_equal(s.z, s.keyframes[0].z)
     assert np.allclose(map_cursor(window), made[0], atol=px)
+
+
+def _room_with_photos(qtbot, mu_photos, keyframes=None):
+    from types import SimpleNamespace
+
+    from studio.engine.latent import Projection
+    from studio.gui.blueprint import BlueprintRoom
+
+    room = BlueprintRoom()
+    qtbot.addWidget(room)
+    room.resize(600, 600)
+    room.show()
+    mu = np.random.default_rng(0).normal(size=(300, 4))
+    room.set_model(Projection.for_mu(mu), mu, 4)
+    room.set_photos([SimpleNamespace(mu=m, sigma=np.full(4, 0.1)) for m in mu_photos])
+    if keyframes is not None:
+        room.set_keyframes(room.projection.project(keyframes))
+    return room
+
+
+def test_a_dozen_photos_have_a_dozen_colours_told_apart(qtbot):
+    room = _room_with_photos(qtbot, np.random.default_rng(1).normal(size=(12, 4)))
+    dots = room._photo_items[1::3]
+    colours = np.array([d.opts["brush"].color().getRgb()[:3] for d in dots], float)
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(colours) for b in colours[i + 1:]]
+    assert min(gaps) > 40  # no two alike (they repeated after six)
+
+
+def test_photo_numbers_and_k_labels_never_cover_each_other(qtbot):
+    """Look-alikes sit together: five photos within a few pixels, and keyframes made from two
+    of them on their dots."""
+    base = np.random.default_rng(2).normal(size=4)
+    photos = base + np.random.default_rng(3).normal(scale=0.01, size=(5, 4))
+    room = _room_with_photos(qtbot, photos, keyframes=photos[:2])
+    labels = room._photo_items[2::3] + room._keyframe_labels
+    assert [lb.toPlainText() for lb in labels] == ["1", "2", "3", "4", "5", "K1", "K2"]
+    assert _worst_overlap(labels) < 1  # pixels in common
+    room.view.scaleBy((0.05, 0.05))  # zoomed in: laid out again for the new view
+    qtbot.waitUntil(lambda: not room._labels_timer.isActive())
+    assert _worst_overlap(labels) < 1
+
+
+def _worst_overlap(labels) -> float:
+    rects = [lb.sceneBoundingRect() for lb in labels]
+    worst = 0.0
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            o = a.intersected(b)
+            worst = max(worst, o.width() * o.height() if not o.isEmpty() else 0.0)
+    return worst
+
+
+def test_hovering_a_photos_dot_previews_the_face_a_click_paints(window, qtbot, two_photos):
+    from PySide6.QtCore import Qt
+
+    load_photos(window, qtbot, two_photos[:1])
+    bp = window.blueprint
+    (x,), (y,) = bp._photo_items[1].getData()
+    near = bp.view_to_widget(x, y) + QPoint(3, 1)  # beside the dot, as a hand is
+    vp = bp.plot.viewport()
+    with qtbot.waitSignal(window.engine.hover_ready, timeout=10000) as hovered:
+        qtbot.mouseMove(vp, near)
+    with qtbot.waitSignal(window.engine.face_painted, timeout=10000) as painted:
+        qtbot.mousePress(vp, Qt.LeftButton, pos=near)
+    qtbot.mouseRelease(vp, Qt.LeftButton, pos=near)
+    assert np.array_equal(window.state.z, window.state.described()[-1].mu)  # the photo's face
+    assert np.array_equal(hovered.args[0].image, painted.args[0].image)
