@@ -28,11 +28,16 @@ from PySide6.QtWidgets import (
 )
 
 from studio.gui.imaging import to_pixmap
+from studio.gui.space import Words
 
 N_VARIATIONS = 6
 TOP_DIMS = 16  # bars shown at first: the most used dimensions (the rest on demand)
-MAX_LABELS = 8  # dimension labels under the bars
-VARIATION_SIDE = 48  # pixels: six fit the room at its narrowest (1366-pixel screens)
+MAX_LABELS = 6  # dimension labels under the bars: "z114" beside "z105" in the narrowest room
+FACE_SIDE = 128  # pixels: the photo and its reconstruction
+SPACING = 4
+# six variations in a row as wide as the photo and its reconstruction side by side: the room's
+# width is the two faces', on a 1366-pixel screen too
+VARIATION_SIDE = (2 * FACE_SIDE + SPACING - 5 * SPACING) // 6
 
 
 def _image_label(tip: str, side: int) -> QLabel:
@@ -52,10 +57,11 @@ class AnalystRoom(QWidget):
         self.order: np.ndarray = np.zeros(0, dtype=int)
         self.photo = None
         self.input = _image_label("The photo as the model sees it: framed, resized, grey or colour",
-                                  128)
-        self.recon = _image_label("The reconstruction: the decoder's face at this photo's mu", 128)
-        self.title = QLabel("Open photos (Ctrl+O) to see how the model describes them")
-        self.title.setWordWrap(True)
+                                  FACE_SIDE)
+        self.recon = _image_label("The reconstruction: the decoder's face at this photo's mu",
+                                  FACE_SIDE)
+        self.title = Words("Open photos (Ctrl+O) to see how the model describes them",
+                           min_width=2 * FACE_SIDE // 3)
 
         self.chart = pg.PlotWidget(background="w")
         self.chart.setMinimumHeight(110)  # a small screen shrinks the room, not the bars away
@@ -78,10 +84,14 @@ class AnalystRoom(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setToolTip("Exact values per latent dimension")
-        self.table.setMaximumHeight(170)
-        # four rows at least, and the columns sharing the width: every header reads whole
-        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
-                                    + 4 * self.table.verticalHeader().defaultSectionSize() + 4)
+        # rows as tall as their text needs (the style's default is half as tall again); four
+        # whole rows at least, six at most, and the columns sharing the width: every header
+        # reads whole
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader().sizeHint().height() + 4
+        row = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(header + 4 * row)
+        self.table.setMaximumHeight(header + 6 * row)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
 
@@ -91,20 +101,31 @@ class AnalystRoom(QWidget):
         self.var_labels = [_image_label("A face from the posterior", VARIATION_SIDE)
                            for _ in range(N_VARIATIONS)]
 
+        # the room's height fits a 1366 x 768 screen whole, with a line to spare under the faces:
+        # the name beside the room's title, the check box beside the Variations button
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("<b>Analyst</b>"))
-        lay.addWidget(self.title)
+        lay.setSpacing(SPACING)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Analyst</b>"), 0, Qt.AlignTop)
+        head.addWidget(self.title, 1)
+        lay.addLayout(head)
         imgs = QGridLayout()
+        imgs.setSpacing(SPACING)
         imgs.addWidget(QLabel("input"), 0, 0)
         imgs.addWidget(QLabel("reconstruction"), 0, 1)
         imgs.addWidget(self.input, 1, 0)
         imgs.addWidget(self.recon, 1, 1)
+        imgs.setColumnStretch(2, 1)
         lay.addLayout(imgs)
         lay.addWidget(self.chart, 3)
-        lay.addWidget(self.all_dims, 0, Qt.AlignLeft)
         lay.addWidget(self.table, 1)
-        lay.addWidget(self.var_button, 0, Qt.AlignLeft)  # above its faces: a narrower room
+        row = QHBoxLayout()
+        row.addWidget(self.all_dims)  # under the bars and their table
+        row.addStretch(1)
+        row.addWidget(self.var_button)  # above its faces
+        lay.addLayout(row)
         var = QHBoxLayout()
+        var.setSpacing(SPACING)
         for lab in self.var_labels:
             var.addWidget(lab)
         var.addStretch(1)
@@ -116,8 +137,8 @@ class AnalystRoom(QWidget):
 
     def show_photo(self, photo) -> None:
         self.photo = photo
-        self.input.setPixmap(to_pixmap(photo.framed, 128))
-        self.recon.setPixmap(to_pixmap(photo.reconstruction, 128))
+        self.input.setPixmap(to_pixmap(photo.framed, FACE_SIDE))
+        self.recon.setPixmap(to_pixmap(photo.reconstruction, FACE_SIDE))
         note = f" ({photo.note})" if photo.note else ""
         self.title.setText(f"{Path(photo.path).name}{note}")  # the name reads whole; the path:
         self.title.setToolTip(photo.path)
@@ -128,7 +149,7 @@ class AnalystRoom(QWidget):
         self.bars.setOpts(x=x, height=mu, width=0.6)
         self.err.setData(x=x, y=mu, top=sigma, bottom=sigma, beam=0.3)
         ticks = [(i, f"z{d}") for i, d in enumerate(shown)]
-        # at most 8 labels, however many bars: every k-th, so that they never overlap in a
+        # at most MAX_LABELS labels, however many bars: every k-th, so that they never overlap in a
         # narrow room (each bar's dimension is in the table and on hover)
         step = max(1, int(np.ceil(len(ticks) / MAX_LABELS)))
         self.chart.getAxis("bottom").setTicks([ticks[::step]])

@@ -119,9 +119,9 @@ class BlueprintRoom(MapDrawing, QWidget):
         self.hover.setToolTip("The face under the cursor")
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        # two lines, always: a caption that grew a line at a training snapshot would shrink the
-        # map, move its view, and ask for a new mosaic
-        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 4)
+        # four lines, always (the preview beside it is as tall): a caption that grew a line at a
+        # training snapshot would shrink the map, move its view, and ask for a new mosaic
+        self.caption.setFixedHeight(4 * self.caption.fontMetrics().lineSpacing() + 4)
         top = QHBoxLayout()
         top.addWidget(QLabel("<b>Blueprint Room</b>"))
         top.addStretch(1)

@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +27,7 @@ from PySide6.QtWidgets import (
 from studio.engine import requests as rq
 from studio.engine.files import IMAGE_SUFFIXES
 from studio.gui import help as help_
-from studio.gui import placement, style
+from studio.gui import placement, space, style
 from studio.gui.analyst import AnalystRoom
 from studio.gui.blueprint import BlueprintRoom
 from studio.gui.controller import Controller
@@ -77,11 +75,10 @@ class MainWindow(QMainWindow):
     def _build_layout(self) -> None:
         self.analyst, self.blueprint = AnalystRoom(), BlueprintRoom()
         self.painter, self.strip = PainterRoom(), PhotoStrip()
-        rooms = QSplitter(Qt.Horizontal)
-        # the Analyst and the Painter scroll on a small screen rather than squeeze the window
-        for w in (_scrolling(self.analyst), self.blueprint, _scrolling(self.painter)):
-            rooms.addWidget(w)
-        rooms.setSizes([380, 560, 460])
+        # the rooms share the width by what they show (studio.gui.space); each scrolls on a
+        # small screen rather than squeeze the window or the other rooms
+        rooms = space.Rooms(*(space.scrolling(r) for r in (self.analyst, self.blueprint,
+                                                            self.painter)))
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.addWidget(self.strip)
@@ -89,11 +86,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.training, self.create = TrainingPanel(), CreatePanel()
         # the panels scroll rather than push the window past a small screen's edge
-        self.training_dock = self._dock("Training", _scrolling(self.training),
+        self.training_dock = self._dock("Training", space.scrolling(self.training),
                                         Qt.BottomDockWidgetArea)
-        self.create_dock = self._dock("Create", _scrolling(self.create), Qt.RightDockWidgetArea)
+        self.create_dock = self._dock("Create", space.scrolling(self.create),
+                                      Qt.RightDockWidgetArea)
         self.training_dock.hide()  # until a person asks for it (View > Training panel, Ctrl+T)
-        self._sized = False
+        self.training_dock.visibilityChanged.connect(self._on_training_dock_shown)
         self.device_label, self.model_label = QLabel("Device: -"), QLabel("Model: loading...")
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.device_label)
@@ -375,12 +373,20 @@ class MainWindow(QMainWindow):
         else:
             self.status(f"README: {help_.readme_path()}")
 
-    def showEvent(self, ev):  # noqa: N802 (Qt)
-        super().showEvent(ev)
-        if not self._sized:  # the rooms get the height; the training dock a strip below
-            self._sized = True
-            self.resizeDocks([self.training_dock], [250], Qt.Vertical)
-            self.resizeDocks([self.create_dock], [300], Qt.Horizontal)
+    def resizeEvent(self, ev):  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        if ev.size().width() != ev.oldSize().width():  # the Create dock gives way with the rooms
+            need = self.create_dock.widget().widget().minimumSizeHint().width()
+            self.resizeDocks([self.create_dock], [space.create_width(self.width(), need)],
+                             Qt.Horizontal)
+
+    def _on_training_dock_shown(self, shown: bool) -> None:
+        """The Training panel takes the height its words need, the rooms keep the rest."""
+        if shown:
+            dock = self.training_dock
+            need = dock.widget().need() + dock.height() - dock.widget().height()  # its title
+            self.resizeDocks([self.training_dock], [space.training_height(need, self.height())],
+                             Qt.Vertical)
 
     def closeEvent(self, ev):  # noqa: N802 (Qt)
         if self.engine.training and not self._closing:
@@ -399,30 +405,6 @@ class MainWindow(QMainWindow):
         if not self.engine.shutdown(timeout=2.0):
             log.warning("engine threads did not stop within 2 s")
         super().closeEvent(ev)
-
-
-class _Fitting(QScrollArea):
-    """A scroll area that gives its widget the whole viewport, and scrolls only where the
-    viewport is smaller than the widget's minimum (a small screen), never because of its
-    preferred size."""
-
-    def resizeEvent(self, ev):  # noqa: N802 (Qt)
-        super().resizeEvent(ev)
-        self._fit()
-
-    def _fit(self) -> None:
-        w, vp = self.widget(), self.viewport()
-        if w is not None:
-            hint = w.minimumSizeHint()
-            w.resize(max(vp.width(), hint.width()), max(vp.height(), hint.height()))
-
-
-def _scrolling(widget) -> QScrollArea:
-    area = _Fitting()
-    area.setWidgetResizable(False)
-    area.setFrameShape(QScrollArea.NoFrame)
-    area.setWidget(widget)
-    return area
 
 
 __all__ = ["MainWindow", "config_dir"]

@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 from studio import settings
 from studio.engine.faces import FRAMING_TIPS
 from studio.engine.requests import DEFAULT_EPOCHS, DEVICES, TrainRequest
+from studio.gui.space import Words
 
 CURVES_EVERY_S = 1.0
+WORDS_WIDTH = 320  # pixels: the plan and the status text in four lines or fewer
 
 
 def _bounded(box, setting) -> None:
@@ -103,8 +105,7 @@ class TrainingPanel(QWidget):
         self.start.clicked.connect(self._on_start_clicked)
         self.pause.clicked.connect(self._on_pause_clicked)
         # what Start will do, said before it is pressed; and notes from the run's start
-        self.plan = QLabel()
-        self.plan.setWordWrap(True)
+        self.plan = Words(min_width=WORDS_WIDTH)
         self.plan.setStyleSheet("color: #444")
         for w in (self.latent, self.size, self.epochs, self.budget):
             w.valueChanged.connect(self._describe_plan)
@@ -114,8 +115,7 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setToolTip("Progress towards the epoch target or the time budget")
-        self.status = QLabel("Not training")
-        self.status.setWordWrap(True)
+        self.status = Words("Not training", min_width=WORDS_WIDTH)
 
         # What a person can read: how close the reconstructions come (PSNR, in dB: higher is
         # better) and how much the codes carry (KL, in nats). The raw loss, a Gaussian
@@ -151,20 +151,24 @@ class TrainingPanel(QWidget):
             r, c = 1 + i // 2, (i % 2) * 2
             form.addWidget(QLabel(label), r, c)
             form.addWidget(w, r, c + 1)
+        form.addWidget(self.stream, 5, 0, 1, 4)
+        form.setRowStretch(6, 1)
         buttons = QHBoxLayout()
         for b in (self.start, self.pause, self.stop):
             buttons.addWidget(b)
         buttons.addWidget(self.progress, 1)
-        left = QVBoxLayout()
-        left.addLayout(form)
-        left.addWidget(self.stream)
-        left.addWidget(self.plan)
-        left.addLayout(buttons)
-        left.addWidget(self.status)
-        left.addStretch(1)
+        # three columns, so that the panel stays short and the rooms above keep their height:
+        # the settings; what Start does, the buttons and how the run goes; the curves. The
+        # words never lose a line (space.Words): the panel grows, or scrolls, instead
+        words = QVBoxLayout()
+        words.addWidget(self.plan)
+        words.addLayout(buttons)
+        words.addWidget(self.status)
+        words.addStretch(1)
         lay = QHBoxLayout(self)
-        lay.addLayout(left)
-        lay.addWidget(self.curves, 1)
+        lay.addLayout(form)
+        lay.addLayout(words, 1)
+        lay.addWidget(self.curves, 2)
         self.set_running(False)
 
     def _on_data_activated(self, index: int) -> None:

@@ -98,14 +98,59 @@ def _fit(width, height, config, *args):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("height", [768, 700])
-def test_every_control_is_on_a_small_screen_with_the_training_panel_open(tmp_path, height):
-    got = _fit(1366, height, tmp_path / "config", "--training")
+def test_the_first_screen_of_a_1366_laptop_shows_the_photo_its_reconstruction_the_map_and_the_painter_whole(
+        tmp_path):
+    """Issue 31.11: at a first start on 1366 x 768 the photo, its reconstruction, the bars, the
+    table, the variations, the map and the Painter with its controls lie wholly on the screen,
+    none cut by a scroll area or a splitter (their visible rectangles, not only reachable by
+    scrolling); no text is cut; and the Analyst has a line to spare under its faces."""
+    got = _fit(1366, 768, tmp_path / "config")
     x, y, w, h = got["frame"]
-    assert x >= 0 and y >= 0 and x + w <= 1366 and y + h <= height, got
+    assert x >= 0 and y >= 0 and x + w <= 1366 and y + h <= 768, got
+    assert got["hidden"] == [], got
+    assert got["clipped"] == [], got
+    assert got["unreachable"] == [], got
+    assert got["analyst_spare_height"] >= 20, got
+    assert got["shown_widths"]["create"] >= 280, got  # the Create panel is there, whole too
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_training_panel_reads_whole_before_during_and_after_a_run(tmp_path, size):
+    """Issue 31.12: with the Training panel open, every text of the window (the panel's boxes,
+    labels and status line among them) is whole before a run, while it trains and once it has
+    ended; the map stays tall enough to read, its faces square."""
+    width, height = size
+    got = _fit(width, height, tmp_path / "config", "--run")
+    assert got["during"]["status"].startswith("epoch"), got["during"]
+    assert got["after"]["status"].startswith("Training done"), got["after"]
+    for when, seen in (("before", got), ("during", got["during"]), ("after", got["after"])):
+        assert seen["clipped"] == [], (when, seen)
+        assert seen["unreachable"] == [], (when, seen)
+        assert seen["status_bar_on_screen"], (when, seen)
+        assert seen["map_pixel_ratio"] == pytest.approx(1.0, abs=0.01), (when, seen)
+        map_w, map_h = seen["map_shown"]
+        assert map_h >= 200 and map_w <= 2 * map_h, (when, seen)  # not a wide strip
+
+
+def test_every_control_is_on_a_short_screen_with_the_training_panel_open(tmp_path):
+    got = _fit(1366, 700, tmp_path / "config", "--training")
+    x, y, w, h = got["frame"]
+    assert x >= 0 and y >= 0 and x + w <= 1366 and y + h <= 700, got
     assert got["status_bar_on_screen"], got
     assert got["unreachable"] == [], got
+    assert got["clipped"] == [], got
     assert got["analyst_chart_height"] >= 100, got
+
+
+@pytest.mark.parametrize("size", [(800, 500), (640, 400)])
+def test_a_small_window_shares_its_width_among_the_rooms_and_the_create_panel(tmp_path, size):
+    """Issue 31.13: on a small screen no room becomes a sliver while the Create panel keeps its
+    width: each room, and the panel, shows a share of the window."""
+    width, height = size
+    got = _fit(width, height, tmp_path / "config")
+    shown = got["shown_widths"]
+    assert min(shown.values()) >= width // 8, got
+    assert shown["painter"] >= 0.8 * shown["create"], got
 
 
 def test_the_window_opens_where_it_was_and_within_a_smaller_screen(tmp_path):
