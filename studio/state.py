@@ -181,6 +181,8 @@ class StudioState(Announcer, CreateWork, MapChoice):
             self.saved = info.path is not None if saved is None else saved
             if switched:
                 self._hand_over(old_key, key, keep_old=True, restore=True)
+            if (switched or old_key is None) and not self.directions and info.directions:
+                self.directions = tuple(info.directions)  # ready, shipped beside its file
             # the model's own map: its atlas where it carries one (a finished run's, a file's),
             # else the PCA plane (a training snapshot's: the plane follows the faces as they move)
             if not (info.snapshot and same_build and self.projection is not None) \

@@ -31,12 +31,15 @@ class CreateWork:
             return
         self.add_to_group(sign, self.info.train_mu[idx])
 
-    def add_selected_to_group(self, sign: int) -> None:
-        ph = self.selected_photo
-        if ph is None:
+    def add_selected_to_group(self, sign: int, rows=None) -> None:
+        """The photos at `rows` of the strip (None: the selected one) into a group."""
+        rows = [self.selected] if rows is None else rows
+        faces = [self.photos[i].mu for i in rows if i is not None and 0 <= i < len(self.photos)
+                 and len(self.photos[i].mu) == self.dim]
+        if not faces:
             self.say("Select a loaded photo in the strip first")
             return
-        self.add_to_group(sign, [ph.mu])
+        self.add_to_group(sign, faces)
 
     def clear_groups(self) -> None:
         self.groups = {1: (), -1: ()}

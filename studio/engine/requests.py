@@ -183,6 +183,7 @@ class ModelInfo:
     snapshot: bool = False      # True for a mid-training update
     prior: FacePrior | None = None  # fitted to train_mu (None: draw from N(0, I))
     atlas: Atlas | None = None      # the face atlas, where the model file carries one
+    directions: tuple = ()          # ready directions shipped beside its file (Direction)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 import torch
 
+from studio.engine import session
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file, save_model
 from studio.engine.errors import StudioError
 from studio.engine.inference import FaceModel
@@ -194,7 +196,10 @@ class EngineService:
         return self.model.decode(np.atleast_2d(z))
 
     def _load(self, req: LoadModel) -> ModelOpened:
-        return ModelOpened(self._use(load_model_file(find_model(req.path)), snapshot=False), req.id)
+        path = find_model(req.path)
+        info = self._use(load_model_file(path), snapshot=False)
+        ready = session.ready_directions(path, info.config.latent_dim)
+        return ModelOpened(replace(info, directions=ready) if ready else info, req.id)
 
     def _use_file(self, req: UseModel) -> ModelOpened:
         return ModelOpened(self._use(req.file, snapshot=bool(req.file.meta.get("snapshot")),

@@ -172,6 +172,26 @@ def load_directions(path: str | Path, latent_dim: int) -> list[Direction]:
     return [Direction.from_dict(x) for x in d.get("directions", [])]
 
 
+def ready_directions_path(model_path: str | Path) -> Path:
+    """Where a model's ready directions sit: beside its file, as NAME.directions.json."""
+    p = Path(model_path)
+    return p.with_name(p.stem + ".directions.json")
+
+
+def ready_directions(model_path: str | Path | None, latent_dim: int) -> tuple[Direction, ...]:
+    """The directions shipped beside a model file (an ordinary directions file), or none: a
+    file that is missing or does not fit is no error, the model opens without them."""
+    if model_path is None:
+        return ()
+    path = ready_directions_path(model_path)
+    if not path.is_file():
+        return ()
+    try:
+        return tuple(load_directions(path, latent_dim))
+    except StudioError:
+        return ()
+
+
 # -- the files' schema: every field's type and range, checked before anything is built ----------
 MAX_PHOTOS = 10_000
 MAX_KEYFRAMES = 1_000

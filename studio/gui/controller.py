@@ -267,7 +267,7 @@ class Controller:
         v.strip.b_chosen.connect(lambda i: s.set_ab(b=i))
         v.create.sliders.z_edited.connect(self._gesture(s.paint_sliders))
         v.create.sliders.reset_requested.connect(self._gesture(s.reset_sliders))
-        d.add_photo.connect(s.add_selected_to_group)
+        d.add_photo.connect(lambda sign: s.add_selected_to_group(sign, v.strip.chosen_rows()))
         d.add_lasso.connect(s.add_lasso_to_group)
         d.clear_groups.connect(lambda: (s.clear_groups(), b.clear_lasso()))
         d.create_requested.connect(self._create_direction)

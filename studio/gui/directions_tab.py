@@ -64,7 +64,8 @@ class DirectionsTab(QWidget):
         self.name = QLineEdit()
         self.name.setPlaceholderText("name (smiling...)")
         buttons = {}
-        sources = {"Photo": (self.add_photo, "the photo selected in the strip"),
+        sources = {"Photo": (self.add_photo, "the photos chosen in the strip (shift or ctrl "
+                                             "click, Select all; else the selected one)"),
                    "Lasso": (self.add_lasso, "the faces chosen with the map's lasso")}
         for kind, (sig, source) in sources.items():
             for sign, mark, group in ((1, "+", "first"), (-1, "-", "second")):

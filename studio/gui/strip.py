@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.gui.imaging import to_pixmap
 
@@ -30,7 +38,11 @@ class PhotoStrip(QWidget):
         self.list.setWordWrap(False)
         self.list.setMovement(QListWidget.Static)
         self.list.setFixedHeight(96)
-        self.list.setToolTip("Loaded faces: click one to analyse it; set A and B for the morph")
+        self.list.setToolTip("Loaded faces: click one to analyse it; set A and B for the morph; "
+                             "shift or ctrl click (or Select all) chooses several for a "
+                             "direction's groups")
+        # several chosen at once for a direction's groups; the current one is analysed
+        self.list.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.list.currentRowChanged.connect(self._on_row_changed)
         self.set_a = QPushButton("Set as A")
         self.set_a.setToolTip("Use the selected face as the start of the morph")
@@ -38,9 +50,14 @@ class PhotoStrip(QWidget):
         self.set_b.setToolTip("Use the selected face as the end of the morph")
         self.set_a.clicked.connect(lambda: self._emit_choice(self.a_chosen))
         self.set_b.clicked.connect(lambda: self._emit_choice(self.b_chosen))
+        self.select_all = QPushButton("Select all")
+        self.select_all.setToolTip("Choose every loaded face (for a direction's groups)")
+        self.select_all.clicked.connect(self.list.selectAll)
         buttons = QVBoxLayout()
+        buttons.setSpacing(2)
         buttons.addWidget(self.set_a)
         buttons.addWidget(self.set_b)
+        buttons.addWidget(self.select_all)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.list, 1)
@@ -68,6 +85,14 @@ class PhotoStrip(QWidget):
             self.list.blockSignals(True)
             self.list.setCurrentRow(row)
             self.list.blockSignals(False)
+
+    def chosen_rows(self) -> list[int]:
+        """The faces chosen in the strip (shift / ctrl click, Select all), in order; the current
+        one where nothing is chosen."""
+        rows = sorted(self.list.row(it) for it in self.list.selectedItems())
+        if not rows and self.list.currentRow() >= 0:
+            rows = [self.list.currentRow()]
+        return rows
 
     def mark(self, a: int | None, b: int | None) -> None:
         for i in range(self.list.count()):

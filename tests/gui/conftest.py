@@ -41,6 +41,9 @@ def window(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.state.info is not None, timeout=15000)
+    # nor the default model's ready directions ("smiling"): these tests make their own;
+    # test_create.py::test_the_default_model_comes_with_ready_directions checks them
+    win.state.directions = ()
     yield win
     win.close()
     assert not win.engine.running

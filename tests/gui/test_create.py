@@ -212,8 +212,9 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
     assert np.array_equal(win2.painter.image, face)
     assert [k.label for k in win2.state.keyframes] == ["face3.png", "face42.png"]
     assert win2.create.keyframes.list.count() == 2 and win2.create.keyframes.frames.value() == 9
-    assert [d.name for d in win2.state.directions] == ["d1"]
-    assert np.allclose(win2.state.directions[0].vector, win.state.directions[0].vector)
+    # the default model's ready "smiling" and the one made here
+    assert [d.name for d in win2.state.directions] == ["smiling", "d1"]
+    assert np.allclose(win2.state.directions[1].vector, win.state.directions[1].vector)
     assert len(win2.state.photos) == 2
     win2.close()
 
@@ -224,7 +225,7 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
     with qtbot.waitSignal(win3.engine.photos_described, timeout=15000):
         win3.sessions.open(str(path))
     assert any("missing photo" in m and "face42.png" in m for m in win3.messages)
-    assert len(win3.state.photos) == 1 and [d.name for d in win3.state.directions] == ["d1"]
+    assert len(win3.state.photos) == 1 and [d.name for d in win3.state.directions] == ["smiling", "d1"]
     win3.close()
 
 
@@ -233,3 +234,55 @@ def test_a_bad_session_file_gets_a_message(window, tmp_path):
     p.write_text("{nope")
     window.sessions.open(str(p))
     assert window.messages and str(p) in window.messages[-1] and "bad JSON" in window.messages[-1]
+
+
+def test_the_default_model_comes_with_ready_directions(qtbot, tmp_path, monkeypatch):
+    """Issue 31.9: the shipped default opens with "smiling" ready (made from labelled
+    training-side faces, its separation shown), so that a newcomer smiles a face in one move."""
+    from studio.gui.engine_thread import EngineThread
+    from studio.gui.main_window import MainWindow
+
+    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    win = MainWindow(EngineThread(), welcome=False)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.state.info is not None, timeout=15000)
+        smiling = next(x for x in win.state.directions if x.name == "smiling")
+        assert smiling.auc > 0.9 and min(smiling.sizes) >= 1000
+        d = win.create.directions
+        row = win.state.directions.index(smiling)
+        assert "smiling  (AUC 0.9" in d.list.item(row).text()
+        d.list.setCurrentRow(row)
+        before = win.state.z.copy()
+        d.amount.setValue(d.amount.maximum() // 2)  # +1: one move
+        assert np.allclose(win.state.z, before + smiling.vector)
+    finally:
+        win.close()
+
+
+def test_the_strip_chooses_many_photos_for_a_group(window, qtbot, tmp_path):
+    """Issue 31.9: shift / ctrl click and Select all choose several photos in the strip, and
+    "Photo to +" / "Photo to -" take them all."""
+    from PySide6.QtCore import Qt
+
+    from tests.gui.helpers import lfw_photos
+
+    paths = lfw_photos(tmp_path, names=[f"p{i}.png" for i in range(4)], faces=range(4))
+    load_photos(window, qtbot, paths)
+    d, lst = window.create.directions, window.strip.list
+
+    def click(row, mod=Qt.NoModifier):
+        rect = lst.visualItemRect(lst.item(row))
+        qtbot.mouseClick(lst.viewport(), Qt.LeftButton, mod, rect.center())
+
+    button(window.strip, "Select all").click()
+    button(d, "Photo to +").click()
+    assert "Group +: 4 face(s)" in d.groups.text()
+    click(0)
+    click(2, Qt.ShiftModifier)   # 0, 1, 2
+    click(1, Qt.ControlModifier)  # 0 and 2
+    button(d, "Photo to -").click()
+    assert "Group -: 2 face(s)" in d.groups.text()
+    mu = [p.mu for p in window.state.photos]
+    assert np.allclose(window.state.groups[-1], [mu[0], mu[2]])
