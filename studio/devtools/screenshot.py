@@ -1,9 +1,11 @@
-"""Take the README's screenshot of the real window under Xvfb.
+"""Take the README's screenshots of the real window under Xvfb.
 
-    python -m studio.devtools.screenshot [--out resources/screenshot.png]
+    python -m studio.devtools.screenshot [--size 1366x768 --out resources/screenshot-1366x768.png]
 
 Opens the studio as at a first start (the default model's two example faces as A and B, the
-map's mosaic of faces), clicks the map and saves what the screen shows.
+map's mosaic of faces), clicks the map and saves what the screen shows. With no --size, both of
+the README's: the window on a 1600 x 900 screen (resources/screenshot.png) and on a 1366 x 768
+laptop's (resources/screenshot-1366x768.png).
 """
 
 from __future__ import annotations
@@ -12,16 +14,13 @@ import argparse
 import tempfile
 from pathlib import Path
 
+SHOTS = {(1600, 900): "resources/screenshot.png", (1366, 768): "resources/screenshot-1366x768.png"}
 
-def main(argv=None) -> int:
+
+def take(size: tuple[int, int], out: str) -> None:
     from studio.devtools import xvfb
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="resources/screenshot.png")
-    a = ap.parse_args(argv)
-    if not xvfb.available():
-        raise SystemExit("needs Xvfb, xdotool and xwd (apt-get install xvfb xdotool x11-apps)")
-    with tempfile.TemporaryDirectory() as tmp, xvfb.display(1600, 900) as disp:
+    with tempfile.TemporaryDirectory() as tmp, xvfb.display(*size) as disp:
         import os
 
         os.environ["FACE_STUDIO_CONFIG_DIR"] = str(Path(tmp) / "config")  # a first start
@@ -34,12 +33,30 @@ def main(argv=None) -> int:
             xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
             shot = xvfb.settled(disp, quiet_s=1.5, timeout=30)  # the face, the sliders, the cross
             g = geo
-            xvfb.save_png(shot[g["Y"]:g["Y"] + g["HEIGHT"], g["X"]:g["X"] + g["WIDTH"]], a.out)
+            xvfb.save_png(shot[g["Y"]:g["Y"] + g["HEIGHT"], g["X"]:g["X"] + g["WIDTH"]], out)
             xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")
             app.wait(10)
         finally:
             app.kill()
-    print(f"wrote {a.out}")
+    print(f"wrote {out}")
+
+
+def main(argv=None) -> int:
+    from studio.devtools import xvfb
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", help="the screen, WxH (else both of the README's)")
+    ap.add_argument("--out", help="the PNG to write")
+    a = ap.parse_args(argv)
+    if not xvfb.available():
+        raise SystemExit("needs Xvfb, xdotool and xwd (apt-get install xvfb xdotool x11-apps)")
+    if a.size:
+        size = tuple(int(v) for v in a.size.lower().split("x"))
+        shots = {size: a.out or SHOTS.get(size, f"screenshot-{size[0]}x{size[1]}.png")}
+    else:
+        shots = SHOTS
+    for size, out in shots.items():
+        take(size, out)
     return 0
 
 
