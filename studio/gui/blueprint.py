@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPu
 from studio.engine.latent import Projection
 from studio.engine.requests import MosaicGrid
 from studio.gui.imaging import to_pixmap
-from studio.gui.map_drawing import MapDrawing
+from studio.gui.map_drawing import MapDrawing, beyond_item
 from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon, square_tiles, tiled
 
 MOSAIC_TILES = 12  # faces per side of the mosaic
@@ -64,6 +64,7 @@ class BlueprintRoom(MapDrawing, QWidget):
         self.points = pg.ScatterPlotItem(size=5, pen=None, brush=DOTS)
         self.shade = pg.ImageItem()  # beyond the atlas's faces
         self.shade.hide()
+        self.beyond = beyond_item()  # the same grey, all round the shade's reach
         self.path = pg.PlotCurveItem(pen=pg.mkPen("#e4572e", width=2, style=Qt.DashLine))
         self.cursor = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#d00000", width=3))
         self.density = pg.ImageItem()
@@ -79,7 +80,7 @@ class BlueprintRoom(MapDrawing, QWidget):
         self.dots = pg.ItemGroup()
         # the shade over the mosaic: its tiles beyond the faces are greyed as the map is there.
         # The images leave the "A" button's bounds alone (they cover the view, or more).
-        for item in (self.mosaic_image, self.shade, self.dots):
+        for item in (self.beyond, self.mosaic_image, self.shade, self.dots):
             self._passive(item, bounds=False)
         for item in (self.density, self.points):
             item.setParentItem(self.dots)

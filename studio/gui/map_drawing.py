@@ -10,7 +10,9 @@ import colorsys
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem
 
 from studio.engine.latent import Projection
 from studio.gui.map_items import place_labels, sigma_ellipse
@@ -18,6 +20,7 @@ from studio.gui.map_items import place_labels, sigma_ellipse
 LABEL_FILL = (255, 255, 255, 210)  # labels stay readable over the dots
 DOT_PX = 13  # the room a photo's or a keyframe's dot takes, which no label covers
 SNAP_PX = 7  # a click this close to a photo's dot on the atlas paints that photo
+BEYOND = (223, 223, 223)  # the shade's grey at its fullest (200 at alpha 150 over white)
 
 
 def photo_colour(i: int) -> tuple[int, int, int]:
@@ -26,6 +29,16 @@ def photo_colour(i: int) -> tuple[int, int, int]:
     h = (0.58 + i * 0.618034) % 1.0
     r, g, b = colorsys.hsv_to_rgb(h, 0.9, (0.9, 0.55, 0.72)[i % 3])
     return round(r * 255), round(g * 255), round(b * 255)
+
+
+def beyond_item() -> QGraphicsPathItem:
+    """The grey all round the atlas's shade (its path set by MapDrawing._shade), hidden until
+    then."""
+    item = QGraphicsPathItem()
+    item.setBrush(pg.mkBrush(BEYOND))
+    item.setPen(pg.mkPen(None))
+    item.hide()
+    return item
 
 
 class MapDrawing:
@@ -46,10 +59,12 @@ class MapDrawing:
 
     def _shade(self, cells: int = 160) -> None:
         """On the atlas, grey where there are no faces: a click there paints the nearest
-        faces' blend, not a face of the region."""
+        faces' blend, not a face of the region. Beyond the shade's own reach the map is that
+        grey too (`beyond`), however far out a person zooms."""
         p = self.projection
         if p.kind != "atlas" or not len(self._xy):
             self.shade.hide()
+            self.beyond.hide()
             return
         lo, hi = self._xy.min(0), self._xy.max(0)
         pad = 0.6 * (hi - lo)
@@ -63,6 +78,13 @@ class MapDrawing:
         self.shade.setImage(rgba, autoLevels=False)
         self.shade.setRect(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
         self.shade.show()
+        far = 1000 * float(np.max(hi - lo))
+        ring = QPainterPath()
+        ring.setFillRule(Qt.OddEvenFill)
+        ring.addRect(QRectF(lo[0] - far, lo[1] - far, hi[0] - lo[0] + 2 * far, hi[1] - lo[1] + 2 * far))
+        ring.addRect(QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]))
+        self.beyond.setPath(ring)
+        self.beyond.show()
 
     def set_photos(self, photos, projection: Projection | None = None) -> None:
         proj = projection or self.projection

@@ -64,6 +64,11 @@ def test_zoomed_out_the_mosaic_lays_faces_only_where_faces_are(window, qtbot):
     far = (lo[0] - span[0], hi[1] + span[1])
     assert s.projection.density(np.array([far]))[0] < 0.05
     assert _top_image_at(bp, *far) is not bp.mosaic_image
+    # and far beyond the shade's own reach, the map is that grey too (it was white)
+    out = (lo[0] - 1.5 * span[0], lo[1] - 1.5 * span[1])  # in view, past the shade
+    beyond = [it for it in bp.plot.scene().items(bp.view.mapViewToScene(QPointF(*out)))
+              if it is bp.beyond]
+    assert beyond and beyond[0].brush().color().getRgb()[:3] == (223, 223, 223)
     corner = s.projection.density(np.array([[rect.left() + tile / 2, rect.top() + tile / 2]]))[0]
     if corner < 0.05:  # a tile at the edge of the faces' box, beyond the faces
         assert _top_image_at(bp, rect.left() + tile / 2, rect.top() + tile / 2) is bp.shade
