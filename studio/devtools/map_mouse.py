@@ -5,11 +5,11 @@ with xdotool at hand:
 
 opens the main window as a person's first start does (the mosaic on), then with real X input
 (xdotool: the pointer, its buttons, the wheel, the keyboard) drags the map with the right button,
-turns the wheel over it, presses the little "A" button three times, pans away and presses the
-Home key. It prints one JSON object: the map's view (x and y ranges) and its plotting area's
-size in pixels after each step, so that a test can tell a pan from a stretch, a zoom that keeps
-faces square from one that does not, and a "home" from a zoom out. --shot saves the screen
-after the right drag (xwd), to look at.
+turns the wheel over it, presses the little "A" button three times, pans away, presses the Home
+key and clicks the right button. It prints one JSON object: the map's view (x and y ranges) and
+its plotting area's size in pixels after each step (and whether a menu opened), so that a test
+can tell a pan from a stretch, a zoom that keeps faces square from one that does not, and a
+"home" from a zoom out. --shot saves the screen after the right drag (xwd), to look at.
 """
 
 from __future__ import annotations
@@ -114,6 +114,14 @@ def run(shot: str | None) -> dict:
     _xdotool("key", "Home")
     _pump(app, 0.5)
     out["home"] = _view(win)
+    vp = win.blueprint.plot.viewport()  # a right click without a drag: no menu of log axes
+    at = vp.mapToGlobal(vp.rect().center())
+    _xdotool("mousemove", at.x(), at.y(), "click", 3)
+    _pump(app, 0.5)
+    out["right_click_menu"] = app.activePopupWidget() is not None
+    if out["right_click_menu"]:
+        app.activePopupWidget().close()
+    out["right_click"] = _view(win)
     win.close()
     _pump(app, 0.5)
     return out

@@ -55,6 +55,7 @@ class BlueprintRoom(MapDrawing, QWidget):
         auto = self.plot.getPlotItem().autoBtn
         auto.clicked.disconnect(self.plot.getPlotItem().autoBtnClicked)
         auto.clicked.connect(lambda *_: self.fit_view())
+        self.plot.setMenuEnabled(False)  # its log axes and per-axis ranges stretched the faces
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         # the axes (which draw the grid too) are kept as pixmaps and blitted, redrawn only when
         # the view moves: replaying their picture was most of every repaint of the map

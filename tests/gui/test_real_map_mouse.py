@@ -67,3 +67,9 @@ def test_the_a_button_shows_the_faces_region_at_every_press(steps):
 def test_the_home_key_shows_the_faces_region(steps):
     assert not _same(steps["panned_away"], steps["start"])
     assert _same(steps["home"], steps["start"])
+
+
+def test_a_right_click_opens_no_menu_that_could_stretch_the_map(steps):
+    """pyqtgraph's menu offered log axes and a range per axis."""
+    assert not steps["right_click_menu"]
+    assert _same(steps["right_click"], steps["home"])
