@@ -203,7 +203,8 @@ class StudioState(Announcer, CreateWork, MapChoice):
         latent_only = [k for k in self.keyframes if not k.photo]
         note = ""
         if old_key and (latent_only or self.directions):
-            what = f"{len(latent_only)} keyframes and {len(self.directions)} directions"
+            what = f"{counted(len(latent_only), 'keyframe')} and " \
+                   f"{counted(len(self.directions), 'direction')}"
             if keep_old:  # every keyframe, in order: the photos' mark their places
                 self.set_aside[old_key] = (tuple(self.keyframes), self.directions)
                 note = f"{what} belong to the model that was open: set aside until it is open again"
@@ -433,3 +434,8 @@ def _in_order(back: tuple, photo_keys: list) -> tuple:
         if same is not None:
             out.append(left.pop(same))
     return tuple(out + left)
+
+
+def counted(n: int, word: str) -> str:
+    """'1 keyframe', '2 keyframes'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -340,3 +340,14 @@ def test_a_model_switch_keeps_the_keyframes_order(state):
     assert [k.label for k in state.keyframes] == ["one.png", "two.png"]
     state.open_model(info(dim=4))
     assert [(k.label, k.z[0]) for k in state.keyframes] == order
+
+
+def test_what_is_set_aside_is_counted_in_good_english(state):
+    """Issue 31.16: "1 directions" read wrong."""
+    state.open_model(info(dim=4))
+    state.paint(np.ones(4), Source.MAP)
+    state.add_painted_keyframe()
+    state.add_directions([Direction("d", np.ones(4))])
+    state.messages.clear()
+    state.open_model(info(dim=2, path="/models/b.pt", name="b", seed=3))
+    assert "1 keyframe and 1 direction belong" in state.messages[0], state.messages

@@ -28,6 +28,7 @@ class Controller:
         self.say, self.status = say, status
         self._by_person = True  # whether the next paint is a person's gesture
         self._behind = False  # the views that follow the painted face wait for it
+        self._last_hover: tuple[float, float] | None = None  # where the map was last hovered
         # owned by the window, so that it goes with it
         self._catch_up_timer = QTimer(views if isinstance(views, QObject) else None)
         self._catch_up_timer.setSingleShot(True)
@@ -68,6 +69,8 @@ class Controller:
         # new weights paint other faces at the same points; while training, redrawn every few
         # seconds (each redraw is 144 faces decoded on cores training wants)
         self._mosaic_stale(MOSAIC_WHILE_TRAINING_MS if info.snapshot else 0)
+        if self._last_hover is not None and not info.snapshot:  # the preview: this model's face
+            self._hover(*self._last_hover)
 
     def _show_painted(self) -> None:
         self.engine.submit(rq.Paint(self.state.z), by_person=self._by_person)
@@ -151,8 +154,9 @@ class Controller:
             self._mosaic_stale()  # the plane now runs through this photo
         # a photo chosen by a person: its variations at once; not at a training snapshot, where
         # six decodes on cores training holds would keep a click waiting
-        if self._by_person:
-            self._variations(quiet=True)
+        # (another model's: at once too, so that they show its faces, not the old ones or none)
+        if self._by_person or not s.info.snapshot:
+            self._variations(quiet=True, by_person=self._by_person)
         self._draw_arrows()
 
     def _show_directions(self) -> None:
@@ -252,7 +256,7 @@ class Controller:
         s, v = self.state, self.v
         b, p, d, k = v.blueprint, v.painter, v.create.directions, v.create.keyframes
         b.point_painted.connect(self._gesture(s.paint_at))
-        b.point_hovered.connect(self._hover)
+        b.point_hovered.connect(self._hovered)
         b.axes_changed.connect(s.set_axes)
         b.mosaic_toggled.connect(s.set_mosaic)
         b.mosaic_wanted.connect(self._mosaic)
@@ -290,6 +294,10 @@ class Controller:
             self._by_person = True
             fn(*args)
         return run
+
+    def _hovered(self, x: float, y: float) -> None:
+        self._last_hover = (x, y)  # painted again by another model (`_show_model`)
+        self._hover(x, y)
 
     def _hover(self, x: float, y: float) -> None:
         if self.state.projection is not None:

@@ -234,6 +234,14 @@ class MainWindow(QMainWindow):
         self._show_title()
         if not info.snapshot:
             self.sessions.model_opened()
+            self._training_words()
+
+    def _training_words(self) -> None:
+        """The Training panel speaks of the model on screen: once a file's model opens in place
+        of a run's, or the run's is saved, nothing is left of "open and not saved"."""
+        if not self.engine.training and self.state.saved and self.state.info is not None:
+            self.training.show_message(f"Not training; the open model is "
+                                       f"'{self.state.info.name}'")
 
     def ask_unsaved(self, doing: str) -> str:
         """'save', 'discard' or 'cancel': what to do with an unsaved model before `doing`."""
@@ -276,6 +284,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_saved(self, ev: rq.ModelSaved) -> None:
         self.state.mark_saved(ev.path)
+        self._training_words()
         self.sessions.drop_recovery()
         self.status(f"Saved {ev.path}", 5000)
         then, self._after_save = self._after_save, None

@@ -122,3 +122,39 @@ def test_a_session_whose_model_is_gone_says_so_and_fits_the_view(window, qtbot, 
     (x0, x1), (y0, y1) = window.blueprint.view_range()
     assert x0 < 0 < x1 and y0 < 0 < y1  # fitted to the faces, not the session's far corner
     assert np.allclose(window.state.z, z)  # the painted face comes back
+
+
+def test_every_view_follows_the_model_on_screen(window, qtbot, two_photos):
+    """Issue 31.16: after a trained model is discarded for another, the Training panel no
+    longer speaks of it as open and unsaved; the preview under the cursor and the selected
+    photo's variations show the new model's faces, not the old ones or none."""
+    from PySide6.QtCore import QPoint
+
+    from tests.gui.helpers import train_small
+
+    def grab(label):
+        pm = label.pixmap()
+        return None if pm is None or pm.isNull() else pm.toImage()
+
+    train_small(window, qtbot)
+    with qtbot.waitSignal(window.engine.training_finished, timeout=20000):
+        window.training.stop.click()
+    assert "not saved" in window.training.status.text()
+    load_photos(window, qtbot, two_photos)
+    an, bp = window.analyst, window.blueprint
+    qtbot.waitUntil(lambda: all(grab(v) is not None for v in an.var_labels), timeout=10000)
+    vp = bp.plot.viewport()
+    with qtbot.waitSignal(window.engine.hover_ready, timeout=10000):
+        qtbot.mouseMove(vp, QPoint(vp.width() // 2 + 7, vp.height() // 2 + 5))
+    qtbot.waitUntil(lambda: grab(bp.hover) is not None, timeout=5000)
+    hover = grab(bp.hover)
+    _switch(window, qtbot, "1 faces-lfw-128d")  # the trained model is discarded
+    assert "not saved" not in window.training.status.text()
+    assert window.training.status.text().startswith("Not training")
+    qtbot.waitUntil(lambda: grab(bp.hover) is not None and grab(bp.hover) != hover,
+                    timeout=10000)
+    qtbot.waitUntil(lambda: all(grab(v) is not None for v in an.var_labels), timeout=10000)
+    variations = [grab(v) for v in an.var_labels]
+    _switch(window, qtbot, "2 faces-lfw-2d")  # the same framing: the photos described again
+    qtbot.waitUntil(lambda: all(grab(v) is not None for v in an.var_labels)
+                    and [grab(v) for v in an.var_labels] != variations, timeout=10000)
