@@ -32,6 +32,7 @@ from studio.cli_faces import (
     cmd_frame,
     cmd_manifold,
     cmd_morph,
+    cmd_reconstruct,
     cmd_sample,
     cmd_slim,
 )
@@ -236,7 +237,7 @@ def cmd_window(a) -> int:
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "frame": cmd_frame, "slim": cmd_slim,
             "direction": cmd_direction, "edit": cmd_edit,
-            "encode": cmd_encode,
+            "encode": cmd_encode, "reconstruct": cmd_reconstruct,
             "morph": cmd_morph,
             "sample": cmd_sample, "manifold": cmd_manifold, "atlas": cmd_atlas}
 

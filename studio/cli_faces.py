@@ -131,6 +131,7 @@ def cmd_edit(a) -> int:
     import numpy as np
 
     from studio.engine import export, session
+    from studio.engine import kept as kept_mod
     from studio.engine.errors import StudioError
     from studio.engine.inference import FaceModel
 
@@ -153,8 +154,10 @@ def cmd_edit(a) -> int:
             raise StudioError(f"{out}: exists and is not a folder")
         out.mkdir(parents=True, exist_ok=True)
     amounts = a.amounts or (a.amount,)
-    for e in _encode_all(fm, a.images, a.framing):
-        faces = fm.decode(np.stack([d.apply(e.mu, x) for x in amounts]))
+    for e in _encode_all(fm, a.images, a.framing, keep=not a.encoder_only):
+        # the person kept while edited: the edit moves the kept z, painted with its tail
+        faces = np.concatenate([fm.decode(d.apply(e.z, x), kept_mod.only(e.kept))
+                                for x in amounts])
         image = faces[0] if len(amounts) == 1 else export.grid(list(faces), cols=len(amounts))
         target = out if single else out / f"{Path(e.path).stem}-{d.name}.png"
         export.save_png(image, target, scale=a.scale)
@@ -187,12 +190,24 @@ def cmd_slim(a) -> int:
     return 0
 
 
-def _encode_all(fm, paths, framing):
+def _encode_all(fm, paths, framing, keep: bool = False):
+    """Each photo described; with `keep`, also kept its person (`keeping`: a second or two a
+    photo), its face then the kept one."""
+    import dataclasses
+
+    from studio.engine import kept as kept_mod
+
     out = []
+    keeper = fm.keeper() if keep else None
     for path in paths:
         enc = fm.encode_photo(path, framing)
         if enc.note:
             logging.getLogger(PROG).warning("%s: %s", path, enc.note)
+        if keeper is not None:
+            k = keeper.keep(enc.framed, enc.mu)
+            face = fm.decode(k.z, kept_mod.only(k))[0]
+            enc = dataclasses.replace(enc, kept=k, kept_face=face)
+            print(f"{path}: kept ({k.psnr_db:.1f} dB, {k.seconds:.1f} s)", file=sys.stderr)
         out.append(enc)
     return out
 
@@ -201,21 +216,56 @@ def cmd_encode(a) -> int:
     from studio.engine.inference import FaceModel
 
     fm = FaceModel.open(a.model)
-    encoded = _encode_all(fm, a.images, a.framing)
+    encoded = _encode_all(fm, a.images, a.framing, keep=not a.encoder_only)
     if a.json:
         print(json.dumps([{"image": e.path, "framing": e.method,
                            "mu": [round(float(v), 6) for v in e.mu],
-                           "sigma": [round(float(v), 6) for v in e.sigma]} for e in encoded]))
+                           "sigma": [round(float(v), 6) for v in e.sigma],
+                           **({} if e.kept is None else {"kept": {
+                               "z": [round(float(v), 6) for v in e.kept.z],
+                               "psnr_db": round(e.kept.psnr_db, 3)}})} for e in encoded]))
         return 0
     for e in encoded:
-        print(f"{e.path} (framing: {e.method})")
+        kept = "" if e.kept is None else f"; kept: {e.kept.psnr_db:.1f} dB, kept z beside mu"
+        print(f"{e.path} (framing: {e.method}{kept})")
         for i, (m, s) in enumerate(zip(e.mu, e.sigma)):
-            print(f"  z{i:<3d} {m:+8.4f} +- {s:.4f}")
+            z = "" if e.kept is None else f"   kept z {e.kept.z[i]:+8.4f}"
+            print(f"  z{i:<3d} {m:+8.4f} +- {s:.4f}{z}")
+    return 0
+
+
+def cmd_reconstruct(a) -> int:
+    """Each photo beside its face: kept (the default) or the encoder's alone."""
+    import numpy as np
+
+    from studio.engine import export
+    from studio.engine.errors import StudioError
+    from studio.engine.inference import FaceModel
+
+    out = Path(a.out)
+    single = out.suffix.lower() == ".png"
+    if single and len(a.images) > 1:
+        raise StudioError(f"{out}: one .png holds one photo; give a folder for "
+                          f"{len(a.images)} photos")
+    if not single:
+        if out.exists() and not out.is_dir():
+            raise StudioError(f"{out}: exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+    fm = FaceModel.open(a.model)
+    for e in _encode_all(fm, a.images, a.framing, keep=not a.encoder_only):
+        target = out if single else out / f"{Path(e.path).stem}-face.png"
+        export.save_png(export.grid([e.framed, e.face], cols=2), target, scale=a.scale)
+        mse = np.mean((e.face.astype(np.float64) - e.framed) ** 2)
+        word = "kept" if e.kept is not None else "encoder"
+        print(f"{e.path} -> {target} ({word}: {10 * np.log10(255 ** 2 / max(mse, 1e-12)):.1f} dB)")
     return 0
 
 
 def cmd_morph(a) -> int:
+    import numpy as np
+
     from studio.engine import export, latent
+    from studio.engine import kept as kept_mod
     from studio.engine.errors import StudioError
     from studio.engine.inference import FaceModel
 
@@ -225,8 +275,15 @@ def cmd_morph(a) -> int:
     if a.sheet and out.suffix.lower() != ".png":
         raise StudioError(f"{out}: --sheet writes a .png")
     fm = FaceModel.open(a.model)
-    keys = [e.mu for e in _encode_all(fm, a.faces, a.framing)]
-    frames = fm.decode(latent.path(keys, a.frames, a.path, a.easing, a.loop))
+    faces = _encode_all(fm, a.faces, a.framing, keep=not a.encoder_only)
+    keys = np.stack([e.z for e in faces])
+    # every frame decoded from its own z and its own blend of the kept photos' tails: the ends
+    # are those people, and nothing is cross-faded
+    z = latent.path(keys, a.frames, a.path, a.easing, a.loop)
+    weights = latent.path_weights(len(keys), a.frames, a.easing, a.loop)
+    kepts = [e.kept for e in faces]
+    frames = np.concatenate([fm.decode(f, kept_mod.between(w, kepts))
+                             for f, w in zip(z, weights)])
     export.save_morph(list(frames), out, duration_ms=a.duration, scale=a.scale, sheet=a.sheet)
     print(f"wrote {out}: {len(frames)} frames")
     return 0

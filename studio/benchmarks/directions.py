@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -96,25 +97,32 @@ class Judge:
         return ((x - self.m) / self.s) @ self.w[:-1] + self.w[-1] > 0
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m studio.benchmarks.directions")
-    ap.add_argument("--model", default="default")
-    ap.add_argument("--lfw", required=True, help="the unpacked lfw-deepfunneled folder")
-    ap.add_argument("--labels", required=True, help="lfw_smile_labels.tsv")
-    ap.add_argument("--per-group", type=int, default=200)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--strip", help="write one held-out face edited from -2 to +2 here (.png)")
-    ap.add_argument("--json", action="store_true")
-    a = ap.parse_args(argv)
-    fm = FaceModel.open(a.model)
+@dataclass
+class SmileSetup:
+    """The labelled faces framed and described, the smile judge fitted on training-side
+    reconstructions, and "smiling" from `per_group` + `per_group` training-side faces."""
+
+    names: list
+    ys: np.ndarray
+    framed: np.ndarray
+    held: np.ndarray      # True: a held-out person's face
+    mu: np.ndarray
+    recon: np.ndarray
+    judge: "Judge"
+    smile: Direction
+    pos: np.ndarray
+    neg: np.ndarray
+
+    def held_serious(self):
+        """(LFW name, framed face) of every held-out serious face."""
+        for i in np.flatnonzero(self.held & (self.ys == 0)):
+            yield self.names[i], self.framed[i]
+
+
+def smile_setup(fm: FaceModel, lfw: Path, labels: Path, per_group: int, seed: int) -> SmileSetup:
     cfg, crop = fm.config, fm.crop
-    if cfg.channels != 3:
-        print("the benchmark wants a colour model", file=sys.stderr)
-        return 2
-    labels = read_labels(Path(a.labels))
-    lfw = Path(a.lfw)
     names, ys, framed = [], [], []
-    for name, y in labels:
+    for name, y in read_labels(labels):
         p = lfw / name
         if not p.exists():
             continue
@@ -128,16 +136,37 @@ def main(argv=None) -> int:
     held = np.array([held_out(person_of(n)) for n in names])
     mu = fm.encode_images(list(framed))[0]
     recon = np.concatenate([fm.decode(mu[i:i + 256]) for i in range(0, len(mu), 256)])
-
     judge = Judge().fit(lower_features(recon[~held]), ys[~held])
+    rng = np.random.default_rng(seed)
+    train_idx = np.flatnonzero(~held)
+    pos = rng.choice(train_idx[ys[train_idx] == 1], per_group, replace=False)
+    neg = rng.choice(train_idx[ys[train_idx] == 0], per_group, replace=False)
+    smile = Direction.from_groups("smiling", mu[pos], mu[neg])
+    return SmileSetup(names, ys, framed, held, mu, recon, judge, smile, pos, neg)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m studio.benchmarks.directions")
+    ap.add_argument("--model", default="default")
+    ap.add_argument("--lfw", required=True, help="the unpacked lfw-deepfunneled folder")
+    ap.add_argument("--labels", required=True, help="lfw_smile_labels.tsv")
+    ap.add_argument("--per-group", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--strip", help="write one held-out face edited from -2 to +2 here (.png)")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args(argv)
+    fm = FaceModel.open(a.model)
+    cfg = fm.config
+    if cfg.channels != 3:
+        print("the benchmark wants a colour model", file=sys.stderr)
+        return 2
+    setup = smile_setup(fm, Path(a.lfw), Path(a.labels), a.per_group, a.seed)
+    names, ys, framed, held, mu = setup.names, setup.ys, setup.framed, setup.held, setup.mu
+    recon, judge, smile, pos = setup.recon, setup.judge, setup.smile, setup.pos
     acc_recon = float((judge.smiling(lower_features(recon[held])) == ys[held]).mean())
     acc_photo = float((judge.smiling(lower_features(framed[held])) == ys[held]).mean())
-
-    rng = np.random.default_rng(a.seed)
     train_idx = np.flatnonzero(~held)
-    pos = rng.choice(train_idx[ys[train_idx] == 1], a.per_group, replace=False)
-    neg = rng.choice(train_idx[ys[train_idx] == 0], a.per_group, replace=False)
-    smile = Direction.from_groups("smiling", mu[pos], mu[neg])
+    neg = setup.neg
     # a second direction: light against dark faces (mean grey of the face's centre)
     s = cfg.image_size
     centre = grey(framed)[:, s // 4: 3 * s // 4, s // 4: 3 * s // 4].mean((1, 2))

@@ -13,9 +13,12 @@ import numpy as np
 import torch
 
 from studio.engine import data as data_mod
+from studio.engine import keeping
+from studio.engine import kept as kept_mod
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file
 from studio.engine.errors import StudioError
 from studio.engine.faces import Framed
+from studio.engine.kept import Tuning
 from studio.engine.latent import Projection, gaussian_extent, manifold_grid
 from studio.engine.model import VAE
 from studio.engine.quick_decode import QuickDecoder
@@ -122,10 +125,28 @@ class FaceModel:
         return (mu.double().cpu().numpy(), torch.exp(0.5 * logvar).double().cpu().numpy())
 
     @torch.no_grad()
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        """z (D,) or (N, D) -> uint8 faces (N, S, S) or (N, S, S, 3)."""
+    def decode(self, z: np.ndarray, tuning: Tuning = ()) -> np.ndarray:
+        """z (D,) or (N, D) -> uint8 faces (N, S, S) or (N, S, S, 3); `tuning`: the kept photos
+        whose tail offsets the faces are painted with (`kept.Tuning`; none: the model's own)."""
         z = torch.as_tensor(np.atleast_2d(z), dtype=torch.float32, device=self.device)
-        return data_mod.to_uint8(self._decoder()(z))
+        # a photo kept for other weights (a snapshot since, another model) is painted without
+        offsets = kept_mod.blend(tuple((k, w) for k, w in tuning if k.model == self.weights()))
+        if offsets is None:
+            return data_mod.to_uint8(self._decoder()(z))
+        quick = self._decoder()
+        start = keeping.tail_start(self.model)
+        head = None
+        if isinstance(quick, QuickDecoder) and start >= quick.folded:
+            head = lambda z: quick.features(z, start)
+        return data_mod.to_uint8(keeping.decode(self.model, z, offsets, head))
+
+    def weights(self) -> str:
+        """The fingerprint of the weights a kept photo belongs to, once per model file."""
+        return self._per_file("weights", lambda: keeping.fingerprint(self.model))
+
+    def keeper(self) -> "keeping.Keeper":
+        """What keeps photos for these weights (a private copy), once per model file."""
+        return self._per_file("keeper", lambda: keeping.Keeper(self.model))
 
     def _decoder(self):
         """On the CPU the quick decoder (`quick_decode`), made once per model file; elsewhere

@@ -55,7 +55,7 @@ YIELD_S = 1.5
 TRAINING_NICE = 19
 
 
-def _lower_priority() -> None:
+def lower_priority() -> None:
     """Lower the calling thread's scheduling priority (Linux: niceness is per thread, and the
     threads it starts, torch's OpenMP team among them, inherit it). Elsewhere, nothing: there
     the call would lower the whole process, the window with it."""
@@ -137,7 +137,7 @@ class TrainingJob:
         from studio.engine.run import TrainingRun
 
         r = self.request
-        _lower_priority()
+        lower_priority()
         torch.set_num_threads(self.threads)  # every core, whatever the engine thread set for itself
         self.threads_now = self.threads
         run = None

@@ -97,6 +97,43 @@ def at(keyframes: np.ndarray, t: float, method: str = "lerp", easing: str = "lin
     return f(keys[i], keys[i + 1], float(ease(s - i, easing)))
 
 
+def path_weights(n_keys: int, frames_per_segment: int, easing: str = "linear",
+                 loop: bool = False) -> np.ndarray:
+    """Each frame of `path` as weights over the keyframes, (F, K): the share of each keyframe
+    in that frame (the eased t of its segment), for what moves with the faces beside z (a kept
+    photo's tail)."""
+    if n_keys == 1:
+        return np.ones((1, 1))
+    t = ease(np.arange(frames_per_segment) / frames_per_segment, easing)
+    segments = n_keys if loop else n_keys - 1
+    rows = []
+    for i in range(segments):
+        w = np.zeros((frames_per_segment, n_keys))
+        w[:, i] = 1.0 - t
+        w[:, (i + 1) % n_keys] += t
+        rows.append(w)
+    if not loop:
+        last = np.zeros((1, n_keys))
+        last[0, -1] = 1.0
+        rows.append(last)
+    return np.concatenate(rows)
+
+
+def weights_at(n_keys: int, t: float, easing: str = "linear", loop: bool = False) -> np.ndarray:
+    """The point `at` t as weights over the keyframes, (K,)."""
+    w = np.zeros(n_keys)
+    if n_keys == 1:
+        w[0] = 1.0
+        return w
+    segments = n_keys if loop else n_keys - 1
+    s = float(np.clip(t, 0.0, 1.0)) * segments
+    i = min(int(s), segments - 1)
+    u = float(ease(s - i, easing))
+    w[i] = 1.0 - u
+    w[(i + 1) % n_keys] += u
+    return w
+
+
 def posterior_samples(mu: np.ndarray, sigma: np.ndarray, n: int,
                       rng: np.random.Generator | int | None = None) -> np.ndarray:
     """n draws of z = mu + sigma * eps from a face's posterior q(z | x): (n, D)."""

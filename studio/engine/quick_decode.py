@@ -45,15 +45,25 @@ class QuickDecoder:
         self.weight = (w * scale.view(1, c_out, 1, 1)).reshape(c_in, c_out * k * k).T.contiguous()
         self.shift = shift.view(1, c_out, 1, 1)
         self.kernel, self.stride, self.padding = k, first.stride[0], first.padding[0]
+        self.folded = used  # the decoder's layers worked out here as one product
         self.rest = nn.Sequential(*layers[used:])
 
     @torch.no_grad()
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         """z: (N, D) -> images (N, C, S, S) in [0, 1]."""
+        h = self.rest(self._first(z))
+        return torch.sigmoid(self.vae.crop(h).float())
+
+    @torch.no_grad()
+    def features(self, z: torch.Tensor, upto: int) -> torch.Tensor:
+        """The decoder's features before its layer `upto` (at least `folded`): where a kept
+        photo's tuned tail begins."""
+        return self.rest[:upto - self.folded](self._first(z))
+
+    def _first(self, z: torch.Tensor) -> torch.Tensor:
         h = self.vae.decoder_input(z)
         n, c, size, _ = h.shape
         cols = torch.matmul(self.weight, h.reshape(n, c, size * size))
         out = (size - 1) * self.stride - 2 * self.padding + self.kernel
         h = F.fold(cols, (out, out), self.kernel, stride=self.stride, padding=self.padding)
-        h = self.rest(h.add_(self.shift))
-        return torch.sigmoid(self.vae.crop(h).float())
+        return h.add_(self.shift)

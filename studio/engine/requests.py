@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studio import settings
+from studio.engine.kept import Kept, Tuning
 from studio.engine.latent import FacePrior, Projection
 
 if TYPE_CHECKING:  # torch and scipy: not imported here (the window reads events before them)
@@ -69,6 +70,7 @@ class Derived:
 class Paint:
     """Decode one face for the Painter."""
     z: np.ndarray  # (D,)
+    tuning: Tuning = ()  # the kept photos it is painted with (kept.Tuning)
     id: int = field(default_factory=next_id)
 
 
@@ -76,6 +78,7 @@ class Paint:
 class Hover:
     """Decode the face under the mouse, for the map's preview."""
     z: np.ndarray
+    tuning: Tuning = ()  # the kept photos it is painted with (kept.Tuning)
     id: int = field(default_factory=next_id)
 
 
@@ -135,6 +138,21 @@ class KeepStill:
 
 
 @dataclass(frozen=True)
+class KeepPhotos:
+    """Keep these described photos their person (`keeping`), in the background, one at a time;
+    a photo asked again replaces its older request."""
+    photos: tuple  # Photo
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class ForgetPhotos:
+    """Stop keeping these photos (removed, or all of them with paths=None)."""
+    paths: tuple[str, ...] | None = None
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
 class SaveModel:
     path: str
     id: int = field(default_factory=next_id)
@@ -162,6 +180,7 @@ class Export:
     z: np.ndarray
     path: str
     what: MorphExport | ManifoldExport
+    tunings: tuple = ()  # each frame's kept.Tuning (a morph between kept photos)
     id: int = field(default_factory=next_id)
 
 
@@ -184,6 +203,8 @@ class ModelInfo:
     prior: FacePrior | None = None  # fitted to train_mu (None: draw from N(0, I))
     atlas: Atlas | None = None      # the face atlas, where the model file carries one
     directions: tuple = ()          # ready directions shipped beside its file (Direction)
+    weights: str = ""               # fingerprint of the weights a kept photo belongs to
+    tail: dict = field(default_factory=dict)  # the tail's parameters: name -> shape (keeping)
 
 
 @dataclass(frozen=True)
@@ -196,6 +217,18 @@ class Photo:
     sigma: np.ndarray
     reconstruction: np.ndarray
     kl_per_dim: np.ndarray
+    kept: Kept | None = None    # what keeping made, once it has (None: the encoder's face)
+    kept_face: np.ndarray | None = None  # uint8, the kept face
+
+    @property
+    def z(self) -> np.ndarray:
+        """Where this photo's face is painted from: the kept z, or the encoder's mu."""
+        return self.mu if self.kept is None else self.kept.z.astype(np.float64)
+
+    @property
+    def face(self) -> np.ndarray:
+        """The face the studio shows for it: the kept face, or the encoder's reconstruction."""
+        return self.reconstruction if self.kept_face is None else self.kept_face
 
 
 # -- events: the engine's answers ---------------------------------------------------------------------
@@ -241,6 +274,15 @@ class PhotosDescribed:
     photos: tuple       # Photo
     errors: tuple       # one line per photo that could not be read
     again: bool = False
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class PhotoKept:
+    """A photo kept its person (its face decoded with what keeping made in `face`)."""
+    path: str
+    kept: Kept
+    face: np.ndarray    # uint8, the kept face
     id: int = 0
 
 

@@ -22,19 +22,22 @@ from typing import Callable
 import numpy as np
 import torch
 
-from studio.engine import session
+from studio.engine import keeping, session
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file, save_model
 from studio.engine.errors import StudioError
 from studio.engine.inference import FaceModel
 from studio.engine.jobs import ExportJob
+from studio.engine.keep_job import KeepingJob
 from studio.engine.requests import (
     INTERACTIVE,
     Derived,
     DescribePhotos,
     Export,
     FacePainted,
+    ForgetPhotos,
     Hover,
     HoverReady,
+    KeepPhotos,
     KeepStill,
     KeptStill,
     LoadModel,
@@ -84,11 +87,13 @@ class EngineService:
         self._thread = threading.Thread(target=self._run, name="face-studio-engine", daemon=True)
         self.model: FaceModel | None = None
         self.export_job: ExportJob | None = None
+        self._keeping: KeepingJob | None = None  # started with the first photo to keep
         self._frames: dict = {}  # framed photos by (path, mtime, size, image size, channels)
         self._handlers = {LoadModel: self._load, UseModel: self._use_file, Paint: self._paint,
                           Hover: self._hover, Variations: self._variations, Mosaic: self._mosaic,
                           DescribePhotos: self._describe, SaveModel: self._save,
-                          Export: self._export, KeepStill: self._keep_still}
+                          Export: self._export, KeepStill: self._keep_still,
+                          KeepPhotos: self._keep_photos, ForgetPhotos: self._forget_photos}
 
     def start(self) -> "EngineService":
         self._thread.start()
@@ -113,7 +118,8 @@ class EngineService:
         if job is not None:
             job.cancel()
             job.join(timeout)
-        return not self._thread.is_alive() and not self.exporting
+        kept_stopped = self._keeping is None or self._keeping.stop(timeout)
+        return not self._thread.is_alive() and not self.exporting and kept_stopped
 
     @property
     def running(self) -> bool:
@@ -192,8 +198,8 @@ class EngineService:
         if self._stopping:
             raise _Stopped
 
-    def _decode(self, z) -> np.ndarray:
-        return self.model.decode(np.atleast_2d(z))
+    def _decode(self, z, tuning=()) -> np.ndarray:
+        return self.model.decode(np.atleast_2d(z), tuning)
 
     def _load(self, req: LoadModel) -> ModelOpened:
         path = find_model(req.path)
@@ -206,10 +212,24 @@ class EngineService:
                                      derived=req.derived), req.id)
 
     def _paint(self, req: Paint) -> FacePainted:
-        return FacePainted(self._decode(req.z)[0], req.id)
+        return FacePainted(self._decode(req.z, req.tuning)[0], req.id)
 
     def _hover(self, req: Hover) -> HoverReady:
-        return HoverReady(self._decode(req.z)[0], req.id)
+        return HoverReady(self._decode(req.z, req.tuning)[0], req.id)
+
+    def _keep_photos(self, req: KeepPhotos) -> None:
+        """Hand the photos to the keeping thread, with a keeper for the weights painted now."""
+        if self._keeping is None:
+            self._keeping = KeepingJob(self._emit)
+        self._keeping.submit(self.model.keeper(), req.photos)
+
+    def _forget_photos(self, req: ForgetPhotos) -> None:
+        if self._keeping is not None:
+            self._keeping.forget(req.paths)
+
+    def keeping(self) -> list[str]:
+        """The photos being kept or waiting to be, in order."""
+        return [] if self._keeping is None else self._keeping.waiting()
 
     def _variations(self, req: Variations) -> VariationsReady:
         return VariationsReady(self._decode(req.z), req.id)
@@ -262,12 +282,18 @@ class EngineService:
         their own: painting goes on meanwhile."""
         if self.exporting:
             raise StudioError(f"{req.path}: an export is already running")
-        frames = np.concatenate([self._decode(c) for c in np.array_split(
-            np.atleast_2d(req.z), max(1, len(np.atleast_2d(req.z)) // 64))])
+        z = np.atleast_2d(req.z)
+        if req.tunings:  # a morph between kept photos: each frame with its own tail
+            frames = np.concatenate([self._decode(f, t) for f, t in zip(z, req.tunings)])
+        else:
+            frames = np.concatenate([self._decode(c) for c in np.array_split(
+                z, max(1, len(z) // 64))])
         self.export_job = ExportJob(req.what, frames, req.path, self._emit).start()
         return None
 
     def _use(self, mf: ModelFile, snapshot: bool, derived: Derived | None = None) -> ModelInfo:
+        if self._keeping is not None:
+            self._keeping.forget()  # what it keeps belongs to the weights painted until now
         if self.model is not None and snapshot and self.model.config == mf.config:
             self.model.model.load_state_dict(mf.state_dict)  # a training snapshot: swap weights
             self.model.file = mf
@@ -283,7 +309,8 @@ class EngineService:
                          dataset=dict(mf.dataset), history=tuple(mf.history),
                          device=device_label(torch.device(self.device)),
                          accelerator=device_label(resolve_device("auto")), snapshot=snapshot,
-                         prior=derived.prior, atlas=derived.atlas)
+                         prior=derived.prior, atlas=derived.atlas,
+                         weights=fm.weights(), tail=keeping.tail_shapes(fm.model))
 
     def _frame(self, path):
         """Frame a photo, remembering the result: photos are encoded again whenever the model

@@ -79,6 +79,7 @@ class Session:
     current_z: np.ndarray | None = None
     view: dict = field(default_factory=dict)     # map: {"axes": ..., "x": [lo, hi], "y": [lo, hi]}
     settings: dict = field(default_factory=dict)  # morph: frames, path, easing, loop
+    kept: dict = field(default_factory=dict)      # photo path -> its kept face (Kept.to_dict)
 
     def to_dict(self) -> dict:
         return {
@@ -88,7 +89,7 @@ class Session:
             "keyframes": [k.to_dict() for k in self.keyframes],
             "directions": [d.to_dict() for d in self.directions],
             "current_z": None if self.current_z is None else [float(v) for v in self.current_z],
-            "view": self.view, "settings": self.settings,
+            "view": self.view, "settings": self.settings, "kept": self.kept,
         }
 
     @classmethod
@@ -106,7 +107,8 @@ class Session:
             keyframes=tuple(Keyframe.from_dict(k) for k in d.get("keyframes", [])),
             directions=tuple(Direction.from_dict(x) for x in d.get("directions", [])),
             current_z=None if cz is None else _vector(cz),
-            view=dict(d.get("view") or {}), settings=dict(d.get("settings") or {}))
+            view=dict(d.get("view") or {}), settings=dict(d.get("settings") or {}),
+            kept=dict(d.get("kept") or {}))
 
     @cached_property
     def model_sha256_now(self) -> str | None:
@@ -258,6 +260,37 @@ def check_session(d) -> None:
         vector(d["current_z"], "current_z", MAX_LATENT)
     _check_view(table(d.get("view") or {}, "view"))
     _check_settings(table(d.get("settings") or {}, "settings"))
+    _check_kept(table(d.get("kept") or {}, "kept"), set(d.get("photos", [])))
+
+
+# what the kept faces of one session may hold, all together (base64 text): the rest of a session is
+# small, and the file stays under fields.MAX_JSON_BYTES
+KEPT_SESSION_CHARS = 24 * 1024 * 1024
+
+
+def _check_kept(kept: dict, photos: set) -> None:
+    """The kept faces: one per loaded photo at most, each of the shape `Kept.to_dict` writes,
+    within its size bounds (whether it fits the open model is checked when the photo is
+    described: `Kept.from_dict`)."""
+    total = 0
+    for path, k in kept.items():
+        if path not in photos:
+            raise SchemaError("kept names a photo the session does not load")
+        k = table(k, "kept face")
+        vector(k.get("z"), "kept face's z", MAX_LATENT)
+        _float(k.get("psnr_db"), "kept face's psnr_db", 0.0, 200.0)
+        text(k.get("model"), "kept face's model", 64)
+        offsets = table(k.get("offsets"), "kept face's offsets")
+        if len(offsets) > 32:
+            raise SchemaError("kept face's offsets: more than 32 parameters")
+        for name, o in offsets.items():
+            text(name, "kept face's offset name", 200)
+            o = table(o, f"kept face's offset {name}")
+            for j, n in enumerate(listed(o.get("shape"), f"kept face's offset {name}.shape", 4)):
+                _int(n, f"kept face's offset {name}.shape[{j}]", 1, 1 << 20)
+            total += len(text(o.get("float16"), f"kept face's offset {name}", KEPT_SESSION_CHARS))
+    if total > KEPT_SESSION_CHARS:
+        raise SchemaError(f"kept faces hold more than {KEPT_SESSION_CHARS} characters")
 
 
 def _check_view(view: dict) -> None:

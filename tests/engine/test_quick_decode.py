@@ -69,7 +69,7 @@ def test_training_threads_give_way_and_the_window_keeps_its_priority():
     seen = {}
 
     def training():
-        jobs._lower_priority()
+        jobs.lower_priority()
         seen["training"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
         def worker():  # as torch's OpenMP team, started by the training thread
