@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.engine import kept as kept_mod
 from studio.engine import latent, session
 from studio.engine.directions import Direction
+from studio.engine.fields import SchemaError
 from studio.engine.latent import Projection
 from studio.evented import Announced, Announcer
 from studio.state_create import CreateWork
@@ -43,12 +45,14 @@ class StudioState(Announcer, CreateWork, MapChoice):
     saved = Announced(Change.SAVED)          # False: a trained model not yet written to a file
     # the photo set
     photos = Announced(Change.PHOTOS)        # requests.Photo, as the open model describes them
+    keeping = Announced(Change.KEPT)         # paths of the photos being kept
     a = Announced(Change.AB)
     b = Announced(Change.AB)
     selected = Announced(Change.SELECTED)
     # the canvas: the painted face and where it came from
     z = Announced(Change.PAINTED)
     z_source = Announced(Change.PAINTED)
+    tuning = Announced(Change.PAINTED)       # the kept photos the face is painted with
     # the directions being built
     directions = Announced(Change.DIRECTIONS)
     groups = Announced(Change.GROUPS)        # {1: faces, -1: faces}
@@ -67,11 +71,15 @@ class StudioState(Announcer, CreateWork, MapChoice):
         self.saved = True
         self.photos: tuple = ()
         self.examples: set[str] = set()        # paths of the model's example faces among them
+        self.keeping: frozenset[str] = frozenset()
+        self.session_kept: dict[str, dict] = {}  # a session's kept faces, by photo path
         self.a: int | None = None
         self.b: int | None = None
         self.selected: int | None = None
         self.z: np.ndarray | None = None
         self.z_source: Source | None = None
+        self.tuning: kept_mod.Tuning = kept_mod.NONE
+        self.anchor_tuning: kept_mod.Tuning = kept_mod.NONE  # what Reset paints the anchor with
         self.anchor_z: np.ndarray | None = None  # what the sliders' Reset returns to
         self.direction_base: np.ndarray | None = None  # the face the directions' sliders move
         self.direction_amounts: dict[int, float] = {}  # direction index -> its amount in the face
@@ -115,13 +123,17 @@ class StudioState(Announcer, CreateWork, MapChoice):
         return ph.mu
 
     def z_at(self, x: float, y: float) -> np.ndarray:
-        """The latent point under map point (x, y): in the plane through the anchor face; on
-        the atlas, the face painted there, and exactly on a photo's dot that photo's own face."""
-        if self.projection.kind == "atlas":
-            for ph in self.described():
-                if np.allclose(self.photo_position(ph), (x, y), rtol=0, atol=1e-9):
-                    return np.asarray(ph.mu, dtype=np.float64).copy()
-        return self.projection.unproject(np.array([x, y]), self.anchor())
+        """The latent point under map point (x, y) (`face_at`)."""
+        return self.face_at(x, y)[0]
+
+    def face_at(self, x: float, y: float) -> tuple[np.ndarray, kept_mod.Tuning]:
+        """The face under map point (x, y), as (z, tuning): in the plane through the anchor
+        face; on the atlas, the face painted there; exactly on a photo's dot (any map), that
+        photo's own face, kept where keeping has made it."""
+        for ph in self.described():
+            if np.allclose(self.photo_position(ph), (x, y), rtol=0, atol=1e-9):
+                return np.array(ph.z, dtype=np.float64), kept_mod.only(ph.kept)
+        return self.projection.unproject(np.array([x, y]), self.anchor()), kept_mod.NONE
 
     def photo_position(self, ph) -> np.ndarray:
         """Where a photo's dot sits on the map now (worked out once per photo and map)."""
@@ -144,21 +156,43 @@ class StudioState(Announcer, CreateWork, MapChoice):
 
     def morph_keys(self) -> np.ndarray | None:
         """The morph's keyframes: the Keyframes tab's when it holds two or more, else A and B."""
+        ends = self.morph_ends()
+        return None if ends is None else ends[0]
+
+    def morph_ends(self) -> tuple[np.ndarray, list] | None:
+        """The morph's keyframes as (z (K, D), each one's Kept or None): a keyframe made from
+        a photo is that photo's face, kept where keeping has made it."""
         if len(self.keyframes) >= 2:
-            keys = [k.z for k in self.keyframes]
+            by_path = {p.path: p for p in self.photos}
+            faces = [by_path.get(k.photo) for k in self.keyframes]
+            keys = [ph.z if ph is not None else k.z for k, ph in zip(self.keyframes, faces)]
+            kepts = [None if ph is None else ph.kept for ph in faces]
         elif self.a is None or self.b is None or max(self.a, self.b) >= len(self.photos):
             return None
         else:
-            keys = [self.photos[self.a].mu, self.photos[self.b].mu]
+            ends = [self.photos[self.a], self.photos[self.b]]
+            keys, kepts = [ph.z for ph in ends], [ph.kept for ph in ends]
         if any(len(k) != self.dim for k in keys):
             return None  # another model's points, until the photos are described again
-        return np.stack(keys)
+        return np.stack(keys), kepts
 
     def morph_path(self, frames: int | None = None) -> np.ndarray | None:
-        keys = self.morph_keys()
-        if keys is None:
+        frames_tunings = self.morph_frames(frames)
+        return None if frames_tunings is None else frames_tunings[0]
+
+    def morph_frames(self, frames: int | None = None) -> tuple[np.ndarray, list] | None:
+        """Every frame of the morph as (z (F, D), each frame's tuning): both the latent point
+        and the kept photos' tails move from one keyframe to the next, so every frame is
+        decoded, none cross-faded."""
+        ends = self.morph_ends()
+        if ends is None:
             return None
-        return latent.path(keys, frames or self.morph.frames, **self.morph.style())
+        keys, kepts = ends
+        style = self.morph.style()
+        z = latent.path(keys, frames or self.morph.frames, **style)
+        w = latent.path_weights(len(keys), frames or self.morph.frames, style["easing"],
+                                style["loop"])
+        return z, [kept_mod.between(row, kepts) for row in w]
 
     def usage_order(self) -> list[int]:
         return usage_order(self.info.train_mu, self.dim) if self.info is not None else []
@@ -188,6 +222,12 @@ class StudioState(Announcer, CreateWork, MapChoice):
             if not (info.snapshot and same_build and self.projection is not None) \
                     or self.axes in ("pca", "atlas"):
                 self._set_map(self._default_axes())
+            # kept faces belong to the weights they were kept for: new weights keep them again
+            if self.tuning:
+                self.tuning = kept_mod.NONE
+            self.anchor_tuning = kept_mod.NONE
+            if self.keeping:
+                self.keeping = frozenset()
         # then the face, once the views show the new model
         if self.z is None or len(self.z) != info.config.latent_dim:
             self.paint(self.projection.origin, Source.CENTRE)
@@ -297,6 +337,55 @@ class StudioState(Announcer, CreateWork, MapChoice):
     def clear_photos(self) -> None:
         with self.changes():
             self.photos, self.selected = (), None
+            self.keeping = frozenset()
+
+    # -- keeping each photo its person ---------------------------------------------------------------
+    def to_keep(self) -> tuple:
+        """The photos to hand to keeping now, marked as being kept: every described photo with
+        no kept face yet (with the one a session saved, where it fits these weights). None
+        while a model trains: its weights change every few seconds."""
+        if self.info is None or self.info.snapshot or not self.info.weights:
+            return ()
+        out = []
+        for ph in self.described():
+            if ph.kept is not None or ph.path in self.keeping:
+                continue
+            saved = self.session_kept.pop(ph.path, None)
+            if saved is not None:
+                ph = self._saved_kept(ph, saved)
+            out.append(ph)
+        if out:
+            self.keeping = self.keeping | {ph.path for ph in out}
+        return tuple(out)
+
+    def _saved_kept(self, ph, saved: dict):
+        try:
+            k = kept_mod.Kept.from_dict(saved, self.info.tail, self.dim, self.info.weights)
+        except SchemaError as e:
+            self.say(f"{Path(ph.path).name}: the session's kept face was left out ({e}); "
+                     "keeping it again")
+            return ph
+        return replace(ph, kept=k)
+
+    def photo_kept(self, path: str, kept, face: np.ndarray) -> bool:
+        """A photo's kept face arrived. Dropped (False) when the photo is gone or the face
+        belongs to other weights than the open model's. A face painted from the encoder's
+        description of that photo is painted again, kept."""
+        i = next((i for i, p in enumerate(self.photos) if p.path == path), None)
+        if self.info is None or i is None or kept.model != self.info.weights:
+            return False
+        old = self.photos[i]
+        if len(old.mu) != self.dim:
+            return False
+        with self.changes():
+            photos = list(self.photos)
+            photos[i] = replace(old, kept=kept, kept_face=face)
+            self.photos = tuple(photos)
+            self.keeping = self.keeping - {path}
+        if self.z is not None and not self.tuning and np.array_equal(self.z, old.mu) \
+                and self.z_source not in (Source.SLIDERS, Source.DIRECTION):
+            self.paint(photos[i].z, self.z_source, kept_mod.only(kept))
+        return True
 
     def select(self, i: int) -> None:
         if 0 <= i < len(self.photos):
@@ -320,31 +409,41 @@ class StudioState(Announcer, CreateWork, MapChoice):
         return name(self.a), name(self.b)
 
     # -- painting ----------------------------------------------------------------------------------
-    def paint(self, z: np.ndarray, source: Source) -> None:
-        """Paint z: the one way every tool paints. A face painted by other means than the
-        sliders and a direction becomes the sliders' anchor and the base the directions move
-        (their amounts back to 0); the sliders move that base with the face."""
+    def paint(self, z: np.ndarray, source: Source, tuning: kept_mod.Tuning = kept_mod.NONE
+              ) -> None:
+        """Paint z: the one way every tool paints. `tuning`: the kept photos it is painted with
+        (a photo's own face, a morph's frame between kept photos). A face painted by other
+        means than the sliders and a direction becomes the sliders' anchor and the base the
+        directions move (their amounts back to 0); the sliders and directions move that face
+        and keep its tuning, so that an edited person stays themselves."""
         z = np.array(z, dtype=np.float64)
+        moved = source in (Source.SLIDERS, Source.DIRECTION)
         with self.changes():
             if (source is Source.SLIDERS and self.direction_base is not None
                     and self.z is not None and len(self.z) == len(z)):
                 self.direction_base = self.direction_base + (z - self.z)
             self.z = z
             self.z_source = source
-            if source not in (Source.SLIDERS, Source.DIRECTION):
+            if not moved:
+                self.tuning = tuple(tuning)
                 self.anchor_z = self.z.copy()
+                self.anchor_tuning = self.tuning
                 self.direction_base, self.direction_amounts = None, {}
 
     def paint_at(self, x: float, y: float) -> None:
         if self.projection is not None:
-            z = self.z_at(x, y)
+            z, tuning = self.face_at(x, y)
             self.remember_place(z, (x, y))
-            self.paint(z, Source.MAP)
+            self.paint(z, Source.MAP, tuning)
 
     def paint_morph(self, t: float) -> None:
-        keys = self.morph_keys()
-        if keys is not None:
-            self.paint(latent.at(keys, t, **self.morph.style()), Source.MORPH)
+        ends = self.morph_ends()
+        if ends is not None:
+            keys, kepts = ends
+            style = self.morph.style()
+            weights = latent.weights_at(len(keys), t, style["easing"], style["loop"])
+            self.paint(latent.at(keys, t, **style), Source.MORPH,
+                       kept_mod.between(weights, kepts))
 
     def paint_random(self, temperature: float) -> None:
         if self.info is None:
@@ -360,10 +459,11 @@ class StudioState(Announcer, CreateWork, MapChoice):
 
     def reset_sliders(self) -> None:
         z = self.anchor_z if self.anchor_z is not None else self.anchor()
+        tuning = self.anchor_tuning if self.anchor_z is not None else kept_mod.NONE
         if z is None and self.info is not None:
             z = np.zeros(self.dim)
         if z is not None:
-            self.paint(z, Source.RESET)
+            self.paint(z, Source.RESET, tuning)
 
     def variations(self, n: int) -> np.ndarray | None:
         """n draws from the selected photo's posterior, or None (and a word) without one."""
@@ -377,6 +477,18 @@ class StudioState(Announcer, CreateWork, MapChoice):
 
     # -- directions --------------------------------------------------------------------------------
     # -- sessions ----------------------------------------------------------------------------------
+    def start_afresh(self) -> None:
+        """A new session on the open model: no photos, keyframes, groups or work set aside;
+        the model's ready directions only; the map's centre painted."""
+        with self.changes():
+            self.photos, self.selected, self.a, self.b = (), None, None, None
+            self.keyframes, self.set_aside = (), {}
+            self.directions = tuple(getattr(self.info, "directions", ()))
+            self.groups, self.lasso = {1: (), -1: ()}, np.zeros(0, dtype=int)
+            self.morph = MorphSettings()
+        if self.projection is not None:
+            self.paint(self.projection.origin, Source.CENTRE)
+
     def to_session(self, ranges: dict, extra: dict | None = None) -> session.Session:
         """What a saved session holds, now. `ranges`: the map's view, {"x": [x0, x1], "y": ...}."""
         model = self.info.path if self.info is not None else None
@@ -388,7 +500,25 @@ class StudioState(Announcer, CreateWork, MapChoice):
             model_path=str(Path(model).resolve()) if model else None, model_sha256=sha,
             photos=tuple(str(Path(p.path).resolve()) for p in self.photos),
             keyframes=tuple(self.keyframes), directions=tuple(self.directions),
-            current_z=self.z, view=dict(ranges, axes=axes), settings=settings)
+            current_z=self.z, view=dict(ranges, axes=axes), settings=settings,
+            kept=self._kept_for_session())
+
+    def _kept_for_session(self) -> dict:
+        """The kept faces a session stores (by resolved photo path), as many as its bound
+        allows; the rest are kept again when the session opens."""
+        out, chars = {}, 0
+        for ph in self.photos:
+            if ph.kept is None:
+                continue
+            d = ph.kept.to_dict()
+            size = sum(len(o["float16"]) for o in d["offsets"].values())
+            if chars + size > session.KEPT_SESSION_CHARS:
+                self.say("the session stores the kept faces of its first "
+                         f"{len(out)} photos; the others are kept again when it opens")
+                break
+            chars += size
+            out[str(Path(ph.path).resolve())] = d
+        return out
 
     def restore(self, s: session.Session) -> list[str]:
         """Take a session's work (the model is already open). Returns the photos to describe;
@@ -406,6 +536,7 @@ class StudioState(Announcer, CreateWork, MapChoice):
             return v if isinstance(v, int) and not isinstance(v, bool) else None
         with self.changes():
             self.keyframes, self.directions = fits, dirs
+            self.session_kept = dict(s.kept)  # taken as each photo is described (`to_keep`)
             self.morph = MorphSettings.from_dict(st)
             self.a, self.b, self.selected = index("a"), index("b"), index("selected")
             self.photos = ()

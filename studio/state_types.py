@@ -19,6 +19,7 @@ class Change(Enum):
     MODEL = "model"            # another model, or new weights of the same one
     SAVED = "saved"            # the model's saved / unsaved mark
     PHOTOS = "photos"          # photos added, removed or re-described
+    KEPT = "kept"              # photos being kept, or a photo's kept face arrived
     AB = "ab"                  # faces A and B
     SELECTED = "selected"      # the photo shown by the Analyst
     PAINTED = "painted"        # the painted z (and where it came from)

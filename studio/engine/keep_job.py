@@ -111,6 +111,8 @@ class KeepingJob:
                                      else np.ascontiguousarray(img)))
 
     def _keep(self, keeper: Keeper, ph):
+        if ph.kept is not None and ph.kept.model == keeper.model:
+            return ph.kept  # kept before (a session's): only its face is painted again
         steps = keeper.steps(ph.framed, ph.mu)
         while True:
             if self._dropped():

@@ -60,6 +60,8 @@ class AnalystRoom(QWidget):
                                   FACE_SIDE)
         self.recon = _image_label("The reconstruction: the decoder's face at this photo's mu",
                                   FACE_SIDE)
+        # what the face beside the photo is: the encoder's, or the photo kept its person
+        self.recon_word = QLabel("reconstruction")
         self.title = Words("Open photos (Ctrl+O) to see how the model describes them",
                            min_width=2 * FACE_SIDE // 3)
 
@@ -112,7 +114,7 @@ class AnalystRoom(QWidget):
         imgs = QGridLayout()
         imgs.setSpacing(SPACING)
         imgs.addWidget(QLabel("input"), 0, 0)
-        imgs.addWidget(QLabel("reconstruction"), 0, 1)
+        imgs.addWidget(self.recon_word, 0, 1)
         imgs.addWidget(self.input, 1, 0)
         imgs.addWidget(self.recon, 1, 1)
         imgs.setColumnStretch(2, 1)
@@ -135,10 +137,19 @@ class AnalystRoom(QWidget):
         """The dimensions, the most used first (StudioState.usage_order)."""
         self.order = np.asarray(order, dtype=int)
 
-    def show_photo(self, photo) -> None:
+    def show_photo(self, photo, keeping: bool = False) -> None:
+        """A photo and its face: the kept face once keeping has made it ("kept: 30.4 dB"),
+        the encoder's until then (`keeping`: on its way)."""
         self.photo = photo
         self.input.setPixmap(to_pixmap(photo.framed, FACE_SIDE))
-        self.recon.setPixmap(to_pixmap(photo.reconstruction, FACE_SIDE))
+        self.recon.setPixmap(to_pixmap(photo.face, FACE_SIDE))
+        if photo.kept is not None:
+            self.recon_word.setText(photo.kept.caption())
+            self.recon.setToolTip("The photo kept its person: the decoder's last blocks tuned on "
+                                  f"this photo ({photo.kept.nbytes // 1024} KB)")
+        else:
+            self.recon_word.setText("keeping..." if keeping else "reconstruction")
+            self.recon.setToolTip("The reconstruction: the decoder's face at this photo's mu")
         note = f" ({photo.note})" if photo.note else ""
         self.title.setText(f"{Path(photo.path).name}{note}")  # the name reads whole; the path:
         self.title.setToolTip(photo.path)

@@ -29,6 +29,7 @@ class Controller:
         self._by_person = True  # whether the next paint is a person's gesture
         self._behind = False  # the views that follow the painted face wait for it
         self._last_hover: tuple[float, float] | None = None  # where the map was last hovered
+        self._asked_to_keep: set[str] = set()  # photos handed to keeping, not forgotten
         # owned by the window, so that it goes with it
         self._catch_up_timer = QTimer(views if isinstance(views, QObject) else None)
         self._catch_up_timer.setSingleShot(True)
@@ -45,6 +46,7 @@ class Controller:
         on(Change.MODEL, self._show_model)
         on(Change.PAINTED, self._show_painted)
         on(Change.PHOTOS, self._show_photos)
+        on(Change.KEPT, self._show_kept)
         on(Change.AB, self._show_ab)
         on(Change.SELECTED, self._show_selected)
         on(Change.GROUPS, lambda: self.v.create.directions.show_groups(len(s.groups[1]),
@@ -73,7 +75,7 @@ class Controller:
             self._hover(*self._last_hover)
 
     def _show_painted(self) -> None:
-        self.engine.submit(rq.Paint(self.state.z), by_person=self._by_person)
+        self.engine.submit(rq.Paint(self.state.z, self.state.tuning), by_person=self._by_person)
         # the views that follow the painted face (the cross, the sliders, the morph's path) catch
         # up once the face is shown: updated first, their repaints kept the face waiting. A
         # face that does not come (an error) lets them catch up a moment later all the same.
@@ -118,6 +120,32 @@ class Controller:
         v.blueprint.set_photos(s.described(), s.projection)
         self._draw_path()
         self._draw_arrows()
+        self._keep_photos()
+
+    # -- keeping each photo its person -------------------------------------------------------------
+    def _keep_photos(self) -> None:
+        """Photos gone are forgotten by keeping; photos described and not yet kept go to it."""
+        s = self.state
+        here = {p.path for p in s.photos}
+        gone = tuple(self._asked_to_keep - here)
+        if gone:
+            self.engine.submit(rq.ForgetPhotos(gone))
+        photos = s.to_keep()
+        if photos:
+            self.engine.submit(rq.KeepPhotos(photos))
+        self._asked_to_keep = (self._asked_to_keep & here) | {p.path for p in photos}
+
+    def _photo_kept(self, ev: rq.PhotoKept) -> None:
+        s = self.state
+        if s.photo_kept(ev.path, ev.kept, ev.face) and s.z_source is Source.MORPH:
+            s.paint_morph(self.v.painter.t)  # the morph's frame, with the kept tail now
+
+    def _show_kept(self) -> None:
+        s = self.state
+        self.v.strip.mark_keeping(i for i, p in enumerate(s.photos) if p.path in s.keeping)
+        ph = s.selected_photo
+        if ph is not None and len(ph.mu) == s.dim:
+            self.v.analyst.show_photo(ph, keeping=ph.path in s.keeping)
 
     def _show_ab(self) -> None:
         s = self.state
@@ -149,7 +177,7 @@ class Controller:
         if ph is None or len(ph.mu) != s.dim:
             return
         self.v.strip.set_current(s.selected)
-        self.v.analyst.show_photo(ph)
+        self.v.analyst.show_photo(ph, keeping=ph.path in s.keeping)
         if s.projection is not None and s.projection.kind != "atlas":
             self._mosaic_stale()  # the plane now runs through this photo
         # a photo chosen by a person: its variations at once; not at a training snapshot, where
@@ -301,7 +329,7 @@ class Controller:
 
     def _hover(self, x: float, y: float) -> None:
         if self.state.projection is not None:
-            self.engine.submit(rq.Hover(self.state.z_at(x, y)), by_person=True)
+            self.engine.submit(rq.Hover(*self.state.face_at(x, y)), by_person=True)
 
     def _mosaic(self, grid: rq.MosaicGrid) -> None:
         s = self.state
@@ -347,6 +375,7 @@ class Controller:
         e.mosaic_ready.connect(self._mosaic_ready)
         e.photos_described.connect(self._photos_described)
         e.kept_still.connect(self._on_kept_still)
+        e.photo_kept.connect(self._photo_kept)
 
     def open_model(self, info, pending_photos=(), saved: bool | None = None) -> None:
         """A model (or new weights) arrived: into the state, then the photos described again."""
@@ -387,15 +416,17 @@ class Controller:
     def export_morph(self, path: str, sheet: bool = False) -> bool:
         """The morph (keyframes or A to B, with the morph settings), written in the background."""
         s = self.state
-        z = s.morph_path()
-        if z is None:
+        frames = s.morph_frames()
+        if frames is None:
             self.say("Add two keyframes, or load two photos and set A and B, first")
             return False
+        z, tunings = frames
         if self.engine.exporting:
             self.say("An export is already running")
             return False
         what = rq.MorphExport(duration_ms=max(1, round(1000 / s.morph.fps)), sheet=sheet)
-        self.engine.submit(rq.Export(z, str(path), what))
+        self.engine.submit(rq.Export(z, str(path), what,
+                                     tunings=tuple(tunings) if any(tunings) else ()))
         return True
 
     def export_manifold(self, path: str, n: int) -> bool:

@@ -37,6 +37,7 @@ class EngineThread(QObject):
     mosaic_ready = Signal(object)         # MosaicReady
     photos_described = Signal(object)     # PhotosDescribed
     kept_still = Signal(object)           # KeptStill
+    photo_kept = Signal(object)           # PhotoKept
     failed = Signal(str)                  # a one-line message for the person
     export_progressed = Signal(object)    # ExportProgressed
     export_finished = Signal(object)      # ExportFinished
@@ -66,6 +67,7 @@ class EngineThread(QObject):
             rq.FacePainted: self.face_painted, rq.HoverReady: self.hover_ready,
             rq.VariationsReady: self.variations_ready, rq.MosaicReady: self.mosaic_ready,
             rq.PhotosDescribed: self.photos_described, rq.KeptStill: self.kept_still,
+            rq.PhotoKept: self.photo_kept,
             rq.ExportProgressed: self.export_progressed, rq.ExportFinished: self.export_finished,
             rq.TrainingLoading: self.training_loading,
             rq.TrainingProgressed: self.training_progressed,

@@ -26,6 +26,8 @@ class PhotoStrip(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._ab: tuple[int | None, int | None] = (None, None)  # the rows marked A and B
+        self._keeping: set[int] = set()  # the rows still being kept
         self.list = QListWidget()
         self.list.setViewMode(QListWidget.IconMode)
         self.list.setFlow(QListWidget.LeftToRight)
@@ -65,6 +67,7 @@ class PhotoStrip(QWidget):
 
     def add(self, number: int, name: str, image) -> None:
         item = QListWidgetItem(QIcon(to_pixmap(image, 56)), f"{number} {name}")
+        item.setData(Qt.UserRole, f"{number} {name}")
         item.setToolTip(name)
         item.setTextAlignment(Qt.AlignHCenter)
         self.list.blockSignals(True)  # what the state holds, shown: not a person's choice
@@ -95,12 +98,23 @@ class PhotoStrip(QWidget):
         return rows
 
     def mark(self, a: int | None, b: int | None) -> None:
+        self._ab = (a, b)
+        self._render()
+
+    def mark_keeping(self, rows) -> None:
+        """The photos still being kept (their encoder's face shown until then)."""
+        self._keeping = set(rows)
+        self._render()
+
+    def _render(self) -> None:
+        a, b = self._ab
+        keeping = self._keeping
         for i in range(self.list.count()):
             item = self.list.item(i)
-            base = item.text().split(" [")[0]
             tag = " [A]" if i == a else " [B]" if i == b else ""
-            if item.text() != base + tag:
-                item.setText(base + tag)
+            text = item.data(Qt.UserRole) + (" (keeping)" if i in keeping else "") + tag
+            if item.text() != text:
+                item.setText(text)
         self.list.viewport().update()  # a tag taken off is repainted now, not on a later hover
 
     def _on_row_changed(self, row: int) -> None:

@@ -1,0 +1,86 @@
+"""Photos a person opens are kept their person, in the window: the encoder's face at once and the
+strip marking the photos being kept, then the kept face in the Analyst with a word that says so;
+the morph starts and ends on the kept faces; a photo's dot paints its kept face; a saved session
+brings the kept faces back without keeping them again."""
+
+import numpy as np
+import pytest
+
+from studio.engine import kept as kept_mod
+from tests.gui.helpers import load_photos
+
+
+@pytest.fixture(scope="module")
+def model():
+    from studio.engine.inference import FaceModel
+
+    return FaceModel.open("default")
+
+
+def _kept_face(model, ph) -> np.ndarray:
+    return model.decode(ph.kept.z, kept_mod.only(ph.kept))[0]
+
+
+def _shows(win, face) -> bool:
+    """Whether the Painter shows `face` (to a grey level: thread counts differ)."""
+    image = win.painter.image
+    return image is not None and np.abs(image.astype(int) - face).max() <= 2
+
+
+def _all_kept(win) -> bool:
+    return bool(win.state.photos) and all(p.kept is not None for p in win.state.photos)
+
+
+def test_opened_photos_are_kept_and_the_morph_runs_between_the_kept_faces(window, qtbot,
+                                                                            two_photos, model):
+    win, s = window, window.state
+    load_photos(win, qtbot, two_photos)
+    # at once: the encoder's faces, every photo marked as being kept
+    assert s.keeping == {p.path for p in s.photos}
+    texts = [win.strip.list.item(i).text() for i in range(2)]
+    assert all("(keeping)" in t for t in texts), texts
+    assert all(p.kept is None for p in s.photos)
+    qtbot.waitUntil(lambda: _all_kept(win), timeout=120000)
+    assert not s.keeping
+    assert not any("(keeping)" in win.strip.list.item(i).text() for i in range(2))
+    # the Analyst: the kept face, with its word
+    ph = s.selected_photo
+    assert win.analyst.recon_word.text().startswith("kept: ")
+    assert win.analyst.recon_word.text().endswith(" dB")
+    kept_psnr = ph.kept.psnr_db
+    encoder = 10 * np.log10(255 ** 2 / np.mean((ph.reconstruction.astype(float) - ph.framed) ** 2))
+    assert kept_psnr > encoder + 5
+    # the morph's ends are the kept faces
+    s.set_ab(a=0, b=1)
+    s.paint_morph(0.0)
+    qtbot.waitUntil(lambda: _shows(win, _kept_face(model, s.photos[0])), timeout=10000)
+    s.paint_morph(1.0)
+    qtbot.waitUntil(lambda: _shows(win, _kept_face(model, s.photos[1])), timeout=10000)
+    # its middle: both kept photos' tails, halfway
+    z, tunings = s.morph_frames(4)
+    assert [round(w, 3) for _, w in tunings[2]] == [0.5, 0.5]
+    # a photo's dot paints its kept face; a point away from it, the model's own
+    x, y = s.photo_position(s.photos[0])
+    s.paint_at(float(x), float(y))
+    qtbot.waitUntil(lambda: _shows(win, _kept_face(model, s.photos[0])), timeout=10000)
+    s.paint_at(float(x) + 0.5, float(y) + 0.5)
+    assert s.tuning == ()
+
+
+def test_a_saved_session_brings_the_kept_faces_back_without_keeping_again(window, qtbot,
+                                                                           two_photos, tmp_path):
+    win, s = window, window.state
+    load_photos(win, qtbot, two_photos)
+    qtbot.waitUntil(lambda: _all_kept(win), timeout=120000)
+    before = {p.path: p.kept for p in s.photos}
+    path = tmp_path / "kept.json"
+    assert win.sessions.save(str(path))
+    s.clear_photos()
+    with qtbot.waitSignal(win.engine.photos_described, timeout=15000):
+        win.sessions.open(str(path))
+    qtbot.waitUntil(lambda: _all_kept(win), timeout=20000)
+    for p in s.photos:
+        k = before[str(p.path)]
+        assert np.array_equal(p.kept.z, k.z)
+        assert p.kept.seconds == 0.0  # taken from the session, not kept again
+    assert win.analyst.recon_word.text().startswith("kept: ")
