@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 MAX_RECENT = 8
 RECOVERY_FILE = "unsaved-model.pt"     # written while a model trains in the window
 RECOVERED_FILE = "recovered-model.pt"  # the same, once offered back and opened
+LAST_SESSION_FILE = "last-session.json"  # the work open when the window last closed
 
 
 def recent(folder: Path) -> list[str]:
@@ -60,6 +61,11 @@ def example_photos(folder: Path, dataset: dict) -> list[str]:
         except (KeyError, TypeError, ValueError, OSError, StudioError) as e:
             log.warning("example face not written: %s", e)
     return out
+
+
+def last_session(folder: Path) -> Path:
+    """Where the work open when the window closed is kept, to be reopened at the next start."""
+    return Path(folder) / LAST_SESSION_FILE
 
 
 def recovery_dir(folder: Path) -> Path:

@@ -69,7 +69,11 @@ class MainWindow(QMainWindow):
         # a first start opens with the map's mosaic on, and with no photos asked for, on the
         # model's example faces
         self._welcome = welcome
-        engine.load_model(model or "default")
+        # a plain start reopens the work open when the window last closed (else a first start's
+        # welcome); File > New session starts clean
+        if not (welcome and model is None and not self._pending_images
+                and self.sessions.reopen_last()):
+            engine.load_model(model or "default")
 
     # -- layout and menus ---------------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -125,6 +129,9 @@ class MainWindow(QMainWindow):
         self.add_action(f, "Export manifold image...", self.exports.on_export_manifold, None,
                      "An N x N grid of faces across the region of the map in view")
         f.addSeparator()
+        self.add_action(f, "New session", self.sessions.on_new, None,
+                        "Start clean on the open model: no photos, keyframes or directions of "
+                        "your own (quitting keeps the work open for the next start)")
         self.add_action(f, "Open session...", self.sessions.on_open, None,
                      "Restore a saved session: model, photos, keyframes, directions, view")
         self.add_action(f, "Save session...", self.sessions.on_save, None,
@@ -407,6 +414,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         placement.remember(self, config_dir())
+        self.sessions.keep_last()  # reopened at the next start: nothing is lost by quitting
         if self.exports.progress is not None:
             self.exports.progress.close()
         self.painter.stop()

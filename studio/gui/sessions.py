@@ -123,6 +123,49 @@ class SessionKeeper:
         if photos:
             self.w.controller.describe(photos)
 
+    # -- the last sitting's work -------------------------------------------------------------------
+    def keep_last(self) -> None:
+        """The window closes: its work (photos, keyframes, directions, the painted face, the
+        view) is kept as a session in the config folder, for the next start to reopen."""
+        if self.state.info is None:
+            return
+        try:
+            session.save_session(workspace.last_session(config_dir()),
+                                 self.state.to_session(self.view()))
+        except (StudioError, OSError) as e:
+            log.warning("the work open could not be kept for the next start: %s", e)
+
+    def reopen_last(self) -> bool:
+        """At a plain start: the work open when the window last closed comes back, its model
+        first (else the default). False: there is none (a first start)."""
+        path = workspace.last_session(config_dir())
+        if not path.is_file():
+            return False
+        try:
+            s = session.load_session(path)
+        except StudioError as e:
+            log.warning("the last sitting's work could not be read: %s", e)
+            return False
+        model_there = bool(s.model_path) and Path(s.model_path).is_file()
+        if s.missing():
+            self.w.show_message(f"Reopening where you were: missing {'; '.join(s.missing())}; "
+                                "restoring the rest")
+        self._fit_view = not model_there
+        self.pending = s
+        self.w.engine.load_model(s.model_path if model_there else "default")
+        return True
+
+    def on_new(self) -> None:
+        """File > New session: the open model with nothing of the last work (its ready
+        directions only); what was cleared is said."""
+        s = self.state
+        gone = f"{len(s.photos)} photos, {len(s.keyframes)} keyframes, {len(s.directions)} " \
+               "directions"
+        s.start_afresh()
+        self.w.strip.clear()
+        self.w.show_message(f"New session: {gone} cleared (File > Save session... keeps work "
+                            "to come back to)")
+
     # -- recent sessions ---------------------------------------------------------------------------
     def recent(self) -> list[str]:
         return workspace.recent(config_dir())

@@ -27,6 +27,14 @@ def no_blocking_questions(monkeypatch):
     monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self, doing: "discard")
 
 
+@pytest.fixture(autouse=True)
+def own_config_dir(tmp_path, monkeypatch):
+    """Every test's studio keeps its own small files (the work kept at quit, recent sessions,
+    recovery copies) in the test's folder: a window closed in one test never reopens in the
+    next. A test that starts twice on one folder sets it itself."""
+    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+
+
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     from studio.gui.engine_thread import EngineThread

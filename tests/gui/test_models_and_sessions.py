@@ -142,19 +142,73 @@ def test_every_view_follows_the_model_on_screen(window, qtbot, two_photos):
     assert "not saved" in window.training.status.text()
     load_photos(window, qtbot, two_photos)
     an, bp = window.analyst, window.blueprint
-    qtbot.waitUntil(lambda: all(grab(v) is not None for v in an.var_labels), timeout=10000)
+    qtbot.waitUntil(lambda: all(grab(v) is not None for v in an.var_labels), timeout=20000)
     vp = bp.plot.viewport()
-    with qtbot.waitSignal(window.engine.hover_ready, timeout=10000):
+    with qtbot.waitSignal(window.engine.hover_ready, timeout=20000):
         qtbot.mouseMove(vp, QPoint(vp.width() // 2 + 7, vp.height() // 2 + 5))
-    qtbot.waitUntil(lambda: grab(bp.hover) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: grab(bp.hover) is not None, timeout=20000)
     hover = grab(bp.hover)
     _switch(window, qtbot, "1 faces-lfw-128d")  # the trained model is discarded
     assert "not saved" not in window.training.status.text()
     assert window.training.status.text().startswith("Not training")
     qtbot.waitUntil(lambda: grab(bp.hover) is not None and grab(bp.hover) != hover,
-                    timeout=10000)
-    qtbot.waitUntil(lambda: all(grab(v) is not None for v in an.var_labels), timeout=10000)
+                    timeout=20000)
+    qtbot.waitUntil(lambda: all(grab(v) is not None for v in an.var_labels), timeout=20000)
     variations = [grab(v) for v in an.var_labels]
     _switch(window, qtbot, "2 faces-lfw-2d")  # the same framing: the photos described again
     qtbot.waitUntil(lambda: all(grab(v) is not None for v in an.var_labels)
-                    and [grab(v) for v in an.var_labels] != variations, timeout=10000)
+                    and [grab(v) for v in an.var_labels] != variations, timeout=20000)
+
+
+def test_quitting_keeps_the_work_and_the_next_start_reopens_it(qtbot, tmp_path, monkeypatch,
+                                                               two_photos):
+    """Issue 31.14: photos, a direction and keyframes, then Ctrl+Q: the next start reopens the
+    studio where it was (nothing asked, nothing lost); File > New session starts clean, with a
+    word, and a start after that is clean too."""
+    import numpy as np
+
+    from studio.engine.directions import Direction
+    from studio.gui.engine_thread import EngineThread
+    from studio.gui.main_window import MainWindow
+
+    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+
+    def start():
+        win = MainWindow(EngineThread())  # a plain start, as `face-studio` makes it
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitUntil(lambda: bool(win.state.info is not None and win.state.photos
+                                     and len(win.state.described()) == len(win.state.photos)),
+                        timeout=30000)
+        return win
+
+    win = start()  # a first start: the example faces
+    load_photos(win, qtbot, two_photos)
+    s = win.state
+    s.add_directions([Direction("mine", np.ones(s.dim))])
+    for row in (2, 3):
+        s.select(row)
+        s.add_photo_keyframe()
+    s.add_painted_keyframe()
+    work = ([p.path for p in s.photos], [k.label for k in s.keyframes],
+            [d.name for d in s.directions])
+    menu_action(win, "Quit").trigger()
+    assert not win.isVisible()
+
+    win = start()
+    s = win.state
+    assert ([p.path for p in s.photos], [k.label for k in s.keyframes],
+            [d.name for d in s.directions]) == work
+    menu_action(win, "New session").trigger()
+    assert s.photos == () and s.keyframes == ()
+    assert [d.name for d in s.directions] == ["smiling"]  # the model's ready ones stay
+    assert "New session" in win.messages[-1]
+    win.close()
+
+    win = MainWindow(EngineThread())
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.state.info is not None, timeout=30000)
+    qtbot.wait(300)
+    assert win.state.photos == () and win.state.keyframes == ()
+    win.close()
