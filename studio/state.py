@@ -500,7 +500,7 @@ class StudioState(Announcer, CreateWork, MapChoice):
             model_path=str(Path(model).resolve()) if model else None, model_sha256=sha,
             photos=tuple(str(Path(p.path).resolve()) for p in self.photos),
             keyframes=tuple(self.keyframes), directions=tuple(self.directions),
-            current_z=self.z, view=dict(ranges, axes=axes), settings=settings,
+            current_z=self.z, view=dict(ranges, axes=axes, **self.atlas_places()), settings=settings,
             kept=self._kept_for_session())
 
     def _kept_for_session(self) -> dict:
@@ -543,6 +543,7 @@ class StudioState(Announcer, CreateWork, MapChoice):
             self._keep_selection = True  # the session's photos come back with its selection
             if s.view.get("axes") is not None:
                 self.set_axes(s.view["axes"])
+            self.restore_places(s.keyframes, s.view.get("atlas_places"))
             self.mosaic = st.get("mosaic") is True
         # then the face, once the views show the session's work
         if s.current_z is not None and len(s.current_z) == dim:

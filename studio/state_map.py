@@ -5,6 +5,8 @@ fields (projection, axes, mosaic) announce their own changes."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from studio.engine.latent import Projection
@@ -58,22 +60,49 @@ class MapChoice:
         which for one made beyond them is near their middle (a face made at (2.1, 2.2) was
         drawn at (-0.7, 0)). On a plane the two agree anyway: only the atlas's are kept, as
         long as the model carries that atlas."""
-        if self.projection is None or self.projection.kind != "atlas":
-            return
+        if self.projection is not None and self.projection.kind == "atlas":
+            self._remember(self.projection, z, xy)
+
+    def _remember(self, atlas, z: np.ndarray, xy) -> None:
         places = self.__dict__.setdefault("_places", {})
-        atlas = getattr(self.info, "atlas", None)
-        for k in [k for k, (proj, _) in places.items() if proj is not atlas
-                  and proj is not self.projection]:
+        model_atlas = getattr(self.info, "atlas", None)
+        for k in [k for k, (proj, _) in places.items() if proj is not model_atlas
+                  and proj is not atlas]:
             del places[k]  # another model's, or a finished run's older atlas
-        key = (id(self.projection), np.asarray(z, dtype=np.float64).tobytes())
+        key = (id(atlas), np.asarray(z, dtype=np.float64).tobytes())
         places.pop(key, None)
-        places[key] = (self.projection, (float(xy[0]), float(xy[1])))
+        places[key] = (atlas, (float(xy[0]), float(xy[1])))
         if len(places) > PLACES:  # the newest half, and every keyframe's
             keep = {np.asarray(k.z, dtype=np.float64).tobytes() for k in self.keyframes}
             old = list(places)[:len(places) // 2]
             for k in old:
                 if k[1] not in keep:
                     del places[k]
+
+    def _made_at(self, atlas, z: np.ndarray) -> tuple[float, float] | None:
+        hit = self.__dict__.get("_places", {}).get(
+            (id(atlas), np.asarray(z, dtype=np.float64).tobytes()))
+        return hit[1] if hit is not None and hit[0] is atlas else None
+
+    def atlas_places(self) -> dict:
+        """For a session: where its keyframes were made on the model's atlas (and which atlas
+        that is), so that they come back there; {} when none was made on it."""
+        atlas = getattr(self.info, "atlas", None)
+        at = [self._made_at(atlas, k.z) for k in self.keyframes] if atlas is not None else []
+        if not any(at):
+            return {}
+        return {"atlas_places": {"atlas": _fingerprint(atlas),
+                                 "at": [None if p is None else list(p) for p in at]}}
+
+    def restore_places(self, keyframes, places) -> None:
+        """A session's keyframes made on the atlas, back where they were made: on the same
+        atlas only (another model's layout puts faces elsewhere)."""
+        atlas = getattr(self.info, "atlas", None)
+        if atlas is None or not places or places.get("atlas") != _fingerprint(atlas):
+            return
+        for k, xy in zip(keyframes, places.get("at", ())):
+            if xy is not None and len(k.z) == self.dim:
+                self._remember(atlas, k.z, xy)
 
     def map_points(self, z: np.ndarray) -> np.ndarray:
         """Where latent points are drawn on the map now, (N, D) -> (N, 2): where each was made
@@ -89,3 +118,8 @@ class MapChoice:
         if rest.any():
             out[rest] = self.projection.project(z[rest])
         return out
+
+
+def _fingerprint(atlas) -> str:
+    """Which layout an atlas is (its faces' positions), in a few characters."""
+    return hashlib.sha256(np.asarray(atlas.xy, dtype=np.float32).tobytes()).hexdigest()[:16]

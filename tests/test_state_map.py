@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from studio.engine.atlas import Atlas
 from studio.engine.latent import Projection
@@ -41,3 +42,24 @@ def test_a_keyframe_made_beyond_the_faces_stays_there_after_a_long_drag_and_anot
     assert np.allclose(s.map_points(np.stack([k.z for k in s.keyframes])),
                        [(6.3, 6.6), (-4.0, 5.0)])
     assert np.allclose(s.cursor(), (-4.0, 5.0))
+
+
+def test_a_saved_session_brings_its_keyframes_back_where_they_were_made_on_the_atlas():
+    from studio.engine import session
+    from studio.engine.fields import SchemaError
+
+    s = _atlas_state()
+    s.paint_at(6.3, 6.6)  # beyond the faces
+    s.add_painted_keyframe()
+    s.paint_at(0.1, 0.2)
+    s.add_painted_keyframe()
+    d = s.to_session({"x": [-7.0, 7.0], "y": [-7.0, 7.0]}).to_dict()
+    session.check_session(d)
+    back = _atlas_state()  # the same model, opened again
+    back.restore(session.Session.from_dict(d))
+    assert np.allclose(back.map_points(np.stack([k.z for k in back.keyframes])),
+                       [(6.3, 6.6), (0.1, 0.2)])
+    # a session's places are checked like the rest of it
+    d["view"]["atlas_places"]["at"][0] = [1.0, float("nan")]
+    with pytest.raises(SchemaError):
+        session.check_session(d)

@@ -307,6 +307,12 @@ def _check_view(view: dict) -> None:
             lo, hi = vector(view[k], f"view.{k}", 2, 2)
             if not lo < hi:
                 raise SchemaError(f"view.{k} must run from a smaller to a larger number")
+    if view.get("atlas_places") is not None:  # where keyframes were made on the model's atlas
+        places = table(view["atlas_places"], "view.atlas_places")
+        text(places.get("atlas"), "view.atlas_places.atlas", 64)
+        for i, xy in enumerate(listed(places.get("at", []), "view.atlas_places.at", MAX_KEYFRAMES)):
+            if xy is not None:
+                vector(xy, f"view.atlas_places.at[{i}]", 2, 2)
 
 
 def _check_settings(settings: dict) -> None:
