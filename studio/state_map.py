@@ -64,25 +64,27 @@ class MapChoice:
             self._remember(self.projection, z, xy)
 
     def _remember(self, atlas, z: np.ndarray, xy) -> None:
-        places = self.__dict__.setdefault("_places", {})
+        books = self.__dict__.setdefault("_places", {})  # id(atlas) -> (atlas, {z: xy})
         model_atlas = getattr(self.info, "atlas", None)
-        for k in [k for k, (proj, _) in places.items() if proj is not model_atlas
-                  and proj is not atlas]:
-            del places[k]  # another model's, or a finished run's older atlas
-        key = (id(atlas), np.asarray(z, dtype=np.float64).tobytes())
+        for key in [k for k, (a, _) in books.items() if a is not model_atlas and a is not atlas]:
+            del books[key]  # another model's, or a finished run's older atlas
+        places = books.setdefault(id(atlas), (atlas, {}))[1]
+        key = np.asarray(z, dtype=np.float64).tobytes()
         places.pop(key, None)
-        places[key] = (atlas, (float(xy[0]), float(xy[1])))
+        places[key] = (float(xy[0]), float(xy[1]))
         if len(places) > PLACES:  # the newest half, and every keyframe's
             keep = {np.asarray(k.z, dtype=np.float64).tobytes() for k in self.keyframes}
-            old = list(places)[:len(places) // 2]
-            for k in old:
-                if k[1] not in keep:
-                    del places[k]
+            for old in list(places)[:len(places) // 2]:
+                if old not in keep:
+                    del places[old]
+
+    def _book(self, atlas) -> dict:
+        """The points remembered on `atlas`: {z's bytes: (x, y)}."""
+        book = self.__dict__.get("_places", {}).get(id(atlas))
+        return book[1] if book is not None and book[0] is atlas else {}
 
     def _made_at(self, atlas, z: np.ndarray) -> tuple[float, float] | None:
-        hit = self.__dict__.get("_places", {}).get(
-            (id(atlas), np.asarray(z, dtype=np.float64).tobytes()))
-        return hit[1] if hit is not None and hit[0] is atlas else None
+        return self._book(atlas).get(np.asarray(z, dtype=np.float64).tobytes())
 
     def atlas_places(self) -> dict:
         """For a session: where its keyframes were made on the model's atlas (and which atlas
@@ -108,12 +110,12 @@ class MapChoice:
         """Where latent points are drawn on the map now, (N, D) -> (N, 2): where each was made
         if it was made on this map, else where the map puts it."""
         z = np.atleast_2d(np.asarray(z, dtype=np.float64))
-        places = self.__dict__.get("_places", {})
+        places = self._book(self.projection)
         out = np.full((len(z), 2), np.nan)
         for i, row in enumerate(z):
-            hit = places.get((id(self.projection), row.tobytes()))
-            if hit is not None and hit[0] is self.projection:
-                out[i] = hit[1]
+            hit = places.get(row.tobytes())
+            if hit is not None:
+                out[i] = hit
         rest = np.isnan(out[:, 0])
         if rest.any():
             out[rest] = self.projection.project(z[rest])
