@@ -49,12 +49,24 @@ def clicks_on(viewport, shown: list[float], rng, n: int) -> list[float]:
     return lat
 
 
+def _builtin_photos(folder: Path, faces) -> list[str]:
+    """Built-in LFW faces written as photo files (people the default never saw)."""
+    from PIL import Image
+    from skimage import data as skdata
+
+    lfw = skdata.lfw_subset()
+    paths = []
+    for i in faces:
+        p = folder / f"face{i}.png"
+        Image.fromarray((lfw[i] * 255).astype(np.uint8)).save(p)
+        paths.append(str(p))
+    return paths
+
+
 def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds: int = 5) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PIL import Image
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
-    from skimage import data as skdata
 
     from studio.engine.requests import TrainRequest
     from studio.gui.app import start_engine
@@ -92,6 +104,15 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     # job the window starts, sharing the cores the same way, its model kept out of the window)
     atlas = win.state.projection is not None and win.state.projection.kind == "atlas"
     atlas_idle = click_run(clicks) if atlas else []
+    # painting while photos a person opened are being kept (the keeping thread busy beside the
+    # engine and the window): eight built-in faces, clicked from the moment they are described
+    with tempfile.TemporaryDirectory() as tmp:
+        win.open_images(_builtin_photos(Path(tmp), (3, 11, 19, 27, 35, 42, 50, 58)))
+        wait_until(lambda: bool(win.state.keeping), timeout=60)
+        keeping_clicks = click_run(clicks)
+        kept_meanwhile = sum(p.kept is not None for p in win.state.photos)
+        still_keeping = len(win.state.keeping)
+        win.state.clear_photos()  # and forgotten: the figures below start from none
     atlas_busy: list[float] = []
     if atlas:
         from studio.engine.jobs import TrainingJob
@@ -107,12 +128,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
 
     # the morph: two photos, the slider scrubbed from A to B, each frame painted before the next
     with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for i in (3, 42):
-            p = Path(tmp) / f"face{i}.png"
-            Image.fromarray((skdata.lfw_subset()[i] * 255).astype(np.uint8)).save(p)
-            paths.append(str(p))
-        win.open_images(paths)
+        win.open_images(_builtin_photos(Path(tmp), (3, 42)))
         wait_until(lambda: len(win.state.photos) == 2)
     slider = win.painter.slider
     slider.setValue(0)
@@ -200,6 +216,10 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     return {
         "atlas_paint_ms_p50_idle": pct(atlas_idle, 50),
         "atlas_paint_ms_p95_idle": pct(atlas_idle, 95),
+        "paint_ms_p50_keeping": pct(keeping_clicks, 50),
+        "paint_ms_p95_keeping": pct(keeping_clicks, 95),
+        "photos_kept_while_clicking": kept_meanwhile,
+        "photos_still_being_kept_after": still_keeping,
         "atlas_paint_ms_p50_training": pct(atlas_busy, 50),
         "atlas_paint_ms_p95_training": pct(atlas_busy, 95),
         "paint_ms_p50_idle": pct(idle, 50), "paint_ms_p95_idle": pct(idle, 95),

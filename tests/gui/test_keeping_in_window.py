@@ -5,6 +5,7 @@ brings the kept faces back without keeping them again."""
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from studio.engine import kept as kept_mod
 from tests.gui.helpers import load_photos
@@ -32,7 +33,8 @@ def _all_kept(win) -> bool:
 
 
 def test_opened_photos_are_kept_and_the_morph_runs_between_the_kept_faces(window, qtbot,
-                                                                            two_photos, model):
+                                                                            two_photos, model,
+                                                                            tmp_path):
     win, s = window, window.state
     load_photos(win, qtbot, two_photos)
     # at once: the encoder's faces, every photo marked as being kept
@@ -59,6 +61,18 @@ def test_opened_photos_are_kept_and_the_morph_runs_between_the_kept_faces(window
     # its middle: both kept photos' tails, halfway
     z, tunings = s.morph_frames(4)
     assert [round(w, 3) for _, w in tunings[2]] == [0.5, 0.5]
+    # exported, it starts and ends on the kept faces too (a strip of its frames, in a row)
+    s.set_morph(frames=4)
+    out = tmp_path / "morph.png"
+    with qtbot.waitSignal(win.engine.export_finished, timeout=30000) as done:
+        assert win.export_morph(str(out))
+    assert done.args[0].outcome.value == "done", done.args[0].message
+    strip = np.asarray(Image.open(out).convert("RGB"))
+    side = strip.shape[0]
+    first, last = strip[:, :side], strip[:, -side:]
+    small = lambda im: np.asarray(Image.fromarray(im).resize((64, 64), Image.BOX))  # noqa: E731
+    for shown, ph in ((first, s.photos[0]), (last, s.photos[1])):
+        assert np.abs(small(shown).astype(int) - _kept_face(model, ph)).mean() < 2
     # a photo's dot paints its kept face; a point away from it, the model's own
     x, y = s.photo_position(s.photos[0])
     s.paint_at(float(x), float(y))
