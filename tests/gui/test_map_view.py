@@ -214,5 +214,5 @@ def test_hovering_a_photos_dot_previews_the_face_a_click_paints(window, qtbot, t
     with qtbot.waitSignal(window.engine.face_painted, timeout=10000) as painted:
         qtbot.mousePress(vp, Qt.LeftButton, pos=near)
     qtbot.mouseRelease(vp, Qt.LeftButton, pos=near)
-    assert np.array_equal(window.state.z, window.state.described()[-1].mu)  # the photo's face
+    assert np.array_equal(window.state.z, window.state.z_at(x, y))  # the dot's own face
     assert np.array_equal(hovered.args[0].image, painted.args[0].image)
