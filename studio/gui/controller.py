@@ -15,6 +15,7 @@ from studio.engine import requests as rq
 from studio.gui.analyst import N_VARIATIONS
 from studio.state import Change, Source, StudioState
 
+STATE_NEWS_MS = 15_000  # how long the studio's hints and news stay in the status bar
 CATCH_UP_MS = 60  # the cross and the sliders follow a painted face that has not come by then
 MOSAIC_WHILE_TRAINING_MS = 10_000  # the mosaic redrawn at most this often while a model trains
 
@@ -42,7 +43,9 @@ class Controller:
     # -- the state's changes -> the views ------------------------------------------------------------
     def _wire_state(self) -> None:
         s, on = self.state, self.state.on
-        on(Change.MESSAGE, self.say)
+        # the studio's hints and news ("select a photo first", "... set aside"): a line in the
+        # status bar, as they need no answer; failures come from the engine, in a box
+        on(Change.MESSAGE, lambda text: self.status(text, STATE_NEWS_MS))
         on(Change.MODEL, self._show_model)
         on(Change.PAINTED, self._show_painted)
         on(Change.PHOTOS, self._show_photos)

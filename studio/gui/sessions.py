@@ -163,8 +163,8 @@ class SessionKeeper:
                "directions"
         s.start_afresh()
         self.w.strip.clear()
-        self.w.show_message(f"New session: {gone} cleared (File > Save session... keeps work "
-                            "to come back to)")
+        self.w.status(f"New session: {gone} cleared (File > Save session... keeps work to "
+                      "come back to)", 15000)
 
     # -- recent sessions ---------------------------------------------------------------------------
     def recent(self) -> list[str]:

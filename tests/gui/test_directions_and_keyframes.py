@@ -141,3 +141,14 @@ def test_moving_a_keyframe_keeps_it_chosen(window, qtbot, two_photos):
     assert [k.list.item(i).text() for i in range(2)] == ["K1: face42.png", "K2: face3.png"]
     assert k.list.currentRow() == 1
     assert [x.label for x in window.state.keyframes] == ["face42.png", "face3.png"]
+
+
+def test_the_studios_hints_and_news_go_to_the_status_bar_not_boxes(window, qtbot):
+    """Issue 31.10: a hint ("select a photo first") or a piece of news from the studio's rules
+    is a line in the status bar; no box opens for what needs no answer."""
+    from PySide6.QtWidgets import QMessageBox
+
+    button(window.create.directions, "Photo to +").click()  # no photo loaded
+    assert "Select a loaded photo" in window.statusBar().currentMessage()
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert not boxes, [b.text() for b in boxes]
