@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer
 from studio.engine import directions, latent
 from studio.engine import requests as rq
 from studio.gui.analyst import N_VARIATIONS
+from studio.gui.directions_tab import direction_label
 from studio.state import Change, Source, StudioState
 
 STATE_NEWS_MS = 15_000  # how long the studio's hints and news stay in the status bar
@@ -444,14 +445,3 @@ class Controller:
         z = latent.manifold_grid(s.projection, n, (x0, x1), (y0, y1), s.anchor())
         self.engine.submit(rq.Export(z, str(path), rq.ManifoldExport(n)))
         return True
-
-
-def direction_label(d) -> str:
-    """A direction's row: its name and how well its groups separate along it."""
-    if d.auc is not None and np.isfinite(d.auc):
-        label = f"{d.name}  (AUC {d.auc:.2f}{', few faces' if d.warning and min(d.sizes) else ''})"
-    else:
-        label = d.name
-    label += f", holding {', '.join(h.name for h in d.held)}" if d.held else ""
-    label += ", balanced" if d.balanced else ""
-    return label + (f", keeping {d.keep} face still" if d.keep else "")

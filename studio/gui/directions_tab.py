@@ -7,6 +7,7 @@ are intents); the studio state holds the directions and the controller turns int
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -233,3 +234,14 @@ class DirectionsTab(QWidget):
         self.amount_label.setText(f"{a:+.2f}")
         if self.list.currentRow() >= 0:
             self.amount_changed.emit(self.list.currentRow(), a)
+
+
+def direction_label(d) -> str:
+    """A direction's row: its name and how well its groups separate along it."""
+    if d.auc is not None and np.isfinite(d.auc):
+        label = f"{d.name}  (AUC {d.auc:.2f}{', few faces' if d.warning and min(d.sizes) else ''})"
+    else:
+        label = d.name
+    label += f", holding {', '.join(h.name for h in d.held)}" if d.held else ""
+    label += ", balanced" if d.balanced else ""
+    return label + (f", keeping {d.keep} face still" if d.keep else "")
