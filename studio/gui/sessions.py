@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from studio import workspace
 from studio.engine import session
 from studio.engine.errors import StudioError
+from studio.state import counted
 from studio.workspace import RECOVERED_FILE, RECOVERY_FILE
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,9 @@ class SessionKeeper:
         """File > New session: the open model with nothing of the last work (its ready
         directions only); what was cleared is said."""
         s = self.state
-        gone = f"{len(s.photos)} photos, {len(s.keyframes)} keyframes, {len(s.directions)} " \
-               "directions"
+        gone = ", ".join(counted(len(x), w) for x, w in ((s.photos, "photo"),
+                                                         (s.keyframes, "keyframe"),
+                                                         (s.directions, "direction")))
         s.start_afresh()
         self.w.strip.clear()
         self.w.status(f"New session: {gone} cleared (File > Save session... keeps work to "
