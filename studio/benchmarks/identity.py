@@ -134,7 +134,7 @@ def smile_figures(fm: FaceModel, judge: Judge, a, settings: KeepSettings) -> dic
     held = Path(a.held)
     keeper = fm.keeper()
     keeper.settings = settings
-    smiled, same, done = 0, 0, 0
+    smiled, same, same_plain, done = 0, 0, 0, 0
     for name, image in setup.held_serious():
         person = held / name.split("/")[0]
         rest = [p for p in data.list_images(person) if p.name != Path(name).name] \
@@ -146,11 +146,14 @@ def smile_figures(fm: FaceModel, judge: Judge, a, settings: KeepSettings) -> dic
         smiled += bool(setup.judge.smiling(dirs.lower_features(face))[0])
         other = judge.describe(fm.frame(rest[0]).image)
         same += bool(np.linalg.norm(judge.describe(face[0]) - other) < SAME)
+        plain = fm.decode(k.z, kept.only(k))[0]  # the kept face before the edit, for scale
+        same_plain += bool(np.linalg.norm(judge.describe(plain) - other) < SAME)
         done += 1
         if done >= a.smile_faces:
             break
     n = max(done, 1)
-    return {"faces": done, "smiling": smiled / n, "other": same / n}
+    return {"faces": done, "smiling": smiled / n, "other": same / n,
+            "other_before_the_edit": same_plain / n}
 
 
 def main(argv=None) -> int:
@@ -227,7 +230,8 @@ def main(argv=None) -> int:
     if "smile" in r:
         s = r["smile"]
         print(f"  'smiling' at 1 on {s['faces']} kept serious faces: smiling {s['smiling']:.3f}, "
-              f"still that person {s['other']:.3f}")
+              f"still that person {s['other']:.3f} (before the edit "
+              f"{s['other_before_the_edit']:.3f})")
     return 0
 
 

@@ -79,17 +79,23 @@ def test_morph_gif_and_strip(tiny_model_path, photos, tmp_path):
     assert Image.open(png).size == (6 * 16 + 5, 16)
 
 
-def test_morph_starts_at_a_reconstruction(tiny_model_path, photos, tmp_path):
+def test_morph_starts_at_the_kept_face_or_with_encoder_only_at_the_reconstruction(
+        tiny_model_path, photos, tmp_path):
+    from studio.engine import kept
     from studio.engine.inference import FaceModel
 
-    gif = tmp_path / "m.gif"
-    cli.main(["morph", str(tiny_model_path), *photos[:2], "--frames", "3", "--out", str(gif),
-              "--scale", "1"])
     fm = FaceModel.open(tiny_model_path)
-    recon_a = fm.reconstruct([fm.frame(photos[0]).image])[0]
-    with Image.open(gif) as im:
-        first = np.asarray(im.convert("L")).astype(int)
-    assert np.abs(first - recon_a).max() <= 2
+    image = fm.frame(photos[0]).image
+    k = fm.keeper().keep(image)
+    starts = {"kept": fm.decode(k.z, kept.only(k))[0], "encoder": fm.reconstruct([image])[0]}
+    assert np.abs(starts["kept"].astype(int) - starts["encoder"]).max() > 2  # told apart
+    for how, flags in (("kept", []), ("encoder", ["--encoder-only"])):
+        gif = tmp_path / f"{how}.gif"
+        cli.main(["morph", str(tiny_model_path), *photos[:2], "--frames", "3", "--out", str(gif),
+                  "--scale", "1", *flags])
+        with Image.open(gif) as im:
+            first = np.asarray(im.convert("L")).astype(int)
+        assert np.abs(first - starts[how]).max() <= 2, how
 
 
 def test_sample_grid(tiny_model_path, tmp_path):
