@@ -62,6 +62,7 @@ class EngineThread(QObject):
         self._export_pending = False
         self.service = None
         self.job = None
+        self._job_over = False  # the job said it finished (its thread may still be closing)
         self._signals = {
             rq.ModelOpened: self.model_opened, rq.ModelSaved: self.model_saved,
             rq.FacePainted: self.face_painted, rq.HoverReady: self.hover_ready,
@@ -144,6 +145,7 @@ class EngineThread(QObject):
 
         if self.training:
             raise RuntimeError("training is already running")
+        self._job_over = False
         self.job = TrainingJob(request, self._post).start()
 
     # -- exports -----------------------------------------------------------------------------
@@ -157,12 +159,15 @@ class EngineThread(QObject):
 
     @property
     def training(self) -> bool:
-        return self.job is not None and self.job.running
+        """Whether a run is on: from Start until its end is told (TrainingFinished or
+        TrainingFailed), not until its thread has closed its data (a person acting on "Training
+        done" at once was told to stop training first)."""
+        return self.job is not None and self.job.running and not self._job_over
 
     @property
     def running(self) -> bool:
         """Whether any thread of the engine is still alive."""
-        return (self._boot.is_alive() or self.training
+        return (self._boot.is_alive() or (self.job is not None and self.job.running)
                 or (self.service is not None and (self.service.running or self.service.exporting)))
 
     def shutdown(self, timeout: float = 2.0) -> bool:
@@ -213,6 +218,8 @@ class EngineThread(QObject):
             # a failed run that had trained keeps its last good weights
             self.use_model(event.file,
                            event.derived if isinstance(event, rq.TrainingSnapshot) else None)
+        if isinstance(event, (rq.TrainingFinished, rq.TrainingFailed)):
+            self._job_over = True
         if isinstance(event, rq.TrainingFailed):
             self.failed.emit(event.message)
         self._signals[type(event)].emit(event)

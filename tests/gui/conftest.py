@@ -28,11 +28,12 @@ def no_blocking_questions(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def own_config_dir(tmp_path, monkeypatch):
+def own_config_dir(tmp_path_factory, monkeypatch):
     """Every test's studio keeps its own small files (the work kept at quit, recent sessions,
-    recovery copies) in the test's folder: a window closed in one test never reopens in the
-    next. A test that starts twice on one folder sets it itself."""
-    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    recovery copies, the window's place) in a folder of its own, beside the test's: a window
+    closed in one test never reopens in the next. A test that starts twice on one folder, or
+    looks into it, sets it itself."""
+    monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
 
 
 @pytest.fixture

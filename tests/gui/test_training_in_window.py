@@ -252,3 +252,29 @@ def test_the_window_streams_a_folder_through_a_cache_when_asked(window, qtbot, f
 
     cache = window.sessions.cache_for(window.engine.job.request)
     assert (cache / "index.json").is_file() and cache.parent == config_dir() / "cache"
+
+
+def test_a_finished_run_is_over_at_once_though_its_thread_still_closes(window, qtbot,
+                                                                      monkeypatch):
+    """Issue 31.16: a person acting on "Training done" at once (another model, a new run) was
+    told to stop training first while the run's thread was still closing its data."""
+    import time
+
+    from studio.engine.run import TrainingRun
+    from tests.gui.helpers import menu_action, train_small
+
+    close = TrainingRun.close
+
+    def slow_close(self):  # a busy machine: the run's data takes a while to close
+        time.sleep(1.5)
+        close(self)
+
+    monkeypatch.setattr(TrainingRun, "close", slow_close)
+    train_small(window, qtbot)
+    with qtbot.waitSignal(window.engine.training_finished, timeout=30000):
+        window.training.stop.click()
+    assert not window.engine.training and window.training.start.isEnabled()
+    with qtbot.waitSignal(window.engine.model_opened, timeout=20000,
+                          check_params_cb=lambda ev: ev.info.config.latent_dim == 2):
+        menu_action(window, "2 faces-lfw-2d").trigger()
+    assert not any("Stop training" in m for m in window.messages)
