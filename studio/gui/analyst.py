@@ -140,6 +140,10 @@ class AnalystRoom(QWidget):
     def show_photo(self, photo, keeping: bool = False) -> None:
         """A photo and its face: the kept face once keeping has made it ("kept: 30.4 dB"),
         the encoder's until then (`keeping`: on its way)."""
+        # the variations were drawn from this same description: they stay (shown again with its
+        # kept face, or at a snapshot); another photo, or another model's description, clears them
+        same = (self.photo is not None and self.photo.path == photo.path
+                and np.array_equal(self.photo.mu, photo.mu))
         self.photo = photo
         self.input.setPixmap(to_pixmap(photo.framed, FACE_SIDE))
         self.recon.setPixmap(to_pixmap(photo.face, FACE_SIDE))
@@ -173,8 +177,9 @@ class AnalystRoom(QWidget):
             for c, v in enumerate((f"z{d}", f"{photo.mu[d]:+.4f}", f"{photo.sigma[d]:.4f}",
                                    f"{photo.kl_per_dim[d]:.3f}")):
                 self.table.setItem(r, c, QTableWidgetItem(v))
-        for lab in self.var_labels:
-            lab.clear()
+        if not same:
+            for lab in self.var_labels:
+                lab.clear()
 
     def show_variations(self, images: np.ndarray) -> None:
         for lab, im in zip(self.var_labels, images):

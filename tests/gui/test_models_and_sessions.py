@@ -212,3 +212,15 @@ def test_quitting_keeps_the_work_and_the_next_start_reopens_it(qtbot, tmp_path, 
     qtbot.wait(300)
     assert win.state.photos == () and win.state.keyframes == ()
     win.close()
+
+
+def test_the_variations_stay_when_the_same_photo_is_shown_again(window, qtbot, two_photos):
+    """Issue 31.16: the selected photo shown again as it was (its kept face come, a snapshot's
+    same description) left its variations black; they go only with another photo or model."""
+    load_photos(window, qtbot, two_photos)
+    an = window.analyst
+    shown = lambda: all(v.pixmap() is not None and not v.pixmap().isNull()  # noqa: E731
+                        for v in an.var_labels)
+    qtbot.waitUntil(shown, timeout=20000)
+    an.show_photo(an.photo)  # the same photo, again
+    assert shown()
