@@ -156,7 +156,7 @@ def cmd_edit(a) -> int:
     amounts = a.amounts or (a.amount,)
     for e in _encode_all(fm, a.images, a.framing, keep=not a.encoder_only):
         # the person kept while edited: the edit moves the kept z, painted with its tail
-        faces = np.concatenate([fm.decode(d.apply(e.z, x), kept_mod.only(e.kept))
+        faces = np.concatenate([fm.decode(d.apply(e.z, x), kept_mod.only(e.kept), e.z)
                                 for x in amounts])
         image = faces[0] if len(amounts) == 1 else export.grid(list(faces), cols=len(amounts))
         target = out if single else out / f"{Path(e.path).stem}-{d.name}.png"

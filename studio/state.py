@@ -430,6 +430,13 @@ class StudioState(Announcer, CreateWork, MapChoice):
                 self.anchor_tuning = self.tuning
                 self.direction_base, self.direction_amounts = None, {}
 
+    def edited_from(self) -> np.ndarray | None:
+        """The tuned face the painted one is an edit of (sliders, directions), or None."""
+        if self.tuning and self.z_source in (Source.SLIDERS, Source.DIRECTION) \
+                and self.anchor_z is not None and len(self.anchor_z) == len(self.z):
+            return self.anchor_z
+        return None
+
     def paint_at(self, x: float, y: float) -> None:
         if self.projection is not None:
             z, tuning = self.face_at(x, y)

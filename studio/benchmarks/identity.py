@@ -142,7 +142,7 @@ def smile_figures(fm: FaceModel, judge: Judge, a, settings: KeepSettings) -> dic
         if not rest:
             continue
         k = keeper.keep(image)
-        face = fm.decode(setup.smile.apply(k.z, 1.0), kept.only(k))
+        face = fm.decode(setup.smile.apply(k.z, 1.0), kept.only(k), k.z)  # as the studio edits
         smiled += bool(setup.judge.smiling(dirs.lower_features(face))[0])
         other = judge.describe(fm.frame(rest[0]).image)
         same += bool(np.linalg.norm(judge.describe(face[0]) - other) < SAME)

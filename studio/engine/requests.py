@@ -71,6 +71,7 @@ class Paint:
     """Decode one face for the Painter."""
     z: np.ndarray  # (D,)
     tuning: Tuning = ()  # the kept photos it is painted with (kept.Tuning)
+    edit_from: np.ndarray | None = None  # an edit of the tuned face there (decode's)
     id: int = field(default_factory=next_id)
 
 

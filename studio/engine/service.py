@@ -198,8 +198,8 @@ class EngineService:
         if self._stopping:
             raise _Stopped
 
-    def _decode(self, z, tuning=()) -> np.ndarray:
-        return self.model.decode(np.atleast_2d(z), tuning)
+    def _decode(self, z, tuning=(), edit_from=None) -> np.ndarray:
+        return self.model.decode(np.atleast_2d(z), tuning, edit_from)
 
     def _load(self, req: LoadModel) -> ModelOpened:
         path = find_model(req.path)
@@ -212,7 +212,7 @@ class EngineService:
                                      derived=req.derived), req.id)
 
     def _paint(self, req: Paint) -> FacePainted:
-        return FacePainted(self._decode(req.z, req.tuning)[0], req.id)
+        return FacePainted(self._decode(req.z, req.tuning, req.edit_from)[0], req.id)
 
     def _hover(self, req: Hover) -> HoverReady:
         return HoverReady(self._decode(req.z, req.tuning)[0], req.id)

@@ -79,7 +79,8 @@ class Controller:
             self._hover(*self._last_hover)
 
     def _show_painted(self) -> None:
-        self.engine.submit(rq.Paint(self.state.z, self.state.tuning), by_person=self._by_person)
+        s = self.state
+        self.engine.submit(rq.Paint(s.z, s.tuning, s.edited_from()), by_person=self._by_person)
         # the views that follow the painted face (the cross, the sliders, the morph's path) catch
         # up once the face is shown: updated first, their repaints kept the face waiting. A
         # face that does not come (an error) lets them catch up a moment later all the same.

@@ -176,3 +176,18 @@ def test_the_keeping_thread_keeps_the_newest_request_and_forgets_what_is_gone(de
     # the brief keeping's face (4 steps), not the full one's
     assert got[0].kept.psnr_db < kepts[1].psnr_db - 3
     assert got[0].face.shape == photos[1].framed.shape
+
+
+def test_an_edit_of_a_kept_face_moves_it_as_the_model_moves_its_own(default, faces):
+    _, kepts = faces
+    k = kepts[0]
+    only = kept_mod.only(k)
+    z = k.z.astype(np.float64)
+    step = np.random.default_rng(1).standard_normal(default.latent_dim) * 0.4
+    assert np.array_equal(default.decode(z, only, z), default.decode(z, only))  # no edit yet
+    edited = default.decode(z + step, only, z)[0].astype(int)
+    kept_face = default.decode(z, only)[0].astype(int)
+    own_change = default.decode(z + step)[0].astype(int) - default.decode(z)[0].astype(int)
+    assert np.abs(own_change).mean() > 3  # an edit a person sees
+    # the kept face, changed where and as the model's own face changes (to rounding and clipping)
+    assert np.abs((edited - kept_face) - own_change).mean() < 1.0

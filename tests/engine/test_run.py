@@ -169,12 +169,12 @@ def test_a_paint_is_served_between_the_batches_of_a_mosaic(engine):
     decode, inside, clicked = service._decode, threading.Event(), threading.Event()
     rows = []
 
-    def slow(z):  # the first row under way, the person clicks
+    def slow(z, *rest):  # the first row under way, the person clicks
         rows.append(len(np.atleast_2d(z)))
         if len(rows) == 1:
             inside.set()
             clicked.wait(10)
-        return decode(z)
+        return decode(z, *rest)
 
     service._decode = slow
     service.submit(Mosaic(np.zeros((144, dim)), MosaicGrid(0, 1, 0, 1, 12)))

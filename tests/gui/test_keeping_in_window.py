@@ -77,8 +77,14 @@ def test_opened_photos_are_kept_and_the_morph_runs_between_the_kept_faces(window
     x, y = s.photo_position(s.photos[0])
     s.paint_at(float(x), float(y))
     qtbot.waitUntil(lambda: _shows(win, _kept_face(model, s.photos[0])), timeout=10000)
+    # the sliders move the kept face as the model moves its own, the person kept
+    kept_z = s.photos[0].z
+    s.paint_sliders(kept_z + 0.3)
+    assert s.tuning and np.array_equal(s.edited_from(), kept_z)
+    want = model.decode(kept_z + 0.3, s.tuning, kept_z)[0]
+    qtbot.waitUntil(lambda: _shows(win, want), timeout=10000)
     s.paint_at(float(x) + 0.5, float(y) + 0.5)
-    assert s.tuning == ()
+    assert s.tuning == () and s.edited_from() is None
 
 
 def test_a_saved_session_brings_the_kept_faces_back_without_keeping_again(window, qtbot,
