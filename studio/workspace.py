@@ -84,3 +84,15 @@ def cache_for(folder: Path, request) -> Path:
     key = "|".join(str(v) for v in (Path(request.data).resolve(), request.image_size,
                                      request.channels, request.framing))
     return Path(folder) / "cache" / hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+def scratch_config() -> Path:
+    """Point this process's studio at a new, empty folder of its own files (a first start:
+    no last session reopened, nothing of a person's touched): for the tools that measure a
+    window (`face-studio bench`, devtools' fit and map_mouse, the screenshots)."""
+    import os
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="face-studio-config-"))
+    os.environ["FACE_STUDIO_CONFIG_DIR"] = str(folder)
+    return folder

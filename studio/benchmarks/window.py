@@ -74,6 +74,9 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
 
     app = QApplication.instance() or QApplication([])
     engine = start_engine("cpu")  # as the app starts it
+    from studio.workspace import scratch_config
+
+    scratch_config()  # a first start: a person's last session is not reopened
     win = MainWindow(engine)
     win.ask_unsaved = lambda doing: "discard"  # the model it trains is not kept
     win.show()

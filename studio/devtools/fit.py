@@ -242,6 +242,9 @@ def report(training: bool, run: bool = False, folder=None) -> dict:
     from studio.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from studio.workspace import scratch_config
+
+    scratch_config()  # a first start: a person's last session is not reopened
     win = MainWindow(EngineThread())
     win.ask_unsaved = lambda doing: "discard"
     win.show()
