@@ -9,4 +9,5 @@ MODULES = ("errors", "fields", "files", "requests", "model", "data", "squares", 
            "faces", "align", "stream", "checkpoint", "schema", "session", "training",
            "distributed", "run", "latent", "directions", "atlas", "jobs", "devices",
            "train_config", "feeding", "critic", "recovery",
-           "export", "inference", "quick_decode", "evaluate", "service")
+           "export", "inference", "quick_decode", "evaluate", "service", "kept", "keeping",
+           "keep_job")
