@@ -94,6 +94,12 @@ def keeps() -> tuple[str, ...]:
     return tuple(KEEPS)
 
 
+def _encoder_only(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--encoder-only", action="store_true",
+                         help="the encoder's face alone: no keeping (each photo is otherwise kept "
+                              "its person, a second or two a photo)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, usage=f"{PROG} [IMAGE ...] | {PROG} COMMAND ...",
                 description="Face Studio: explore faces with a Variational Autoencoder. "
@@ -201,9 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a .png for one photo, else a folder")
     ed.add_argument("--scale", type=_positive_int, default=2, metavar="K")
     ed.add_argument("--framing", default="auto", choices=framings())
-    ed.add_argument("--encoder-only", action="store_true",
-                    help="the encoder's face alone: no keeping (each photo is otherwise kept its "
-                         "person, a second or two a photo)")
+    _encoder_only(ed)
 
     sl = sub.add_parser("slim", help="a model file to share: without its training state (a "
                                      "third of the size), optionally carrying example faces")
@@ -220,9 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("images", nargs="+", metavar="IMAGE")
     c.add_argument("--framing", default="auto", choices=framings())
     c.add_argument("--json", action="store_true")
-    c.add_argument("--encoder-only", action="store_true",
-                    help="the encoder's face alone: no keeping (each photo is otherwise kept its "
-                         "person, a second or two a photo)")
+    _encoder_only(c)
 
     rc = sub.add_parser("reconstruct", help="each photo beside its face (kept, or the encoder's)")
     rc.add_argument("model", metavar="MODEL")
@@ -231,9 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a .png for one photo, else a folder")
     rc.add_argument("--scale", type=_positive_int, default=2, metavar="K")
     rc.add_argument("--framing", default="auto", choices=framings())
-    rc.add_argument("--encoder-only", action="store_true",
-                    help="the encoder's face alone: no keeping (each photo is otherwise kept its "
-                         "person, a second or two a photo)")
+    _encoder_only(rc)
 
     m = sub.add_parser("morph", help="morph through faces to a GIF or a PNG strip")
     m.add_argument("model", metavar="MODEL")
@@ -252,9 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--scale", type=_positive_int, default=4, metavar="K",
                    help="enlarge each frame K times (4)")
     m.add_argument("--framing", default="auto", choices=framings())
-    m.add_argument("--encoder-only", action="store_true",
-                    help="the encoder's face alone: no keeping (each photo is otherwise kept its "
-                         "person, a second or two a photo)")
+    _encoder_only(m)
 
     f = sub.add_parser("manifold", help="an N x N grid of faces across the map, as in the AEVB "
                                         "paper's figure")

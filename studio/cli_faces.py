@@ -144,15 +144,7 @@ def cmd_edit(a) -> int:
         if not dirs:
             raise StudioError(f"{a.direction}: has no direction named '{a.name}'")
     d = dirs[0]
-    out = Path(a.out)
-    single = out.suffix.lower() == ".png"
-    if single and len(a.images) > 1:
-        raise StudioError(f"{out}: one .png holds one photo's edit; give a folder for "
-                          f"{len(a.images)} photos")
-    if not single:
-        if out.exists() and not out.is_dir():
-            raise StudioError(f"{out}: exists and is not a folder")
-        out.mkdir(parents=True, exist_ok=True)
+    out, single = _png_or_folder(a.out, len(a.images))
     amounts = a.amounts or (a.amount,)
     for e in _encode_all(fm, a.images, a.framing, keep=not a.encoder_only):
         # the person kept while edited: the edit moves the kept z, painted with its tail
@@ -188,6 +180,23 @@ def cmd_slim(a) -> int:
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; no training state"
           + (f", {len(a.examples)} example faces" if a.examples else "") + ")")
     return 0
+
+
+def _png_or_folder(out: str, photos: int) -> tuple[Path, bool]:
+    """Where a face per photo goes: one .png for one photo, else a folder (made); (path, whether
+    it is one .png)."""
+    from studio.engine.errors import StudioError
+
+    path = Path(out)
+    single = path.suffix.lower() == ".png"
+    if single and photos > 1:
+        raise StudioError(f"{path}: one .png holds one photo's face; give a folder for "
+                          f"{photos} photos")
+    if not single:
+        if path.exists() and not path.is_dir():
+            raise StudioError(f"{path}: exists and is not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+    return path, single
 
 
 def _encode_all(fm, paths, framing, keep: bool = False):
@@ -239,18 +248,9 @@ def cmd_reconstruct(a) -> int:
     import numpy as np
 
     from studio.engine import export
-    from studio.engine.errors import StudioError
     from studio.engine.inference import FaceModel
 
-    out = Path(a.out)
-    single = out.suffix.lower() == ".png"
-    if single and len(a.images) > 1:
-        raise StudioError(f"{out}: one .png holds one photo; give a folder for "
-                          f"{len(a.images)} photos")
-    if not single:
-        if out.exists() and not out.is_dir():
-            raise StudioError(f"{out}: exists and is not a folder")
-        out.mkdir(parents=True, exist_ok=True)
+    out, single = _png_or_folder(a.out, len(a.images))
     fm = FaceModel.open(a.model)
     for e in _encode_all(fm, a.images, a.framing, keep=not a.encoder_only):
         target = out if single else out / f"{Path(e.path).stem}-face.png"

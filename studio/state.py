@@ -337,30 +337,34 @@ class StudioState(Announcer, CreateWork, MapChoice):
     def clear_photos(self) -> None:
         with self.changes():
             self.photos, self.selected = (), None
-            self.keeping = frozenset()
 
     # -- keeping each photo its person ---------------------------------------------------------------
-    def to_keep(self) -> tuple:
-        """The photos to hand to keeping now, marked as being kept: every described photo with
-        no kept face yet (with the one a session saved, where it fits these weights). None
-        while a model trains: its weights change every few seconds."""
-        if self.info is None or self.info.snapshot or not self.info.weights:
-            return ()
-        out = []
-        for ph in self.described():
-            if ph.kept is not None or ph.path in self.keeping:
-                continue
-            saved = self.session_kept.pop(ph.path, None)
-            if saved is not None:
-                ph = self._saved_kept(ph, saved)
-            out.append(ph)
-        if out:
-            self.keeping = self.keeping | {ph.path for ph in out}
-        return tuple(out)
+    def to_keep(self) -> tuple[tuple, tuple[str, ...]]:
+        """What keeping is to do now, as (photos to keep, paths to forget), the photos marked
+        as being kept: every described photo with no kept face yet (each file once; with the
+        kept face a session saved, where it fits these weights and this photo), and the photos
+        being kept that are gone. Nothing new while a model trains: its weights change every
+        few seconds."""
+        here = {p.path for p in self.photos}
+        gone = tuple(sorted(self.keeping - here))
+        out, asked = [], set(self.keeping & here)
+        if self.info is not None and not self.info.snapshot and self.info.weights:
+            for ph in self.described():
+                if ph.kept is not None or ph.path in asked:
+                    continue
+                saved = self.session_kept.pop(ph.path, None)
+                if saved is not None:
+                    ph = self._saved_kept(ph, saved)
+                out.append(ph)
+                asked.add(ph.path)
+        if asked != self.keeping:
+            self.keeping = frozenset(asked)
+        return tuple(out), gone
 
     def _saved_kept(self, ph, saved: dict):
         try:
-            k = kept_mod.Kept.from_dict(saved, self.info.tail, self.dim, self.info.weights)
+            k = kept_mod.Kept.from_dict(saved, self.info.tail, self.dim, self.info.weights,
+                                        kept_mod.photo_print(ph.framed))
         except SchemaError as e:
             self.say(f"{Path(ph.path).name}: the session's kept face was left out ({e}); "
                      "keeping it again")
@@ -368,24 +372,30 @@ class StudioState(Announcer, CreateWork, MapChoice):
         return replace(ph, kept=k)
 
     def photo_kept(self, path: str, kept, face: np.ndarray) -> bool:
-        """A photo's kept face arrived. Dropped (False) when the photo is gone or the face
-        belongs to other weights than the open model's. A face painted from the encoder's
-        description of that photo is painted again, kept."""
-        i = next((i for i, p in enumerate(self.photos) if p.path == path), None)
-        if self.info is None or i is None or kept.model != self.info.weights:
+        """A photo's kept face arrived (for every copy of that file in the strip). Dropped
+        (False) when the photo is gone or the face belongs to other weights than the open
+        model's. A face painted from the encoder's description of that photo is painted again,
+        kept."""
+        rows = [i for i, p in enumerate(self.photos) if p.path == path and len(p.mu) == self.dim]
+        if self.info is None or not rows or kept.model != self.info.weights:
             return False
-        old = self.photos[i]
-        if len(old.mu) != self.dim:
-            return False
+        old = self.photos[rows[0]]
         with self.changes():
             photos = list(self.photos)
-            photos[i] = replace(old, kept=kept, kept_face=face)
+            for i in rows:
+                photos[i] = replace(photos[i], kept=kept, kept_face=face)
             self.photos = tuple(photos)
             self.keeping = self.keeping - {path}
         if self.z is not None and not self.tuning and np.array_equal(self.z, old.mu) \
                 and self.z_source not in (Source.SLIDERS, Source.DIRECTION):
-            self.paint(photos[i].z, self.z_source, kept_mod.only(kept))
+            self.paint(kept.z.astype(np.float64), self.z_source, kept_mod.only(kept))
         return True
+
+    def keep_failed(self, path: str, message: str) -> None:
+        """Keeping a photo failed: it keeps the encoder's face, and the person is told."""
+        if path in self.keeping:
+            self.keeping = self.keeping - {path}
+            self.say(message)
 
     def select(self, i: int) -> None:
         if 0 <= i < len(self.photos):
@@ -488,6 +498,7 @@ class StudioState(Announcer, CreateWork, MapChoice):
         """A new session on the open model: no photos, keyframes, groups or work set aside;
         the model's ready directions only; the map's centre painted."""
         with self.changes():
+            self.session_kept = {}
             self.photos, self.selected, self.a, self.b = (), None, None, None
             self.keyframes, self.set_aside = (), {}
             self.directions = tuple(getattr(self.info, "directions", ()))

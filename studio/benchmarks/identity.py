@@ -46,7 +46,6 @@ import torch
 from studio.benchmarks.judge import SAME, Judge, JudgeMissing, distances
 from studio.engine import data, export, kept
 from studio.engine.inference import FaceModel
-from studio.engine.keeping import KeepSettings
 
 MORPH_FRAMES = 60
 
@@ -126,14 +125,13 @@ def morph_figures(fm: FaceModel, judge: Judge, photo_desc, photos, mu, kepts,
             "kept_smooth_p5_db": float(np.percentile(smooth, 5)) if smooth else None}
 
 
-def smile_figures(fm: FaceModel, judge: Judge, a, settings: KeepSettings) -> dict:
+def smile_figures(fm: FaceModel, judge: Judge, a) -> dict:
     """"smiling" at amount 1 on kept held-out serious faces: smiling, and still that person."""
     from studio.benchmarks import directions as dirs
 
     setup = dirs.smile_setup(fm, Path(a.lfw), Path(a.labels), a.per_group, seed=0)
     held = Path(a.held)
     keeper = fm.keeper()
-    keeper.settings = settings
     smiled, same, same_plain, done = 0, 0, 0, 0
     for name, image in setup.held_serious():
         person = held / name.split("/")[0]
@@ -177,7 +175,6 @@ def main(argv=None) -> int:
     # one thread, as the studio's keeping thread runs (the other core is the window's)
     torch.set_num_threads(1)
     fm = FaceModel.open(a.model)
-    settings = KeepSettings()
     who = people(Path(a.held), a.people or None)
     if len(who) < 2:
         print(f"identity: {a.held}: fewer than two people with two photos", file=sys.stderr)
@@ -204,7 +201,7 @@ def main(argv=None) -> int:
     pairs = lookalike_pairs(photo_desc, min(a.pairs, len(who) // 2 or 1))
     r["morph"] = morph_figures(fm, judge, photo_desc, photos, mu, kepts, pairs)
     if a.labels and a.lfw:
-        r["smile"] = smile_figures(fm, judge, a, settings)
+        r["smile"] = smile_figures(fm, judge, a)
     if a.sheet:
         rows = [f for i in range(0, min(12, len(photos)), 2)
                 for f in (photos[i], encoder[i], kept_faces[i])]

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
+from studio.engine import data as data_mod
 from studio.engine import kept as kept_mod
 from studio.engine.jobs import lower_priority
 from studio.engine.keeping import Keeper, decode
-from studio.engine.requests import PhotoKept
+from studio.engine.requests import KeepFailed, PhotoKept
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,6 @@ class KeepingJob:
                     if p == self._current:
                         self._drop_current = True
 
-    def waiting(self) -> list[str]:
-        with self._cond:
-            return ([self._current] if self._current else []) + list(self._waiting)
-
     def stop(self, timeout: float = 1.0) -> bool:
         with self._cond:
             self._stopping = True
@@ -95,20 +92,25 @@ class KeepingJob:
                 return
             keeper, ph = item
             try:
-                kept = self._keep(keeper, ph)
-            except Exception:  # a bug must not end the thread: the photo keeps its encoder face
+                event = self._kept(keeper, ph)
+            except Exception as e:  # a bug must not end the thread: the photo keeps its face
                 log.exception("keeping %s failed", ph.path)
-                kept = None
+                event = KeepFailed(ph.path, f"{Path(ph.path).name}: could not be kept "
+                                            f"({type(e).__name__}: {e}); the encoder's face stays")
             with self._cond:
                 self._current = None
                 dropped = self._drop_current or self._stopping
-            if kept is not None and not dropped:
-                with torch.no_grad():
-                    z = torch.as_tensor(kept.z[None])
-                    face = decode(keeper.vae, z, kept_mod.blend(kept_mod.only(kept)))
-                img = (face.clamp(0, 1) * 255 + 0.5).to(torch.uint8)[0].permute(1, 2, 0).numpy()
-                self._emit(PhotoKept(ph.path, kept, img[..., 0] if img.shape[-1] == 1
-                                     else np.ascontiguousarray(img)))
+            if event is not None and not dropped:
+                self._emit(event)
+
+    def _kept(self, keeper: Keeper, ph) -> PhotoKept | None:
+        kept = self._keep(keeper, ph)
+        if kept is None:
+            return None
+        with torch.no_grad():
+            face = decode(keeper.vae, torch.as_tensor(kept.z[None]),
+                          kept_mod.blend(kept_mod.only(kept)))
+        return PhotoKept(ph.path, kept, data_mod.to_uint8(face)[0])
 
     def _keep(self, keeper: Keeper, ph):
         if ph.kept is not None and ph.kept.model == keeper.model:

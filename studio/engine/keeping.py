@@ -29,7 +29,7 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from studio.engine import data as data_mod
-from studio.engine.kept import Kept
+from studio.engine.kept import Kept, photo_print
 from studio.engine.model import VAE
 
 
@@ -42,12 +42,6 @@ class KeepSettings:
     tune_steps: int = 60
     tune_lr: float = 3e-3
 
-    @property
-    def steps(self) -> int:
-        return self.z_steps + self.tune_steps
-
-
-ENCODER_ONLY = KeepSettings(z_steps=0, tune_steps=0)
 
 
 def tail_start(vae: VAE) -> int:
@@ -156,7 +150,7 @@ class Keeper:
         mse = float(F.mse_loss(_quantised(face), x))
         psnr = 10.0 * np.log10(1.0 / max(mse, 1e-12))
         return Kept(z[0].cpu().numpy().astype(np.float32), offsets, psnr, self.model,
-                    time.perf_counter() - began)
+                    photo_print(image), time.perf_counter() - began)
 
 
 def _quantised(face: torch.Tensor) -> torch.Tensor:

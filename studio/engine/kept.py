@@ -19,6 +19,7 @@ Torch-free (the state and the session files use it), like requests.py.
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ class Kept:
         model's own weights when this face is painted.
     psnr_db: the kept face against the framed photo.
     model: the fingerprint of the weights the offsets belong to (`keeping.fingerprint`).
+    photo: the fingerprint of the framed photo it was kept from (`photo_print`).
     seconds: how long keeping took.
     """
 
@@ -45,6 +47,7 @@ class Kept:
     offsets: tuple[tuple[str, np.ndarray], ...]
     psnr_db: float
     model: str
+    photo: str
     seconds: float = 0.0
 
     @property
@@ -52,33 +55,32 @@ class Kept:
         """What keeping adds in memory (and, as raw numbers, in a session)."""
         return int(np.asarray(self.z).nbytes + sum(a.nbytes for _, a in self.offsets))
 
-    def offset_dict(self) -> dict[str, np.ndarray]:
-        return dict(self.offsets)
-
     def caption(self) -> str:
         return f"kept: {self.psnr_db:.1f} dB"
 
     # -- its JSON form, in sessions ---------------------------------------------------------------
     def to_dict(self) -> dict:
         return {"z": [float(v) for v in self.z], "psnr_db": round(float(self.psnr_db), 3),
-                "model": self.model,
+                "model": self.model, "photo": self.photo,
                 "offsets": {n: {"shape": list(a.shape),
                                 "float16": base64.b64encode(a.astype("<f2").tobytes()).decode()}
                             for n, a in self.offsets}}
 
     @classmethod
     def from_dict(cls, d, shapes: dict[str, tuple[int, ...]], latent_dim: int,
-                  model: str) -> "Kept":
+                  model: str, photo: str) -> "Kept":
         """A kept face from a session, every field checked: the offsets must be exactly the
-        tail of the open model (`shapes`), for the same weights (`model`), finite and within
-        MAX_BYTES. Raises SchemaError with one line."""
+        tail of the open model (`shapes`), for the same weights (`model`) and the same framed
+        photo (`photo`), finite and within MAX_BYTES. Raises SchemaError with one line."""
         if not isinstance(d, dict):
             raise SchemaError("a kept face must be an object")
-        unknown = set(d) - {"z", "psnr_db", "model", "offsets"}
+        unknown = set(d) - {"z", "psnr_db", "model", "photo", "offsets"}
         if unknown:
             raise SchemaError(f"a kept face has unknown fields: {', '.join(sorted(unknown))}")
         if d.get("model") != model:
             raise SchemaError("a kept face belongs to other weights than the open model's")
+        if d.get("photo") != photo:
+            raise SchemaError("a kept face was kept from another picture than this file's now")
         z = np.asarray(vector(d.get("z"), "a kept face's z", latent_dim, size=latent_dim),
                        dtype=np.float32)
         psnr = _float(d.get("psnr_db"), "a kept face's psnr_db", 0.0, 200.0)
@@ -91,11 +93,11 @@ class Kept:
         out = []
         for name, shape in shapes.items():
             out.append((name, _offset(offs[name], name, shape)))
-        return cls(z, tuple(out), float(psnr), model)
+        return cls(z, tuple(out), float(psnr), model, photo)
 
 
 def _offset(entry, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    if not isinstance(entry, dict) or list(entry.get("shape", ())) != list(shape) \
+    if not isinstance(entry, dict) or entry.get("shape") != list(shape) \
             or not isinstance(entry.get("float16"), str):
         raise SchemaError(f"a kept face's offset {name} must have shape {list(shape)}")
     size = int(np.prod(shape)) * 2
@@ -111,6 +113,11 @@ def _offset(entry, name: str, shape: tuple[int, ...]) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise SchemaError(f"a kept face's offset {name} must be finite")
     return a
+
+
+def photo_print(framed: np.ndarray) -> str:
+    """A short fingerprint of a framed photo: a kept face belongs to exactly that picture."""
+    return hashlib.sha256(np.ascontiguousarray(framed).tobytes()).hexdigest()[:16]
 
 
 # kept photos and their weights: what a painted face is decoded with

@@ -143,6 +143,7 @@ class KeepPhotos:
     """Keep these described photos their person (`keeping`), in the background, one at a time;
     a photo asked again replaces its older request."""
     photos: tuple  # Photo
+    weights: str   # the fingerprint of the weights they were described by (ModelInfo.weights)
     id: int = field(default_factory=next_id)
 
 
@@ -284,6 +285,14 @@ class PhotoKept:
     path: str
     kept: Kept
     face: np.ndarray    # uint8, the kept face
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class KeepFailed:
+    """Keeping a photo failed: it keeps the encoder's face."""
+    path: str
+    message: str        # one line for the person
     id: int = 0
 
 

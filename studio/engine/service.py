@@ -218,7 +218,10 @@ class EngineService:
         return HoverReady(self._decode(req.z, req.tuning)[0], req.id)
 
     def _keep_photos(self, req: KeepPhotos) -> None:
-        """Hand the photos to the keeping thread, with a keeper for the weights painted now."""
+        """Hand the photos to the keeping thread, with a keeper for the weights painted now;
+        asked for other weights (new ones came meanwhile, a training snapshot's), nothing."""
+        if req.weights != self.model.weights() or self.model.file.meta.get("snapshot"):
+            return
         if self._keeping is None:
             self._keeping = KeepingJob(self._emit)
         self._keeping.submit(self.model.keeper(), req.photos)
@@ -226,10 +229,6 @@ class EngineService:
     def _forget_photos(self, req: ForgetPhotos) -> None:
         if self._keeping is not None:
             self._keeping.forget(req.paths)
-
-    def keeping(self) -> list[str]:
-        """The photos being kept or waiting to be, in order."""
-        return [] if self._keeping is None else self._keeping.waiting()
 
     def _variations(self, req: Variations) -> VariationsReady:
         return VariationsReady(self._decode(req.z), req.id)
@@ -292,14 +291,14 @@ class EngineService:
         return None
 
     def _use(self, mf: ModelFile, snapshot: bool, derived: Derived | None = None) -> ModelInfo:
-        if self._keeping is not None:
-            self._keeping.forget()  # what it keeps belongs to the weights painted until now
         if self.model is not None and snapshot and self.model.config == mf.config:
             self.model.model.load_state_dict(mf.state_dict)  # a training snapshot: swap weights
             self.model.file = mf
         else:
             self.model = FaceModel(mf.build(self.device), mf, self.device)
             self.model.decode(np.zeros(mf.config.latent_dim))  # warm up: the first call is slow
+        if self._keeping is not None:
+            self._keeping.forget()  # what it keeps belongs to the weights painted until now
         from studio.engine.devices import device_label, resolve_device
 
         fm = self.model

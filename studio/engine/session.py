@@ -108,7 +108,7 @@ class Session:
             directions=tuple(Direction.from_dict(x) for x in d.get("directions", [])),
             current_z=None if cz is None else _vector(cz),
             view=dict(d.get("view") or {}), settings=dict(d.get("settings") or {}),
-            kept=dict(d.get("kept") or {}))
+            kept={p: k for p, k in (d.get("kept") or {}).items() if p in d.get("photos", [])})
 
     @cached_property
     def model_sha256_now(self) -> str | None:
@@ -260,7 +260,7 @@ def check_session(d) -> None:
         vector(d["current_z"], "current_z", MAX_LATENT)
     _check_view(table(d.get("view") or {}, "view"))
     _check_settings(table(d.get("settings") or {}, "settings"))
-    _check_kept(table(d.get("kept") or {}, "kept"), set(d.get("photos", [])))
+    _check_kept(table(d.get("kept") or {}, "kept"))
 
 
 # what the kept faces of one session may hold, all together (base64 text): the rest of a session is
@@ -268,29 +268,13 @@ def check_session(d) -> None:
 KEPT_SESSION_CHARS = 24 * 1024 * 1024
 
 
-def _check_kept(kept: dict, photos: set) -> None:
-    """The kept faces: one per loaded photo at most, each of the shape `Kept.to_dict` writes,
-    within its size bounds (whether it fits the open model is checked when the photo is
-    described: `Kept.from_dict`)."""
-    total = 0
+def _check_kept(kept: dict) -> None:
+    """The kept faces: photo path -> an object. Each is checked whole against the open model
+    and its photo when that photo is described (`Kept.from_dict`: a bad one is named in one line
+    and the photo kept again); a session is refused for them only when they are not a table."""
     for path, k in kept.items():
-        if path not in photos:
-            raise SchemaError("kept names a photo the session does not load")
-        k = table(k, "kept face")
-        vector(k.get("z"), "kept face's z", MAX_LATENT)
-        _float(k.get("psnr_db"), "kept face's psnr_db", 0.0, 200.0)
-        text(k.get("model"), "kept face's model", 64)
-        offsets = table(k.get("offsets"), "kept face's offsets")
-        if len(offsets) > 32:
-            raise SchemaError("kept face's offsets: more than 32 parameters")
-        for name, o in offsets.items():
-            text(name, "kept face's offset name", 200)
-            o = table(o, f"kept face's offset {name}")
-            for j, n in enumerate(listed(o.get("shape"), f"kept face's offset {name}.shape", 4)):
-                _int(n, f"kept face's offset {name}.shape[{j}]", 1, 1 << 20)
-            total += len(text(o.get("float16"), f"kept face's offset {name}", KEPT_SESSION_CHARS))
-    if total > KEPT_SESSION_CHARS:
-        raise SchemaError(f"kept faces hold more than {KEPT_SESSION_CHARS} characters")
+        text(path, "kept's photo path")
+        table(k, "kept face")
 
 
 def _check_view(view: dict) -> None:

@@ -31,7 +31,6 @@ class Controller:
         self._by_person = True  # whether the next paint is a person's gesture
         self._behind = False  # the views that follow the painted face wait for it
         self._last_hover: tuple[float, float] | None = None  # where the map was last hovered
-        self._asked_to_keep: set[str] = set()  # photos handed to keeping, not forgotten
         # owned by the window, so that it goes with it
         self._catch_up_timer = QTimer(views if isinstance(views, QObject) else None)
         self._catch_up_timer.setSingleShot(True)
@@ -131,19 +130,22 @@ class Controller:
     def _keep_photos(self) -> None:
         """Photos gone are forgotten by keeping; photos described and not yet kept go to it."""
         s = self.state
-        here = {p.path for p in s.photos}
-        gone = tuple(self._asked_to_keep - here)
+        photos, gone = s.to_keep()
         if gone:
             self.engine.submit(rq.ForgetPhotos(gone))
-        photos = s.to_keep()
         if photos:
-            self.engine.submit(rq.KeepPhotos(photos))
-        self._asked_to_keep = (self._asked_to_keep & here) | {p.path for p in photos}
+            self.engine.submit(rq.KeepPhotos(photos, s.info.weights))
 
     def _photo_kept(self, ev: rq.PhotoKept) -> None:
         s = self.state
-        if s.photo_kept(ev.path, ev.kept, ev.face) and s.z_source is Source.MORPH:
-            s.paint_morph(self.v.painter.t)  # the morph's frame, with the kept tail now
+        # the window's own repaint (the kept face where the encoder's was): nobody waits on it,
+        # and training must not give up a core for it
+        self._by_person = False
+        try:
+            if s.photo_kept(ev.path, ev.kept, ev.face) and s.z_source is Source.MORPH:
+                s.paint_morph(self.v.painter.t)  # the morph's frame, with the kept tail now
+        finally:
+            self._by_person = True
 
     def _show_kept(self) -> None:
         s = self.state
@@ -381,6 +383,7 @@ class Controller:
         e.photos_described.connect(self._photos_described)
         e.kept_still.connect(self._on_kept_still)
         e.photo_kept.connect(self._photo_kept)
+        e.keep_failed.connect(lambda ev: self.state.keep_failed(ev.path, ev.message))
 
     def open_model(self, info, pending_photos=(), saved: bool | None = None) -> None:
         """A model (or new weights) arrived: into the state, then the photos described again."""

@@ -38,6 +38,7 @@ class EngineThread(QObject):
     photos_described = Signal(object)     # PhotosDescribed
     kept_still = Signal(object)           # KeptStill
     photo_kept = Signal(object)           # PhotoKept
+    keep_failed = Signal(object)          # KeepFailed
     failed = Signal(str)                  # a one-line message for the person
     export_progressed = Signal(object)    # ExportProgressed
     export_finished = Signal(object)      # ExportFinished
@@ -68,7 +69,7 @@ class EngineThread(QObject):
             rq.FacePainted: self.face_painted, rq.HoverReady: self.hover_ready,
             rq.VariationsReady: self.variations_ready, rq.MosaicReady: self.mosaic_ready,
             rq.PhotosDescribed: self.photos_described, rq.KeptStill: self.kept_still,
-            rq.PhotoKept: self.photo_kept,
+            rq.PhotoKept: self.photo_kept, rq.KeepFailed: self.keep_failed,
             rq.ExportProgressed: self.export_progressed, rq.ExportFinished: self.export_finished,
             rq.TrainingLoading: self.training_loading,
             rq.TrainingProgressed: self.training_progressed,

@@ -90,7 +90,7 @@ def test_the_morphs_ends_are_the_kept_faces_and_its_frames_are_smooth(default, f
 def test_a_kept_face_made_for_other_weights_is_painted_without_its_tail(default, faces):
     _, kepts = faces
     k = kepts[0]
-    alien = kept_mod.Kept(k.z, k.offsets, k.psnr_db, "another-model")
+    alien = kept_mod.Kept(k.z, k.offsets, k.psnr_db, "another-model", k.photo)
     z = k.z.astype(np.float64)
     assert np.array_equal(default.decode(z, kept_mod.only(alien)), default.decode(z))
 
@@ -104,7 +104,7 @@ def test_a_kept_face_survives_a_session_round_trip(default, faces, tmp_path):
     shapes = tail_shapes(default.model)
     for p, k in zip(photos, kepts):
         again = kept_mod.Kept.from_dict(back.kept[p.path], shapes, default.latent_dim,
-                                        default.weights())
+                                        default.weights(), kept_mod.photo_print(p.framed))
         assert np.array_equal(again.z, k.z)
         for (n, a), (m, b) in zip(again.offsets, k.offsets):
             assert n == m and np.array_equal(a, b)
@@ -123,6 +123,10 @@ def _hostile(d: dict, what: str) -> dict:
         d["offsets"][name]["float16"] = d["offsets"][name]["float16"][:8]
     elif what == "model":
         d["model"] = "0123456789abcdef"
+    elif what == "picture":
+        d["photo"] = "fedcba9876543210"
+    elif what == "shape-not-a-list":
+        d["offsets"][name]["shape"] = 5
     elif what == "nan":
         d["z"][0] = float("nan")
     elif what == "extra":
@@ -132,22 +136,26 @@ def _hostile(d: dict, what: str) -> dict:
     return d
 
 
-@pytest.mark.parametrize("what", ["shape", "base64", "short", "model", "nan", "extra", "huge"])
+@pytest.mark.parametrize("what", ["shape", "base64", "short", "model", "picture", "nan", "extra",
+                                  "huge", "shape-not-a-list"])
 def test_hostile_kept_data_is_refused_in_one_line(default, faces, what):
     _, kepts = faces
     bad = _hostile(kepts[0].to_dict(), what)
     with pytest.raises(SchemaError) as e:
         kept_mod.Kept.from_dict(bad, tail_shapes(default.model), default.latent_dim,
-                                default.weights())
+                                default.weights(), kepts[0].photo)
     assert "\n" not in str(e.value) and str(e.value)
 
 
-def test_a_session_whose_kept_faces_are_hostile_is_refused_in_one_line(tmp_path, faces):
+def test_a_sessions_kept_block_that_is_not_a_table_refuses_it_in_one_line(tmp_path, faces):
     photos, kepts = faces
     d = session.Session(photos=(photos[0].path,),
                         kept={photos[0].path: kepts[0].to_dict()}).to_dict()
-    d["kept"]["/somewhere/else.jpg"] = d["kept"][photos[0].path]
-    p = tmp_path / "bad.json"
+    d["kept"]["/somewhere/else.jpg"] = d["kept"][photos[0].path]  # a photo it does not load
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(d))
+    assert set(session.load_session(p).kept) == {photos[0].path}  # left out, the rest loads
+    d["kept"] = ["not", "a", "table"]
     p.write_text(json.dumps(d))
     with pytest.raises(StudioError) as e:
         session.load_session(p)
