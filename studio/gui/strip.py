@@ -67,7 +67,7 @@ class PhotoStrip(QWidget):
 
     def add(self, number: int, name: str, image) -> None:
         item = QListWidgetItem(QIcon(to_pixmap(image, 56)), f"{number} {name}")
-        item.setData(Qt.UserRole, f"{number} {name}")
+        item.setData(Qt.UserRole, (number, name))
         item.setToolTip(name)
         item.setTextAlignment(Qt.AlignHCenter)
         self.list.blockSignals(True)  # what the state holds, shown: not a person's choice
@@ -112,9 +112,14 @@ class PhotoStrip(QWidget):
         for i in range(self.list.count()):
             item = self.list.item(i)
             tag = " [A]" if i == a else " [B]" if i == b else ""
-            text = item.data(Qt.UserRole) + (" (keeping)" if i in keeping else "") + tag
+            number, name = item.data(Qt.UserRole)
+            # a photo being kept says so in words short enough to read whole (the name is cut
+            # in the middle in a cell this wide); its name comes back once it is kept
+            text = f"{number} {'keeping...' if i in keeping else name}{tag}"
             if item.text() != text:
                 item.setText(text)
+                item.setToolTip(f"{name}: being kept its person (a second or two)"
+                                if i in keeping else name)
         self.list.viewport().update()  # a tag taken off is repainted now, not on a later hover
 
     def _on_row_changed(self, row: int) -> None:
