@@ -166,6 +166,11 @@ class CreateWork:
         if self.z is None:
             self.say("Paint a face first (click the map)")
             return
+        kept = self.tuning[0][0] if len(self.tuning) == 1 and self.edited_from() is None else None
+        ph = next((p for p in self.photos if kept is not None and p.kept is kept), None)
+        if ph is not None:  # a photo's kept face, as painted: the photo's keyframe (its tail with it)
+            self.keyframes += (session.Keyframe(Path(ph.path).name, ph.mu.copy(), ph.path),)
+            return
         self.keyframes += (session.Keyframe("painted face", self.z.copy()),)
 
     def add_photo_keyframe(self) -> None:

@@ -109,3 +109,19 @@ def test_a_sessions_kept_face_is_taken_only_where_it_fits(state):
     assert by_path["/p/a.jpg"].kept is not None  # shown without keeping it again
     assert by_path["/p/b.jpg"].kept is None      # kept again, and said in one line
     assert any("b.jpg" in m and "\n" not in m and "another picture" in m for m in state.messages)
+
+
+def test_a_kept_face_added_as_a_keyframe_is_that_photos_keyframe(state):
+    a = photo("/p/a.jpg")
+    state.add_photos([a])
+    state.to_keep()
+    k = a_kept(a)
+    state.photo_kept(a.path, k, a.framed)
+    x, y = state.photo_position(state.photos[0])
+    state.paint_at(float(x), float(y))
+    state.add_painted_keyframe()
+    state.paint(np.zeros(4), Source.RANDOM)
+    state.add_painted_keyframe()
+    keys, kepts = state.morph_ends()
+    assert state.keyframes[0].photo == a.path and kepts == [k, None]
+    assert np.allclose(keys[0], k.z)
