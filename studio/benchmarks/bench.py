@@ -23,7 +23,7 @@ What each key means (ms: milliseconds; s: seconds):
                           fused AdamW) and nothing else; train_vs_tuned_reference_ratio is then
                           what the trainer's bookkeeping costs, the speed-ups aside
   paint_ms_p50_keeping, paint_ms_p95_keeping
-                          clicks on the atlas while eight photos just opened are being kept (the
+                          clicks on the atlas while 16 photos just opened are being kept (the
                           keeping thread beside the engine); photos_kept_while_clicking and
                           photos_still_being_kept_after say that keeping went on meanwhile
   train_images_per_s_in_app   training started from the window, the window live (progress,
