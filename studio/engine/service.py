@@ -100,6 +100,8 @@ class EngineService:
         return self
 
     def submit(self, request) -> int:
+        if isinstance(request, PERSON) and self._keeping is not None:
+            self._keeping.hold()  # the person's face first: keeping waits between two steps
         with self._cond:
             if isinstance(request, INTERACTIVE):
                 self._latest[type(request)] = request  # the older one, if any, is dropped

@@ -199,3 +199,20 @@ def test_an_edit_of_a_kept_face_moves_it_as_the_model_moves_its_own(default, fac
     assert np.abs(own_change).mean() > 3  # an edit a person sees
     # the kept face, changed where and as the model's own face changes (to rounding and clipping)
     assert np.abs((edited - kept_face) - own_change).mean() < 1.0
+
+
+def test_keeping_holds_still_while_a_person_waits_on_a_face(default, faces):
+    import time
+
+    photos, _ = faces
+    got = threading.Event()
+    job = KeepingJob(lambda ev: got.set())
+    try:
+        brief = Keeper(default.model, KeepSettings(z_steps=1, tune_steps=1))
+        job.hold(1.0)  # a person's paint, just asked
+        began = time.monotonic()
+        job.submit(brief, [photos[0]])
+        assert got.wait(30)  # kept all the same, once the hold is over
+        assert time.monotonic() - began >= 0.9
+    finally:
+        assert job.stop(5)
