@@ -106,7 +106,9 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     # the default model's own map: its face atlas, idle and beside a training run (the same
     # job the window starts, sharing the cores the same way, its model kept out of the window)
     atlas = win.state.projection is not None and win.state.projection.kind == "atlas"
-    wait_until(lambda: not win.state.keeping)  # the example faces kept: idle is idle
+    # the example faces described and kept (keeping holds while a person clicks): idle is idle
+    wait_until(lambda: bool(win.state.photos) and all(p.kept is not None
+                                                      for p in win.state.photos), timeout=60)
     atlas_idle = click_run(clicks) if atlas else []
     # painting while photos a person opened are being kept (the keeping thread busy beside the
     # engine and the window): sixteen built-in faces, clicked from the moment they are described
