@@ -88,11 +88,14 @@ def cache_for(folder: Path, request) -> Path:
 
 def scratch_config() -> Path:
     """Point this process's studio at a new, empty folder of its own files (a first start:
-    no last session reopened, nothing of a person's touched): for the tools that measure a
-    window (`face-studio bench`, devtools' fit and map_mouse, the screenshots)."""
+    no last session reopened, nothing of a person's touched), unless FACE_STUDIO_CONFIG_DIR
+    already names one (a test's, with the files it means): for the tools that measure a window
+    (`face-studio bench`, devtools' fit and map_mouse)."""
     import os
     import tempfile
 
+    if os.environ.get("FACE_STUDIO_CONFIG_DIR"):
+        return Path(os.environ["FACE_STUDIO_CONFIG_DIR"])
     folder = Path(tempfile.mkdtemp(prefix="face-studio-config-"))
     os.environ["FACE_STUDIO_CONFIG_DIR"] = str(folder)
     return folder
