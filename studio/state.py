@@ -24,7 +24,7 @@ from studio.engine import latent, session
 from studio.engine.directions import Direction
 from studio.engine.fields import SchemaError
 from studio.engine.latent import Projection
-from studio.evented import Announced, Announcer
+from studio.evented import Announced, Evented
 from studio.state_create import CreateWork
 from studio.state_map import MapChoice
 from studio.state_types import (  # noqa: F401 (the state's vocabulary, used with it)
@@ -36,7 +36,7 @@ from studio.state_types import (  # noqa: F401 (the state's vocabulary, used wit
 )
 
 
-class StudioState(Announcer, CreateWork, MapChoice):
+class StudioState(Evented, CreateWork, MapChoice):
     """Its parts, each field announcing its own change when assigned (`studio.evented`); the
     collections are tuples, so that a change is always an assignment."""
 
