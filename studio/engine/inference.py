@@ -51,6 +51,8 @@ class FaceModel:
         self.model = model.to(self.device, memory_format=torch.channels_last).eval()
         self.file = file
         self.config = file.config
+        # what `_per_file` worked out, and for which file: (file, {key: value}), None at first
+        self._per_file_cache: tuple[ModelFile, dict] | None = None
 
     @classmethod
     def open(cls, path: str | Path, device: str = "cpu") -> "FaceModel":
@@ -72,7 +74,7 @@ class FaceModel:
     def _per_file(self, key: str, make):
         """`make()`, worked out once per model file: a training snapshot swaps the weights and
         file of this same object, and what was worked out for the old file goes with it."""
-        held = self.__dict__.get("_per_file_cache")
+        held = self._per_file_cache
         if held is None or held[0] is not self.file:
             held = self._per_file_cache = (self.file, {})
         if key not in held[1]:
