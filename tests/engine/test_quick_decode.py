@@ -1,9 +1,5 @@
 """The engine's quick decoder paints the very faces the model's own decoder paints, and follows
-the weights when a training snapshot swaps them; training's threads give way to the window's."""
-
-import os
-import sys
-import threading
+the weights when a training snapshot swaps them."""
 
 import numpy as np
 import pytest
@@ -61,26 +57,3 @@ def test_face_model_paints_with_the_weights_a_snapshot_brings():
     assert np.abs(after.astype(int) - want_u8).max() <= 1
     assert np.abs(after.astype(int) - before.astype(int)).mean() > 1  # other weights, other faces
 
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="niceness per thread: Linux")
-def test_training_threads_give_way_and_the_window_keeps_its_priority():
-    from studio.engine import jobs
-
-    seen = {}
-
-    def training():
-        jobs.lower_priority()
-        seen["training"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-        def worker():  # as torch's OpenMP team, started by the training thread
-            seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        w = threading.Thread(target=worker)
-        w.start()
-        w.join()
-
-    main = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    t = threading.Thread(target=training)
-    t.start()
-    t.join()
-    assert seen["training"] == seen["worker"] == max(main, jobs.TRAINING_NICE)
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main
