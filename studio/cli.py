@@ -19,7 +19,6 @@ import logging
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 from studio.cli_args import AUTOSAVE_S, EXIT_BAD_INPUT, PROG, _check_out, build_parser
@@ -36,6 +35,7 @@ from studio.cli_faces import (
     cmd_sample,
     cmd_slim,
 )
+from studio.engine.clock import Throttle
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -55,13 +55,11 @@ class ProgressBar:
         self.stream = stream or sys.stderr
         self.width = width
         self.tty = self.stream.isatty()
-        self._last = 0.0
+        self._drawn = Throttle(0.2 if self.tty else 5.0)
 
     def update(self, p, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < (0.2 if self.tty else 5.0):
+        if not self._drawn.due(force):
             return
-        self._last = now
         filled = int(round(p.fraction * self.width))
         bar = "#" * filled + "-" * (self.width - filled)
         ep = f"epoch {p.epoch + (0 if p.done else 1)}" + (f"/{p.epochs}" if p.epochs else "")

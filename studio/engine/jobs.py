@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from studio.engine.checkpoint import ModelFile
+from studio.engine.clock import Throttle
 from studio.engine.errors import StudioError
 from studio.engine.inference import derive
 from studio.engine.requests import (
@@ -143,30 +144,27 @@ class TrainingJob:
         run = None
         try:
             self._emit(TrainingLoading(f"reading {r.data}"))
-            last = [0.0]
+            read_told = Throttle(self.progress_every_s)
 
             def reading(i, n):  # the first pass over a folder: say how far it has got
-                now = time.monotonic()
-                if i == n or now - last[0] >= self.progress_every_s:
-                    last[0] = now
+                if read_told.due(force=i == n):
                     self._emit(TrainingLoading(f"reading and framing images {i}/{n}"))
                 if self._stop.is_set():
                     raise StudioError("stopped while reading the images")
 
             run = TrainingRun(r, reading=reading).open()
             self.trainer = run.trainer
-            last_snap = last_prog = time.monotonic()
+            told = Throttle(self.progress_every_s, wait_first=True)
+            snapped = Throttle(self.snapshot_every_s, wait_first=True)
             p = None
             for p in run.steps():  # the recovery copy is the run's autosave
                 self._set_threads()
-                now = time.monotonic()
-                if now - last_prog >= self.progress_every_s or p.done:
+                if told.due(force=p.done):
                     self._emit(TrainingProgressed(p, self.threads_now, self.threads))
-                    last_prog = now
-                if now - last_snap >= self.snapshot_every_s and not p.done:
+                if not p.done and snapped.due():
                     snap = self.trainer.snapshot()
                     self._emit(TrainingSnapshot(p, snap, derive(snap)))
-                    last_snap = time.monotonic()
+                    snapped.restart()  # the next one a full interval after this one is out
                 if not self._run_flag.is_set():
                     self._run_flag.wait()
                 if self._stop.is_set():
@@ -196,12 +194,10 @@ class TrainingJob:
         if mf.config.latent_dim <= 2 or mf.train_mu is None:
             return mf
         n = len(mf.train_mu)
-        last = [0.0]
+        told = Throttle(self.progress_every_s)
 
         def progress(f):
-            now = time.monotonic()
-            if now - last[0] >= self.progress_every_s:
-                last[0] = now
+            if told.due():
                 self._emit(TrainingLoading(f"making the face atlas of {n} faces: {f:.0%}"))
             return self._closing.is_set()
 
@@ -244,14 +240,12 @@ class ExportJob:
     def _main(self) -> None:
         from studio.engine import export
 
-        last = [0.0]
+        told = Throttle(0.1)
 
         def progress(done: int, total: int) -> None:
             if self._cancel.is_set():
                 raise export.Cancelled(f"{self.path}: export cancelled; nothing was written")
-            now = time.monotonic()
-            if now - last[0] > 0.1 or done == total:
-                last[0] = now
+            if told.due(force=done == total):
                 self._emit(ExportProgressed(done, total))
 
         w = self.what

@@ -12,12 +12,12 @@ not of a command-line flag.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
 from studio import settings
 from studio.engine import checkpoint, data, devices, distributed, model, stream, training
+from studio.engine.clock import Throttle
 from studio.engine.errors import StudioError
 from studio.engine.requests import TrainRequest
 
@@ -54,7 +54,7 @@ class TrainingRun:
         self.streamed = False
         self.workers = 0
         self.device = None
-        self._last_save = time.monotonic()
+        self._save_due = Throttle(request.autosave_every_s, wait_first=True)
 
     # -- putting it together ---------------------------------------------------------------------
     def config(self) -> model.VAEConfig:
@@ -118,10 +118,9 @@ class TrainingRun:
         """The trainer's steps; the model is saved to `request.autosave` every
         `request.autosave_every_s` seconds on the way (a crash loses at most that much)."""
         r = self.request
-        self._last_save = time.monotonic()
+        self._save_due.restart()
         for p in self.trainer.steps():
-            if r.autosave and self.world.main and \
-                    time.monotonic() - self._last_save >= r.autosave_every_s:
+            if r.autosave and self.world.main and self._save_due.due():
                 self.autosave()
             yield p
 
@@ -134,7 +133,7 @@ class TrainingRun:
             checkpoint.save_model(self.request.autosave, self.trainer.model_file())
         except StudioError as e:
             log.warning("autosave to %s failed: %s", self.request.autosave, e)
-        self._last_save = time.monotonic()
+        self._save_due.restart()
 
     def check_agreement(self) -> str | None:
         """Under torchrun every process must end with the same weights: their digest, or a
