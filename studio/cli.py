@@ -35,19 +35,10 @@ from studio.cli_faces import (
     cmd_sample,
     cmd_slim,
 )
-from studio.engine.clock import Throttle
+from studio.engine.clock import Throttle, clock_text
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def _fmt_time(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
-
-
 class ProgressBar:
     """One line on stderr, redrawn in place on a terminal, every few seconds otherwise."""
 
@@ -65,7 +56,7 @@ class ProgressBar:
         ep = f"epoch {p.epoch + (0 if p.done else 1)}" + (f"/{p.epochs}" if p.epochs else "")
         line = (f"{ep} [{bar}] {p.fraction * 100:3.0f}%  loss {p.total:8.2f} "
                 f"(recon {p.recon:.2f}, kl {p.kl:.2f})  {p.images_per_s:6.0f} img/s  "
-                f"ETA {_fmt_time(p.eta_s)}")
+                f"ETA {clock_text(p.eta_s)}")
         if self.tty:
             self.stream.write("\r" + line + "\x1b[K")
         else:

@@ -1,4 +1,5 @@
-"""Time as progress is told: `Throttle`, which lets a report through at most every so often.
+"""Time as progress is told: `Throttle`, which lets a report through at most every so often,
+and `clock_text`, seconds as a clock reads them ("4:05", "1:02:03").
 
 Free of torch and of Qt: the command line and the engine's threads use it alike.
 """
@@ -27,3 +28,13 @@ class Throttle:
     def restart(self) -> None:
         """Count the next `every_s` from now (the thing reported on was just done)."""
         self._last = time.monotonic()
+
+
+def clock_text(seconds: float | None) -> str:
+    """Seconds as a clock reads them: "4:05", "1:02:03" from an hour on; "--:--" when not
+    known (an ETA before the first epoch)."""
+    if seconds is None:
+        return "--:--"
+    h, rest = divmod(int(round(seconds)), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

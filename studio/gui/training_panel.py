@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import settings
+from studio.engine.clock import clock_text
 from studio.engine.faces import FRAMING_TIPS
 from studio.engine.requests import DEFAULT_EPOCHS, DEVICES, TrainRequest
 from studio.gui.space import Words
@@ -34,13 +35,6 @@ def _bounded(box, setting) -> None:
     """A spin box with a setting's bounds and default (studio.settings)."""
     box.setRange(type(box.value())(setting.lo), type(box.value())(setting.hi))
     box.setValue(setting.default)
-
-
-def _fmt_eta(s: float | None) -> str:
-    if s is None:
-        return "--:--"
-    s = int(round(s))
-    return f"{s // 60}:{s % 60:02d}"
 
 
 class TrainingPanel(QWidget):
@@ -232,7 +226,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(int(p.fraction * 1000))
         ep = f"epoch {p.epoch}" + (f"/{p.epochs}" if p.epochs else "")
         self.status.setText(f"{ep}, step {p.step}: PSNR {p.psnr_db:.1f} dB, KL {p.kl:.0f} nats, "
-                            f"{p.images_per_s:.0f} img/s, ETA {_fmt_eta(p.eta_s)}"
+                            f"{p.images_per_s:.0f} img/s, ETA {clock_text(p.eta_s)}"
                             + (f"\n{self.last_message}" if self.last_message else ""))
         self.status.setToolTip(f"Loss per face: {p.total:.1f} nats = reconstruction "
                                f"{p.recon:.1f} + {p.kl_weight:.2f} x KL {p.kl:.1f}. The "
