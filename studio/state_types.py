@@ -1,6 +1,6 @@
 """The studio state's vocabulary: what changed (`Change`), where a painted face came from
-(`Source`), the morph's settings, which model a piece of work belongs to, and the order of the
-latent dims by use. Qt-free and torch-free, like the state."""
+(`Source`), the morph's settings, which model a piece of work belongs to, the order of the
+latent dims by use, and counting in words. Qt-free and torch-free, like the state."""
 
 from __future__ import annotations
 
@@ -14,22 +14,30 @@ from studio.engine import latent
 
 
 class Change(Enum):
-    """What changed; listeners read the new value from the state."""
+    """What changed, each announced by the part that holds it; listeners read the new value
+    from that part."""
 
+    # the document (`studio.state.StudioState`)
     MODEL = "model"            # another model, or new weights of the same one
     SAVED = "saved"            # the model's saved / unsaved mark
-    PHOTOS = "photos"          # photos added, removed or re-described
+    MESSAGE = "message"        # a line for the person (the text is the listener's argument)
+    # the photo set (`studio.state_photos.PhotoSet`)
+    PHOTOS = "photos"          # photos added, removed, re-described or given their kept face
+    DESCRIBED = "described"    # the same photos described again, by new weights
     KEPT = "kept"              # photos being kept, or a photo's kept face arrived
     AB = "ab"                  # faces A and B
-    SELECTED = "selected"      # the photo shown by the Analyst
-    PAINTED = "painted"        # the painted z (and where it came from)
-    KEYFRAMES = "keyframes"
+    SELECTED = "selected"      # another photo shown by the Analyst
+    # the canvas (`studio.state_canvas.Canvas`)
+    PAINTED = "painted"        # a face painted: its z, where it came from, who painted it
+    # the directions being built (`studio.state_directions.Directions`)
     DIRECTIONS = "directions"
-    GROUPS = "groups"
+    GROUPS = "groups"          # the groups a direction is made from, and the lasso's faces
+    # the timeline (`studio.state_timeline.Timeline`)
+    KEYFRAMES = "keyframes"
     MORPH = "morph"            # the morph settings
+    # the map view (`studio.state_map.MapView`)
     PROJECTION = "projection"  # the map's axes
     MOSAIC = "mosaic"          # the map's mosaic on or off
-    MESSAGE = "message"        # a line for the person (the text is the listener's argument)
 
 
 class Source(Enum):
@@ -90,3 +98,8 @@ def usage_order(train_mu: np.ndarray, dim: int) -> list[int]:
     if mu.ndim != 2 or len(mu) < 2:
         return list(range(dim))
     return [int(i) for i in np.argsort(-mu.var(0), kind="stable")]
+
+
+def counted(n: int, word: str) -> str:
+    """'1 keyframe', '2 keyframes'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
