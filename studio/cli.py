@@ -76,19 +76,14 @@ class ProgressBar:
 
 # -- commands --------------------------------------------------------------------------------------
 def _finished(mf, a, say: bool):
-    """A trained model with its face atlas (unless --no-atlas); Ctrl-C while it is being made
-    saves the model without one."""
-    from studio.engine.run import add_atlas
+    """A trained model with its face atlas, unless --no-atlas (studio.engine.run.with_atlas:
+    Ctrl-C while it is being made saves the model without one)."""
+    from studio.engine.run import with_atlas
 
-    if a.no_atlas or mf.config.latent_dim <= 2:
+    if a.no_atlas:
         return mf
-    if say:
-        print(f"making the face atlas of {len(mf.train_mu)} faces", file=sys.stderr, flush=True)
-    try:
-        return add_atlas(mf, seed=a.seed, threads=os.cpu_count() or 1)
-    except KeyboardInterrupt:
-        print("face atlas left out (interrupted); face-studio atlas makes it", file=sys.stderr)
-        return mf
+    return with_atlas(mf, seed=a.seed, threads=os.cpu_count() or 1,
+                      say=(lambda line: print(line, file=sys.stderr, flush=True)) if say else None)
 
 
 def cmd_train(a) -> int:

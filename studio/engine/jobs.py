@@ -187,26 +187,14 @@ class TrainingJob:
 
 
     def _with_atlas(self, mf: ModelFile) -> ModelFile:
-        """The finished model with its face atlas, made here, on the training thread, with a
-        progress line; the map keeps the last snapshot's plane meanwhile."""
-        from studio.engine.run import add_atlas
+        """The finished model with its face atlas (studio.engine.run.with_atlas), made here, on
+        the training thread, with a progress line; the map keeps the last snapshot's plane
+        meanwhile. A studio that closes drops it."""
+        from studio.engine.run import with_atlas
 
-        if mf.config.latent_dim <= 2 or mf.train_mu is None:
-            return mf
-        n = len(mf.train_mu)
-        told = Throttle(self.progress_every_s)
-
-        def progress(f):
-            if told.due():
-                self._emit(TrainingLoading(f"making the face atlas of {n} faces: {f:.0%}"))
-            return self._closing.is_set()
-
-        self._emit(TrainingLoading(f"making the face atlas of {n} faces"))
-        try:
-            return add_atlas(mf, threads=max(1, self.threads - 1), progress=progress)
-        except (ValueError, RuntimeError, MemoryError) as e:  # the model stands without it
-            log.warning("no face atlas: %s", e)
-            return mf
+        return with_atlas(mf, threads=max(1, self.threads - 1),
+                          say=lambda line: self._emit(TrainingLoading(line)),
+                          say_every_s=self.progress_every_s, stop=self._closing.is_set)
 
 
 # -- exports on a thread of their own --------------------------------------------------------------

@@ -41,6 +41,36 @@ def add_atlas(mf: checkpoint.ModelFile, seed: int = 0, threads: int = 1,
     return mf if made is None else dataclasses.replace(mf, atlas=made.to_dict())
 
 
+def with_atlas(mf: checkpoint.ModelFile, seed: int = 0, threads: int = 1,
+               say: Callable[[str], None] | None = None, say_every_s: float | None = None,
+               stop: Callable[[], bool] | None = None) -> checkpoint.ModelFile:
+    """A finished run's model with its face atlas: `face-studio train` and the window's
+    training job both end here. A model of 2 latent dims (its map is its latent plane) or
+    without its training faces' mu comes back as it is. `say(line)` is told when the layout
+    begins and, every `say_every_s` seconds where that is given, how far it has got; `stop()`
+    returning True drops it. Stopped, interrupted (Ctrl-C) or failed, the layout is left out
+    and the model stands without it (`face-studio atlas` makes it later)."""
+    if mf.train_mu is None or mf.config.latent_dim <= 2:
+        return mf
+    line = f"making the face atlas of {len(mf.train_mu)} faces"
+    told = Throttle(say_every_s) if say is not None and say_every_s is not None else None
+
+    def progress(fraction: float) -> bool:
+        if told is not None and told.due():
+            say(f"{line}: {fraction:.0%}")
+        return stop is not None and stop()
+
+    if say is not None:
+        say(line)
+    try:
+        return add_atlas(mf, seed=seed, threads=threads, progress=progress)
+    except KeyboardInterrupt:
+        log.warning("face atlas left out (interrupted); face-studio atlas makes it")
+    except (ValueError, RuntimeError, MemoryError) as e:
+        log.warning("no face atlas: %s", e)
+    return mf
+
+
 class TrainingRun:
     def __init__(self, request: TrainRequest, world: distributed.World | None = None,
                  reading: Callable[[int, int], None] | None = None):

@@ -160,3 +160,24 @@ def test_training_ends_with_an_atlas_unless_told_not_to(tmp_path):
     r = _cli(*common, "--out", tmp_path / "b.pt", "--no-atlas")
     assert r.returncode == 0, r.stderr
     assert load_model_file(tmp_path / "b.pt").atlas is None
+
+
+def test_a_run_ends_with_its_atlas_and_without_one_when_stopped_or_interrupted(tiny_model_path,
+                                                                              caplog):
+    from studio.engine.run import with_atlas
+
+    mf = load_model_file(tiny_model_path)
+    said = []
+    made = with_atlas(mf, say=said.append, say_every_s=0.0)
+    assert made.atlas["xy"].shape == (24, 2)
+    assert said[0] == "making the face atlas of 24 faces" and said[-1].endswith(": 100%")
+    assert with_atlas(mf, stop=lambda: True).atlas is None  # the studio closing drops it
+
+    def ctrl_c():
+        raise KeyboardInterrupt
+
+    with caplog.at_level("WARNING"):  # Ctrl-C while it is made: the model, saved without one
+        assert with_atlas(mf, stop=ctrl_c).atlas is None
+    assert "face atlas left out (interrupted); face-studio atlas makes it" in caplog.text
+    flat = dataclasses.replace(mf, config=dataclasses.replace(mf.config, latent_dim=2))
+    assert with_atlas(flat, say=said.append) is flat  # a 2-D model's map is its latent plane
