@@ -14,6 +14,28 @@ from studio.engine.run import TrainingRun
 SMALL = dict(latent_dim=3, image_size=16, channels=1, widths=(8, 16), device="cpu")
 
 
+class Heard:
+    """The events an engine emits (on its own thread), in order; a test waits for them."""
+
+    def __init__(self):
+        self.events = []
+        self._cond = threading.Condition()
+
+    def __call__(self, event) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def wait_for(self, kind, n: int = 1, timeout: float = 30.0) -> int:
+        """The index of the n-th event of a kind, once it has come (an AssertionError if it
+        does not within `timeout` seconds)."""
+        def seen():
+            return [i for i, e in enumerate(self.events) if isinstance(e, kind)]
+        with self._cond:
+            assert self._cond.wait_for(lambda: len(seen()) >= n, timeout), f"no {kind.__name__}"
+            return seen()[n - 1]
+
+
 def test_defaults_come_from_one_place():
     from studio.engine.model import VAEConfig
     from studio.engine.training import TrainConfig
@@ -89,42 +111,34 @@ def test_a_snapshot_brings_its_map_and_prior_so_the_engine_only_swaps_weights(ti
     assert np.allclose(snap.derived.projection.axes, fresh.projection.axes)
     assert np.allclose(snap.derived.prior.means, fresh.prior.means)
 
-    opened = []
-    service = EngineService(opened.append).start()
+    opened = Heard()
+    service = EngineService(opened).start()
     try:
         mf = load_model_file(tiny_model_path)
         marked = Derived(Projection.from_dims(mf.config.latent_dim, 2, 0), None)
         service.submit(UseModel(mf, marked))
-        deadline = time.monotonic() + 30
-        while not opened and time.monotonic() < deadline:
-            time.sleep(0.05)
+        first = opened.wait_for(object)
     finally:
         service.stop(timeout=5)
-    assert isinstance(opened[0], ModelOpened)
-    assert opened[0].info.projection is marked.projection and opened[0].info.prior is None
+    assert isinstance(opened.events[first], ModelOpened), opened.events[first]
+    info = opened.events[first].info
+    assert info.projection is marked.projection and info.prior is None
 
 
 @pytest.fixture
 def engine(tiny_model_path):
     """An engine thread with the tiny model open: (service, model file, events so far,
-    wait_for(kind) -> the index of the first event of that kind)."""
+    wait_for(kind, n=1) -> the index of the n-th event of that kind, once it has come)."""
     from studio.engine.requests import ModelOpened, UseModel
     from studio.engine.service import EngineService
 
-    events = []
-    service = EngineService(events.append).start()
-
-    def wait_for(kind):
-        deadline = time.monotonic() + 30
-        while not any(isinstance(e, kind) for e in events) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return next(i for i, e in enumerate(events) if isinstance(e, kind))
-
+    heard = Heard()
+    service = EngineService(heard).start()
     try:
         mf = load_model_file(tiny_model_path)
         service.submit(UseModel(mf))
-        wait_for(ModelOpened)
-        yield service, mf, events, wait_for
+        heard.wait_for(ModelOpened)
+        yield service, mf, heard.events, heard.wait_for
     finally:
         service.stop(timeout=5)
 
@@ -202,13 +216,12 @@ def test_the_mosaic_waits_while_a_person_paints(engine):
     service.submit(Paint(np.zeros(dim)))
     wait_for(FacePainted)
     service.submit(Mosaic(np.zeros((144, dim)), MosaicGrid(0, 1, 0, 1, 12)))
-    last = time.monotonic()
-    for i in range(10):  # a paint every 30 ms: never a quiet moment
+    for i in range(10):  # a drag: the next face asked for as soon as the last one shows
         service.submit(Paint(np.full(dim, i / 10)))
-        time.sleep(0.03)
+        wait_for(FacePainted, i + 2)  # painted: the engine is at work, and the mosaic waits
         last = time.monotonic()
         assert not any(isinstance(e, MosaicReady) for e in events)
     wait_for(MosaicReady)
     assert time.monotonic() - last >= MOSAIC_QUIET_S * 0.9
     painted = [i for i, e in enumerate(events) if isinstance(e, FacePainted)]
-    assert len(painted) >= 8 and max(painted) < wait_for(MosaicReady)
+    assert len(painted) == 11 and max(painted) < wait_for(MosaicReady)
