@@ -22,7 +22,7 @@ class PhotoSet(Evented):
     to show other photos, their indices unchanged too (a session's choice, made before its
     photos came); the same photos described again by new weights announce `DESCRIBED`."""
 
-    all = Announced(Change.PHOTOS)         # requests.Photo, as the open model describes them
+    all = Announced(Change.PHOTOS)         # photo.Photo, as the open model describes them
     keeping = Announced(Change.KEPT)       # paths of the photos being kept
     a = Announced(Change.AB)
     b = Announced(Change.AB)

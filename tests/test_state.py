@@ -11,7 +11,8 @@ from studio.engine import session
 from studio.engine.directions import Direction
 from studio.engine.latent import Projection
 from studio.engine.maps import Axes
-from studio.engine.requests import ModelInfo, Photo
+from studio.engine.model_info import ModelInfo
+from studio.engine.photo import Photo
 from studio.state import Change, MorphSettings, Source, StudioState
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from studio.engine.atlas import Atlas
 from studio.engine.latent import Projection
-from studio.engine.requests import ModelInfo
+from studio.engine.model_info import ModelInfo
 from studio.state import StudioState
 from studio.state_map import PLACES
 

@@ -21,8 +21,9 @@ from studio.engine.faces import Framed
 from studio.engine.kept import Tuning
 from studio.engine.latent import Projection, gaussian_extent, manifold_grid
 from studio.engine.model import VAE
+from studio.engine.model_info import Derived
+from studio.engine.photo import Photo
 from studio.engine.quick_decode import QuickDecoder
-from studio.engine.requests import Derived, Photo
 
 
 def derive(mf: ModelFile) -> Derived:

@@ -3,7 +3,9 @@
 Every request and event is a frozen dataclass. Requests get their id from one counter (here),
 whoever makes them. For the interactive requests (`INTERACTIVE`: painting, hovering, variations,
 the map's mosaic) only the newest of each type counts: the engine serves the newest pending one
-and the window drops an answer older than the newest request of its type (`answers`).
+and the window drops an answer older than the newest request of its type (`answers`). What they
+carry of a model and of a photo is declared where those ideas live (studio.engine.model_info,
+studio.engine.photo).
 
 Free of torch (and of Qt), so that the window can build requests and read events before the
 heavy libraries have loaded.
@@ -20,12 +22,10 @@ import numpy as np
 
 from studio import settings
 from studio.engine.kept import Kept, Tuning
-from studio.engine.latent import FacePrior, Projection
+from studio.engine.model_info import Derived, ModelInfo
 
 if TYPE_CHECKING:  # torch and scipy: not imported here (the window reads events before them)
-    from studio.engine.atlas import Atlas
     from studio.engine.checkpoint import ModelFile
-    from studio.engine.model import VAEConfig
     from studio.engine.train_config import TrainProgress
 
 _ids = itertools.count(1)
@@ -50,20 +50,8 @@ class UseModel:
     file's map projection and prior, when they were worked out already (a training snapshot's,
     on the training thread), so that the engine thread only swaps weights."""
     file: ModelFile
-    derived: "Derived | None" = None
+    derived: Derived | None = None
     id: int = field(default_factory=next_id)
-
-
-@dataclass(frozen=True)
-class Derived:
-    """What the studio shows of a model besides its weights, worked out from its training
-    faces' mu: the map's projection and the prior that "Random face" draws from
-    (`inference.derive`). Fitting them takes about 100 ms for 10,000 faces of 128 dims on
-    this CPU: a training run does it on its own thread for each snapshot, not the engine's,
-    which would keep a click waiting."""
-    projection: Projection
-    prior: FacePrior | None = None  # None: draw from N(0, I)
-    atlas: Atlas | None = None  # where the model file carries one
 
 
 @dataclass(frozen=True)
@@ -142,7 +130,7 @@ class KeepStill:
 class KeepPhotos:
     """Keep these described photos their person (`keeping`), in the background, one at a time;
     a photo asked again replaces its older request."""
-    photos: tuple  # Photo
+    photos: tuple  # photo.Photo
     weights: str   # the fingerprint of the weights they were described by (ModelInfo.weights)
     id: int = field(default_factory=next_id)
 
@@ -189,50 +177,6 @@ class Export:
 INTERACTIVE = (Paint, Hover, Variations, Mosaic)  # in the order the engine serves them
 
 
-# -- what a model and a photo are, for the window ---------------------------------------------------
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    path: str | None
-    config: VAEConfig
-    train_mu: np.ndarray        # (N, D)
-    projection: Projection
-    dataset: dict
-    history: tuple
-    device: str                 # where the engine paints
-    accelerator: str            # where training on "auto" would run: the GPU's name, or cpu
-    snapshot: bool = False      # True for a mid-training update
-    prior: FacePrior | None = None  # fitted to train_mu (None: draw from N(0, I))
-    atlas: Atlas | None = None      # the face atlas, where the model file carries one
-    directions: tuple = ()          # ready directions shipped beside its file (Direction)
-    weights: str = ""               # fingerprint of the weights a kept photo belongs to
-    tail: dict = field(default_factory=dict)  # the tail's parameters: name -> shape (keeping)
-
-
-@dataclass(frozen=True)
-class Photo:
-    path: str
-    framed: np.ndarray          # uint8, as the model sees it
-    method: str                 # face / centre / none
-    note: str
-    mu: np.ndarray
-    sigma: np.ndarray
-    reconstruction: np.ndarray
-    kl_per_dim: np.ndarray
-    kept: Kept | None = None    # what keeping made, once it has (None: the encoder's face)
-    kept_face: np.ndarray | None = None  # uint8, the kept face
-
-    @property
-    def z(self) -> np.ndarray:
-        """Where this photo's face is painted from: the kept z, or the encoder's mu."""
-        return self.mu if self.kept is None else self.kept.z.astype(np.float64)
-
-    @property
-    def face(self) -> np.ndarray:
-        """The face the studio shows for it: the kept face, or the encoder's reconstruction."""
-        return self.reconstruction if self.kept_face is None else self.kept_face
-
-
 # -- events: the engine's answers ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class ModelOpened:
@@ -273,7 +217,7 @@ class MosaicReady:
 
 @dataclass(frozen=True)
 class PhotosDescribed:
-    photos: tuple       # Photo
+    photos: tuple       # photo.Photo
     errors: tuple       # one line per photo that could not be read
     again: bool = False
     id: int = 0

@@ -28,9 +28,10 @@ from studio.engine.errors import StudioError
 from studio.engine.inference import FaceModel
 from studio.engine.jobs import ExportJob
 from studio.engine.keep_job import KeepingJob
+from studio.engine.model_info import Derived, ModelInfo
+from studio.engine.photo import Photo
 from studio.engine.requests import (
     INTERACTIVE,
-    Derived,
     DescribePhotos,
     Export,
     FacePainted,
@@ -41,13 +42,11 @@ from studio.engine.requests import (
     KeepStill,
     KeptStill,
     LoadModel,
-    ModelInfo,
     ModelOpened,
     ModelSaved,
     Mosaic,
     MosaicReady,
     Paint,
-    Photo,
     PhotosDescribed,
     RequestFailed,
     SaveModel,

@@ -20,6 +20,7 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from studio.engine import requests as rq
+from studio.engine.model_info import Derived
 from studio.engine.requests import TrainRequest
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class EngineThread(QObject):
     def load_model(self, path: str) -> int:
         return self.submit(rq.LoadModel(str(path)))
 
-    def use_model(self, file, derived: rq.Derived | None = None) -> int:
+    def use_model(self, file, derived: Derived | None = None) -> int:
         return self.submit(rq.UseModel(file, derived))
 
     # -- training --------------------------------------------------------------------------------

@@ -37,3 +37,18 @@ def test_the_blocker_really_blocks():
     r = subprocess.run([sys.executable, "-c", BLOCK_QT.split("import pkgutil")[0] + "import PySide6"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "blocked" in r.stderr
+
+
+def test_what_the_window_reads_before_torch_loads_imports_no_torch():
+    # the requests and events, and the model and photo they carry: the window and the state
+    # build and read them on the window's thread while the engine thread still imports torch
+    code = ("import sys, studio.engine.requests, studio.engine.model_info, studio.engine.photo{}; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code.format("")], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # ... and the check sees torch where it is imported (the model file's module loads it)
+    r = subprocess.run([sys.executable, "-c", code.format(", studio.engine.checkpoint")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "torch" in r.stdout

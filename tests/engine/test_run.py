@@ -90,7 +90,8 @@ def test_a_snapshot_brings_its_map_and_prior_so_the_engine_only_swaps_weights(ti
     from studio.engine.inference import derive
     from studio.engine.jobs import TrainingJob
     from studio.engine.latent import Projection
-    from studio.engine.requests import Derived, ModelOpened, UseModel
+    from studio.engine.model_info import Derived
+    from studio.engine.requests import ModelOpened, UseModel
     from studio.engine.service import EngineService
 
     events, snapped = [], threading.Event()
