@@ -1,6 +1,7 @@
-"""The controller: the views' intents to the studio state, the state's changes to the views'
-setters, and the engine's events to both. It holds no state of its own beyond the views it
-was given; what a person built lives in `StudioState`.
+"""The controller: the views' intents to the studio state, and the state's changes to the
+views' setters and to the engine's requests (the engine's answers come back through the
+presenter, studio.gui.presenter). It holds no state of its own beyond the views it was given;
+what a person built lives in `StudioState`.
 """
 
 from __future__ import annotations
@@ -35,10 +36,9 @@ class Controller:
         self._catch_up_timer = QTimer(views if isinstance(views, QObject) else None)
         self._catch_up_timer.setSingleShot(True)
         self._catch_up_timer.setInterval(CATCH_UP_MS)
-        self._catch_up_timer.timeout.connect(self._catch_up)
+        self._catch_up_timer.timeout.connect(self.catch_up)
         self._wire_state()
         self._wire_views()
-        self._wire_engine()
 
     # -- the state's changes -> the views ------------------------------------------------------------
     def _wire_state(self) -> None:
@@ -86,7 +86,8 @@ class Controller:
         self._behind = True
         self._catch_up_timer.start()
 
-    def _catch_up(self) -> None:
+    def catch_up(self) -> None:
+        """The painted face is shown (or did not come): the views that follow it catch up."""
         if not self._behind:
             return
         self._behind = False
@@ -108,10 +109,6 @@ class Controller:
         """The window is closing: nothing is left to catch up."""
         self._behind = False
         self._catch_up_timer.stop()
-
-    def _face_painted(self, ev) -> None:
-        self.v.painter.show_face(ev.image)
-        self._catch_up()
 
     def _show_photos(self) -> None:
         s, v = self.state, self.v
@@ -135,17 +132,6 @@ class Controller:
             self.engine.submit(rq.ForgetPhotos(gone))
         if photos:
             self.engine.submit(rq.KeepPhotos(photos, s.info.weights))
-
-    def _photo_kept(self, ev: rq.PhotoKept) -> None:
-        s = self.state
-        # the window's own repaint (the kept face where the encoder's was): nobody waits on it,
-        # and training must not give up a core for it
-        self._by_person = False
-        try:
-            if s.photo_kept(ev.path, ev.kept, ev.face) and s.z_source is Source.MORPH:
-                s.paint_morph(self.v.painter.t)  # the morph's frame, with the kept tail now
-        finally:
-            self._by_person = True
 
     def _show_kept(self) -> None:
         s = self.state
@@ -225,18 +211,11 @@ class Controller:
         if not keep:
             s.set_keep(row, "")
             return
-        self._news(f"Working out '{s.directions[row].name}' keeping "
-                   f"{directions.KEEPS[keep][1]} still...")
+        self.news(f"Working out '{s.directions[row].name}' keeping "
+                  f"{directions.KEEPS[keep][1]} still...")
         self.engine.submit(rq.KeepStill(s.directions[row].vector, keep))
 
-    def _on_kept_still(self, ev: rq.KeptStill) -> None:
-        i = self.state.direction_of(ev.vector)
-        if i >= 0:
-            self.state.set_keep(i, ev.keep, ev.local)
-            self._news(f"'{self.state.directions[i].name}' keeps "
-                       f"{directions.KEEPS[ev.keep][1]} still")
-
-    def _news(self, text: str) -> None:
+    def news(self, text: str) -> None:
         """Routine news of the directions: beside their controls and in the status bar."""
         self.v.create.directions.show_note(text)
         self.status(text)
@@ -269,7 +248,7 @@ class Controller:
         """The mosaic was drawn for another map, plane or model: what it shows is not what a
         click paints now. It is greyed and drawn again (at least `every_ms` after the last
         time); a result already on its way is dropped."""
-        self._mosaic_id = None
+        self.engine.drop_answers(rq.Mosaic)
         self.v.blueprint.mosaic_stale(every_ms)
 
     def _draw_path(self) -> None:
@@ -343,13 +322,7 @@ class Controller:
         if s.projection is None:
             return
         z = latent.manifold_grid(s.projection, grid.n, *grid.centres(), s.anchor(), grid.m)
-        req = rq.Mosaic(z, grid)
-        self._mosaic_id = req.id
-        self.engine.submit(req)
-
-    def _mosaic_ready(self, ev) -> None:
-        if ev.id == getattr(self, "_mosaic_id", None):  # else drawn for a map that has changed
-            self.v.blueprint.set_mosaic(ev.images, ev.grid)
+        self.engine.submit(rq.Mosaic(z, grid))  # (its answer dropped if the map changes)
 
     def _variations(self, quiet: bool = False, by_person: bool = True) -> None:
         s = self.state
@@ -372,53 +345,6 @@ class Controller:
         j = self.state.move_keyframe(i, step)  # the list is redrawn on the state's change
         if j is not None:
             self.v.create.keyframes.select(j)
-
-    # -- the engine's events ---------------------------------------------------------------------------
-    def _wire_engine(self) -> None:
-        e, v = self.engine, self.v
-        e.face_painted.connect(self._face_painted)
-        e.hover_ready.connect(lambda ev: v.blueprint.set_hover_image(ev.image))
-        e.variations_ready.connect(lambda ev: v.analyst.show_variations(ev.images))
-        e.mosaic_ready.connect(self._mosaic_ready)
-        e.photos_described.connect(self._photos_described)
-        e.kept_still.connect(self._on_kept_still)
-        e.photo_kept.connect(self._photo_kept)
-        e.keep_failed.connect(lambda ev: self.state.keep_failed(ev.path, ev.message))
-
-    def open_model(self, info, pending_photos=(), saved: bool | None = None) -> None:
-        """A model (or new weights) arrived: into the state, then the photos described again."""
-        s = self.state
-        self._by_person = False  # the window repaints itself: nobody waits on this one
-        s.open_model(info, saved)
-        self._by_person = True
-        paths = [p.path for p in s.photos] + [str(p) for p in pending_photos]
-        if paths:
-            self.engine.submit(rq.DescribePhotos(tuple(paths), again=bool(s.photos)))
-
-    def _photos_described(self, ev: rq.PhotosDescribed) -> None:
-        for err in ev.errors:
-            self.say(err)
-        s = self.state
-        if ev.again:
-            # the window's own doing (new weights): nobody waits on what it repaints, and
-            # training must not give up a core for it
-            self._by_person = False
-            try:
-                if s.describe_again(ev.photos):
-                    return  # the usual case, at every training snapshot
-            finally:
-                self._by_person = True
-        if ev.again:
-            s.clear_photos()
-        for ph in ev.photos:
-            if ph.note:
-                self.status(f"{ph.path}: {ph.note}")
-        s.add_photos(ev.photos)
-
-    def describe(self, paths) -> None:
-        paths = tuple(str(p) for p in paths)
-        if paths:
-            self.engine.submit(rq.DescribePhotos(paths))
 
     # -- exports ------------------------------------------------------------------------------------
     def export_morph(self, path: str, sheet: bool = False) -> bool:

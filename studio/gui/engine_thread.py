@@ -5,7 +5,8 @@ a signal with no arguments, which crosses to the GUI thread as a queued connecti
 inbox is drained and each event re-emitted on the signal of its type. No Python object is marshalled by Qt
 across threads (PySide 6.12 was seen to crash with a refcount error doing that under load), and
 no widget is ever touched from a worker thread. Stale interactive answers (older than the newest
-request of their type) are dropped here.
+request of their type, or than `drop_answers`) are dropped here; what the events mean is the
+presenter's business (studio.gui.presenter).
 
 The engine starts on a thread of its own, which imports torch (about 2 s): the window is shown
 first, and requests made before the engine is up wait in a list and go to it in order.
@@ -40,7 +41,7 @@ class EngineThread(QObject):
     kept_still = Signal(object)           # KeptStill
     photo_kept = Signal(object)           # PhotoKept
     keep_failed = Signal(object)          # KeepFailed
-    failed = Signal(str)                  # a one-line message for the person
+    failed = Signal(object)               # RequestFailed: a one-line message for the person
     export_progressed = Signal(object)    # ExportProgressed
     export_finished = Signal(object)      # ExportFinished
     training_loading = Signal(object)     # TrainingLoading
@@ -75,7 +76,8 @@ class EngineThread(QObject):
             rq.TrainingLoading: self.training_loading,
             rq.TrainingProgressed: self.training_progressed,
             rq.TrainingSnapshot: self.training_snapshot,
-            rq.TrainingFinished: self.training_finished, rq.TrainingFailed: self.training_failed}
+            rq.TrainingFinished: self.training_finished, rq.TrainingFailed: self.training_failed,
+            rq.RequestFailed: self.failed}
         self._boot = threading.Thread(target=self._start_engine, name="face-studio-boot",
                                       daemon=True)
         self._boot.start()
@@ -121,6 +123,11 @@ class EngineThread(QObject):
     def last_request(self, kind: type) -> int:
         """The id of the newest interactive request of a type (0: none yet)."""
         return self._newest.get(kind, 0)
+
+    def drop_answers(self, kind: type) -> None:
+        """The answers to the interactive requests of `kind` made until now are not wanted
+        any more (the mosaic asked for a map that has changed): they are dropped as stale."""
+        self._newest[kind] = rq.next_id()
 
     def load_model(self, path: str) -> int:
         return self.submit(rq.LoadModel(str(path)))
@@ -213,15 +220,6 @@ class EngineThread(QObject):
         if isinstance(event, rq.RequestFailed):
             if isinstance(event.request, type) and issubclass(event.request, rq.Export):
                 self._export_pending = False
-            self.failed.emit(event.message)
-            return
-        if isinstance(event, (rq.TrainingSnapshot, rq.TrainingFinished, rq.TrainingFailed)) \
-                and event.file is not None:
-            # a failed run that had trained keeps its last good weights
-            self.use_model(event.file,
-                           event.derived if isinstance(event, rq.TrainingSnapshot) else None)
         if isinstance(event, (rq.TrainingFinished, rq.TrainingFailed)):
             self._job_over = True
-        if isinstance(event, rq.TrainingFailed):
-            self.failed.emit(event.message)
         self._signals[type(event)].emit(event)

@@ -1,7 +1,8 @@
 """The main window: layout, menus and dialogs.
 
 What a person built lives in `studio.state.StudioState` (Qt-free); the controller
-(`studio.gui.controller`) wires the views to it and to the engine. The window adds what only a
+(`studio.gui.controller`) wires the views to it and to the engine, and the presenter
+(`studio.gui.presenter`) turns the engine's news into it. The window adds what only a
 window has: the menus, file dialogs, messages, the unsaved-model questions (Save / Discard /
 Cancel), sessions and the recovery copy of a model in training. It never runs model code and
 never waits on the engine.
@@ -35,6 +36,7 @@ from studio.gui.create_panel import CreatePanel
 from studio.gui.engine_thread import EngineThread
 from studio.gui.exports import ExportDialogs
 from studio.gui.painter import PainterRoom
+from studio.gui.presenter import Presenter
 from studio.gui.sessions import SessionKeeper, config_dir
 from studio.gui.strip import PhotoStrip
 from studio.gui.training_panel import TrainingPanel
@@ -54,7 +56,6 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.state = StudioState()
         self.messages: list[str] = []  # every message shown to the person, newest last
-        self._after_save = None        # what to do once the model is saved (a deferred close...)
         self._closing = False
         self.setWindowTitle("Face Studio")
         placement.place(self, config_dir())
@@ -63,16 +64,15 @@ class MainWindow(QMainWindow):
         self.controller = Controller(self.state, engine, self, self.show_message, self.status)
         self.sessions = SessionKeeper(self)
         self.exports = ExportDialogs(self)
-        self._build_menus()
-        self._connect()
-        self._pending_images = [str(p) for p in images]
         # a first start opens with the map's mosaic on, and with no photos asked for, on the
         # model's example faces
-        self._welcome = welcome
+        self.presenter = Presenter(self.state, engine, self, self.controller, self.show_message,
+                                   self.status, images=images, welcome=welcome)
+        self._build_menus()
+        self._connect()
         # a plain start reopens the work open when the window last closed (else a first start's
         # welcome); File > New session starts clean
-        if not (welcome and model is None and not self._pending_images
-                and self.sessions.reopen_last()):
+        if not (welcome and model is None and not images and self.sessions.reopen_last()):
             engine.load_model(model or "default")
 
     # -- layout and menus ---------------------------------------------------------------------------
@@ -171,16 +171,7 @@ class MainWindow(QMainWindow):
                                             help_.about_text(self.state.info)))
 
     def _connect(self) -> None:
-        e, t, k = self.engine, self.training, self.create.keyframes
-        e.model_opened.connect(self._on_model_opened)
-        e.model_saved.connect(self._on_model_saved)
-        e.failed.connect(self._on_failed)
-        e.export_progressed.connect(self.exports.on_progressed)
-        e.export_finished.connect(self.exports.on_finished)
-        e.training_loading.connect(lambda ev: t.show_message(ev.message))
-        e.training_progressed.connect(self._on_training_progressed)
-        e.training_finished.connect(self._on_training_finished)
-        e.training_failed.connect(self._on_training_failed)
+        t, k = self.training, self.create.keyframes
         t.start_requested.connect(self.start_training)
         t.pause_requested.connect(self._on_pause)
         t.resume_requested.connect(self.engine.resume_training)
@@ -192,6 +183,7 @@ class MainWindow(QMainWindow):
         self.create.directions.import_requested.connect(self.exports.on_directions_import)
         self.create.directions.export_requested.connect(self.exports.on_directions_export)
         self.state.on(Change.SAVED, self._show_title)
+        self.state.on(Change.MODEL, self._show_model)
 
     # -- messages ----------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
@@ -222,33 +214,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Face Studio - {name}{'' if self.state.saved else ' *'}")
 
     # -- the model ---------------------------------------------------------------------------------
-    def _on_model_opened(self, ev: rq.ModelOpened) -> None:
-        info, first = ev.info, self.state.info is None
-        pending, self._pending_images = self._pending_images, []
-        if first and self._welcome and self.sessions.pending is None:
-            # a first start: the map showing faces, photos given or not; with none, two
-            # example faces the model carries as A and B
-            if not pending:
-                pending = self.sessions.example_photos(info.dataset)
-                self.state.examples |= {str(p) for p in pending}
-            self.state.set_mosaic(True)
-        self.controller.open_model(info, pending,
-                                   saved=False if self.sessions.is_recovered(info.path) else None)
+    def _show_model(self) -> None:
+        info = self.state.info
         self.model_label.setText(f"Model: {info.name} ({info.config.latent_dim}-D, "
                                  f"{info.dataset.get('name', '?')})")
         if not self.engine.training:
             self.device_label.setText(f"Device: {info.device}")
         self._show_title()
-        if not info.snapshot:
-            self.sessions.model_opened()
-            self._training_words()
-
-    def _training_words(self) -> None:
-        """The Training panel speaks of the model on screen: once a file's model opens in place
-        of a run's, or the run's is saved, nothing is left of "open and not saved"."""
-        if not self.engine.training and self.state.saved and self.state.info is not None:
-            self.training.show_message(f"Not training; the open model is "
-                                       f"'{self.state.info.name}'")
 
     def ask_unsaved(self, doing: str) -> str:
         """'save', 'discard' or 'cancel': what to do with an unsaved model before `doing`."""
@@ -272,7 +244,7 @@ class MainWindow(QMainWindow):
                 self.sessions.drop_recovery()
             return True
         if answer == "save" and self.save_model_as():
-            self._after_save = then
+            self.presenter.after_save(then)
         return False
 
     def switch_model(self, path: str) -> None:
@@ -288,19 +260,6 @@ class MainWindow(QMainWindow):
             return False
         self.engine.submit(rq.SaveModel(str(path)))
         return True
-
-    def _on_model_saved(self, ev: rq.ModelSaved) -> None:
-        self.state.mark_saved(ev.path)
-        self._training_words()
-        self.sessions.drop_recovery()
-        self.status(f"Saved {ev.path}", 5000)
-        then, self._after_save = self._after_save, None
-        if then is not None:
-            then()
-
-    def _on_failed(self, message: str) -> None:
-        self._after_save = None  # a failed save must not go on to close or replace the model
-        self.show_message(message)
 
     def _on_open_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", "", MODEL_FILTER)
@@ -336,32 +295,9 @@ class MainWindow(QMainWindow):
             self.engine.pause_training()
             self.device_label.setText("Training paused")
 
-    def _on_training_progressed(self, ev: rq.TrainingProgressed) -> None:
-        if self.training.paused:
-            return
-        self.training.show_progress(ev.progress)
-        text = f"Training on {ev.progress.device}"
-        if 0 < ev.threads < ev.max_threads:
-            text += f" ({ev.threads} of {ev.max_threads} threads: a core kept free while you paint)"
-        self.device_label.setText(text)
-
-    def _training_ended(self, text: str) -> None:
-        self.training.set_running(False)
-        self.training.show_message(text)
-        info = self.state.info
-        self.device_label.setText(f"Device: {info.device}" if info else "Device: -")
-
-    def _on_training_finished(self, ev: rq.TrainingFinished) -> None:
-        self._training_ended(f"Training {'stopped' if ev.stopped else 'done'}: model "
-                             f"'{ev.file.name}' is open and not saved yet; Model > Save as... "
-                             "keeps it")
-
-    def _on_training_failed(self, ev: rq.TrainingFailed) -> None:
-        self._training_ended(f"Training failed: {ev.message}")
-
     # -- images and exports ------------------------------------------------------------------------
     def open_images(self, paths) -> None:
-        self.controller.describe(paths)
+        self.presenter.describe(paths)
 
     def _on_open_images(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)

@@ -122,7 +122,7 @@ class SessionKeeper:
             b.set_view_range(x, y)
         self.w.strip.clear()
         if photos:
-            self.w.controller.describe(photos)
+            self.w.presenter.describe(photos)
 
     # -- the last sitting's work -------------------------------------------------------------------
     def keep_last(self) -> None:
