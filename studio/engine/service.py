@@ -280,8 +280,8 @@ class EngineService:
     def _export(self, req: Export) -> None:
         """Decode the frames here (the model is this thread's), write them on a thread of
         their own: painting goes on meanwhile."""
-        if self.exporting:
-            raise StudioError(f"{req.path}: an export is already running")
+        if self.exporting:  # one export at a time: this is the one place that refuses
+            raise StudioError("An export is already running")
         z = np.atleast_2d(req.z)
         if req.tunings:  # a morph between kept photos: each frame with its own tail
             frames = np.concatenate([self._decode(f, t) for f, t in zip(z, req.tunings)])

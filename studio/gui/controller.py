@@ -347,31 +347,26 @@ class Controller:
             self.v.create.keyframes.select(j)
 
     # -- exports ------------------------------------------------------------------------------------
-    def export_morph(self, path: str, sheet: bool = False) -> bool:
-        """The morph (keyframes or A to B, with the morph settings), written in the background."""
+    def export_morph(self, path: str, sheet: bool = False) -> int:
+        """The morph (keyframes or A to B, with the morph settings), written in the background.
+        Returns the export's request id (0: nothing to export; the engine refuses a second
+        export while one is written, and the presenter says so)."""
         s = self.state
         frames = s.morph_frames()
         if frames is None:
             self.say("Add two keyframes, or load two photos and set A and B, first")
-            return False
+            return 0
         z, tunings = frames
-        if self.engine.exporting:
-            self.say("An export is already running")
-            return False
         what = rq.MorphExport(duration_ms=max(1, round(1000 / s.morph.fps)), sheet=sheet)
-        self.engine.submit(rq.Export(z, str(path), what,
-                                     tunings=tuple(tunings) if any(tunings) else ()))
-        return True
+        return self.engine.submit(rq.Export(z, str(path), what,
+                                            tunings=tuple(tunings) if any(tunings) else ()))
 
-    def export_manifold(self, path: str, n: int) -> bool:
-        """An n x n grid of faces across the map region in view, written in the background."""
+    def export_manifold(self, path: str, n: int) -> int:
+        """An n x n grid of faces across the map region in view, written in the background.
+        Returns the export's request id (0: no map yet)."""
         s = self.state
         if s.projection is None:
-            return False
-        if self.engine.exporting:
-            self.say("An export is already running")
-            return False
+            return 0
         (x0, x1), (y0, y1) = self.v.blueprint.view_range()
         z = latent.manifold_grid(s.projection, n, (x0, x1), (y0, y1), s.anchor())
-        self.engine.submit(rq.Export(z, str(path), rq.ManifoldExport(n)))
-        return True
+        return self.engine.submit(rq.Export(z, str(path), rq.ManifoldExport(n)))

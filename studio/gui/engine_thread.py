@@ -62,7 +62,6 @@ class EngineThread(QObject):
         self._lock = threading.Lock()
         self._early: list = []  # requests made before the engine was up
         self._shutting_down = False
-        self._export_pending = False
         self.service = None
         self.job = None
         self._job_over = False  # the job said it finished (its thread may still be closing)
@@ -109,10 +108,6 @@ class EngineThread(QObject):
             self._newest[type(request)] = request.id
             if by_person and self.job is not None:
                 self.job.person_waiting()  # training leaves a core free while a person paints
-        if isinstance(request, rq.Export):
-            if self.exporting:
-                raise RuntimeError("an export is already running")
-            self._export_pending = True
         with self._lock:
             if self.service is None:
                 self._early.append(request)
@@ -149,18 +144,22 @@ class EngineThread(QObject):
         if self.job is not None:
             self.job.stop()
 
-    def start_training(self, request: TrainRequest) -> None:
+    def start_training(self, request: TrainRequest) -> bool:
+        """Start a run. False, and nothing started, while one is on: one run at a time (this
+        is the one place that says no)."""
         from studio.engine.jobs import TrainingJob
 
         if self.training:
-            raise RuntimeError("training is already running")
+            return False
         self._job_over = False
         self.job = TrainingJob(request, self._post).start()
+        return True
 
     # -- exports -----------------------------------------------------------------------------
     @property
     def exporting(self) -> bool:
-        return self._export_pending or (self.service is not None and self.service.exporting)
+        """Whether an export is being written (the service refuses another meanwhile)."""
+        return self.service is not None and self.service.exporting
 
     def cancel_export(self) -> None:
         if self.service is not None:
@@ -215,11 +214,6 @@ class EngineThread(QObject):
         kind = rq.answers(event)
         if kind is not None and event.id < self._newest.get(kind, 0):
             return  # a newer request of the same kind is on its way: this one is stale
-        if isinstance(event, rq.ExportFinished):
-            self._export_pending = False
-        if isinstance(event, rq.RequestFailed):
-            if isinstance(event.request, type) and issubclass(event.request, rq.Export):
-                self._export_pending = False
         if isinstance(event, (rq.TrainingFinished, rq.TrainingFailed)):
             self._job_over = True
         self._signals[type(event)].emit(event)

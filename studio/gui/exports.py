@@ -18,7 +18,8 @@ EXPORT_FILTERS = {"Animated GIF (*.gif)": ".gif", "MP4 video, H.264 (*.mp4)": ".
 class ExportDialogs:
     def __init__(self, window):
         self.w = window
-        self.progress: QProgressDialog | None = None
+        self.progress: QProgressDialog | None = None  # the export being written, with Cancel
+        self._progress_id = 0  # the request id of that export
 
     def on_save_image(self) -> None:
         from studio.engine.export import save_png
@@ -46,13 +47,10 @@ class ExportDialogs:
             self.morph(path, sheet=suffix == "sheet")
 
     def morph(self, path: str, sheet: bool = False) -> bool:
-        return self.w.controller.export_morph(path, sheet) and self._show_progress(path)
+        return self._follow(self.w.controller.export_morph(path, sheet), path)
 
     def on_export_manifold(self) -> None:
         if self.w.state.projection is None:
-            return
-        if self.w.engine.exporting:
-            self.w.show_message("An export is already running")
             return
         path, _ = QFileDialog.getSaveFileName(self.w, "Export manifold image", "manifold.png",
                                               "PNG (*.png)")
@@ -60,9 +58,19 @@ class ExportDialogs:
             self.manifold(path, self.w.create.keyframes.manifold_size())
 
     def manifold(self, path: str, n: int) -> bool:
-        return self.w.controller.export_manifold(path, n) and self._show_progress(path)
+        return self._follow(self.w.controller.export_manifold(path, n), path)
 
-    def _show_progress(self, path: str) -> bool:
+    def _follow(self, export_id: int, path: str) -> bool:
+        """An export asked for (`export_id`; 0: none): its progress shown, with Cancel. While
+        another is written, the engine refuses this one (the presenter says so) and the dialog
+        stays the running export's."""
+        if not export_id:
+            return False
+        if self.progress is None:
+            self._show_progress(path, export_id)
+        return True
+
+    def _show_progress(self, path: str, export_id: int) -> None:
         dlg = QProgressDialog(f"Writing {Path(path).name}...", "Cancel", 0, 100, self.w)
         dlg.setWindowTitle("Export")
         dlg.setModal(False)
@@ -70,25 +78,33 @@ class ExportDialogs:
         dlg.setAutoClose(False)
         dlg.setAutoReset(False)
         dlg.canceled.connect(self.w.engine.cancel_export)
-        self.progress = dlg
-        return True
+        self.progress, self._progress_id = dlg, export_id
 
     def on_progressed(self, ev: rq.ExportProgressed) -> None:
         if self.progress is not None and ev.total:
             self.progress.setValue(int(100 * ev.done / ev.total))
 
+    def on_refused(self, ev: rq.RequestFailed) -> None:
+        """The engine refused an export, or failed before writing it: its dialog (if it has
+        one) goes; the presenter tells the person why."""
+        if ev.id == self._progress_id:
+            self._close_progress()
+
     def on_finished(self, ev: rq.ExportFinished) -> None:
-        dlg, self.progress = self.progress, None
-        if dlg is not None:
-            dlg.canceled.disconnect(self.w.engine.cancel_export)
-            dlg.close()
-            dlg.deleteLater()
+        self._close_progress()
         if ev.outcome is rq.ExportOutcome.DONE:
             self.w.status(f"Exported {ev.message}")
         elif ev.outcome is rq.ExportOutcome.CANCELLED:
             self.w.status(ev.message)
         else:
             self.w.show_message(ev.message)
+
+    def _close_progress(self) -> None:
+        dlg, self.progress, self._progress_id = self.progress, None, 0
+        if dlg is not None:
+            dlg.canceled.disconnect(self.w.engine.cancel_export)
+            dlg.close()
+            dlg.deleteLater()
 
     # -- directions files --------------------------------------------------------------------------
     def on_directions_export(self) -> None:

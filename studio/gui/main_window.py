@@ -271,24 +271,24 @@ class MainWindow(QMainWindow):
 
     # -- training ----------------------------------------------------------------------------------
     def start_training(self, request: rq.TrainRequest) -> None:
-        if self.engine.training:
-            return
         if not self.settle_unsaved("training a new model", lambda: self.start_training(request)):
             return
         from dataclasses import replace
 
-        note = self.state.begin_run(request.name)
-        self.training.set_running(True)
-        if note:  # beside the panel's buttons and in the status bar: never a box over Stop
-            self.training.show_notice(note)
-            self.status(note, 15000)
         # the recovery copy is the run's autosave, every minute and at the end
         request = replace(request, autosave=str(self.sessions.recovery_path()),
                           autosave_every_s=RECOVERY_EVERY_S)
         if request.stream and request.cache is None and request.data != "builtin":
             # read in the training thread itself (workers=0): no process forked from the window
             request = replace(request, cache=str(self.sessions.cache_for(request)), workers=0)
-        self.engine.start_training(request)
+        if not self.engine.start_training(request):
+            return  # a run is on already (one at a time; its Start button is off meanwhile)
+        # (the run's first news comes through the event loop, after this)
+        note = self.state.begin_run(request.name)
+        self.training.set_running(True)
+        if note:  # beside the panel's buttons and in the status bar: never a box over Stop
+            self.training.show_notice(note)
+            self.status(note, 15000)
 
     def _on_pause(self) -> None:
         if self.engine.job is not None:

@@ -37,7 +37,7 @@ class Presenter:
         e, v = self.engine, self.v
         e.model_opened.connect(self._model_opened)
         e.model_saved.connect(self._model_saved)
-        e.failed.connect(lambda ev: self._failed(ev.message))
+        e.failed.connect(self._request_failed)
         e.face_painted.connect(self._face_painted)
         e.hover_ready.connect(lambda ev: v.blueprint.set_hover_image(ev.image))
         e.variations_ready.connect(lambda ev: v.analyst.show_variations(ev.images))
@@ -55,6 +55,11 @@ class Presenter:
         e.training_failed.connect(self._training_failed)
 
     # -- failures ----------------------------------------------------------------------------------
+    def _request_failed(self, ev: rq.RequestFailed) -> None:
+        if ev.request is rq.Export:  # (refused while another is written, or failed to start)
+            self.v.exports.on_refused(ev)
+        self._failed(ev.message)
+
     def _failed(self, message: str) -> None:
         self._after_save = None  # a failed save must not go on to close or replace the model
         self.say(message)

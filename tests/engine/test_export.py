@@ -60,3 +60,48 @@ def test_failed_export_leaves_nothing(tmp_path, monkeypatch):
 def test_unsupported_suffix(tmp_path):
     with pytest.raises(StudioError, match="unsupported"):
         export.save_morph(_frames(), tmp_path / "m.avi")
+
+
+def test_one_export_at_a_time_the_engine_refuses_a_second_and_says_so(tiny_model_path, tmp_path,
+                                                                      monkeypatch):
+    """The engine is the one place that refuses a second export while one is written (the
+    window shows its message as it shows any failure); the first is written all the same."""
+    import threading
+
+    from studio.engine import requests as rq
+    from studio.engine.checkpoint import load_model_file
+    from studio.engine.service import EngineService
+    from tests.engine.test_run import Heard
+
+    writing, go_on = threading.Event(), threading.Event()
+    real_save_png = export.save_png
+
+    def slow_save_png(*a, **k):  # the first export holds on until the second was asked for
+        writing.set()
+        go_on.wait(10)
+        return real_save_png(*a, **k)
+
+    monkeypatch.setattr(export, "save_png", slow_save_png)
+    heard = Heard()
+    service = EngineService(heard).start()
+    try:
+        mf = load_model_file(tiny_model_path)
+        service.submit(rq.UseModel(mf))
+        heard.wait_for(rq.ModelOpened)
+        z = np.zeros((4, mf.config.latent_dim))
+        first, second = tmp_path / "first.png", tmp_path / "second.png"
+        service.submit(rq.Export(z, str(first), rq.ManifoldExport(2)))
+        assert writing.wait(10)  # the first is being written
+        refused = rq.Export(z, str(second), rq.ManifoldExport(2))
+        service.submit(refused)
+        failed = heard.events[heard.wait_for(rq.RequestFailed)]
+        go_on.set()
+        done = heard.events[heard.wait_for(rq.ExportFinished)]
+    finally:
+        go_on.set()
+        service.stop(timeout=5)
+    assert (failed.message, failed.request, failed.id) == ("An export is already running",
+                                                           rq.Export, refused.id)
+    assert done.outcome is rq.ExportOutcome.DONE and done.message == str(first)
+    assert first.is_file() and not second.exists()
+    assert [type(e) for e in heard.events].count(rq.ExportFinished) == 1

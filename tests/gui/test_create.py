@@ -141,6 +141,30 @@ def test_manifold_export_from_the_window(window, qtbot, tmp_path):
     assert img.shape[:2] == (5 * s * 2, 5 * s * 2)
 
 
+def test_a_second_export_while_one_is_written_is_refused_once(window, qtbot, tmp_path,
+                                                             monkeypatch):
+    """One export at a time: the engine refuses the second, and the window says so once, as it
+    says any failure; the first is written, its progress dialog the only one."""
+    import threading
+
+    from studio.engine import export
+
+    real, go_on = export.save_png, threading.Event()
+    monkeypatch.setattr(export, "save_png", lambda *a, **k: (go_on.wait(10), real(*a, **k))[1])
+    first, second = tmp_path / "first.png", tmp_path / "second.png"
+    with qtbot.waitSignal(window.engine.failed, timeout=30000) as refused:
+        assert window.export_manifold(str(first), 3)
+        dialog = window.exports.progress
+        assert dialog is not None and window.export_manifold(str(second), 3)
+    assert refused.args[0].message == "An export is already running"
+    assert window.exports.progress is dialog  # still the first's
+    with qtbot.waitSignal(window.engine.export_finished, timeout=30000) as done:
+        go_on.set()
+    assert done.args[0].message == str(first) and first.is_file() and not second.exists()
+    assert window.messages.count("An export is already running") == 1
+    assert window.exports.progress is None
+
+
 def test_the_mosaic_tiles_the_view_and_follows_it(window, qtbot):
     bp = window.blueprint
     with qtbot.waitSignal(window.engine.mosaic_ready, timeout=10000):
