@@ -9,6 +9,7 @@ import torch
 from studio.engine.checkpoint import load_model_file, save_model
 from studio.engine.inference import FaceModel
 from studio.engine.model import VAEConfig
+from studio.engine.recovery import Fault
 from studio.engine.training import TrainConfig, Trainer
 from tests.conftest import make_faces
 from tests.conftest import run_trainer as _run
@@ -39,7 +40,7 @@ def test_training_on_the_gpu_in_mixed_precision_saves_a_model_the_cpu_opens(tmp_
     assert mu.shape == (1, 16) and np.isfinite(mu).all() and (sigma > 0).all()
 
 
-@pytest.mark.parametrize("where", ["oom", "oom-backward"])
+@pytest.mark.parametrize("where", [Fault.OOM, Fault.OOM_BACKWARD])
 def test_out_of_gpu_memory_halves_then_goes_on_on_the_cpu_with_the_discriminator(where):
     faces = make_faces(n=64, size=32, channels=3)
     tr = Trainer(faces, VAEConfig(**SMALL),

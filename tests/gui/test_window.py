@@ -287,13 +287,14 @@ def test_bad_inputs_in_the_window_each_get_a_message(window, qtbot, tmp_path):
 def test_training_that_diverges_in_the_window_keeps_the_last_good_model(window, qtbot,
                                                                           monkeypatch):
     from studio.engine import training
+    from studio.engine.recovery import Fault
     from studio.engine.requests import TrainRequest
 
     real_init = training.Trainer.__init__
 
     def init(self, *a, **k):
         real_init(self, *a, **k)
-        self.fault_hook = lambda step: "nan" if step >= 30 else None
+        self.fault_hook = lambda step: Fault.NAN if step >= 30 else None
     monkeypatch.setattr(training.Trainer, "__init__", init)
     window.engine.start_training(TrainRequest(data="builtin", latent_dim=2, epochs=1000,
                                               device="cpu", name="diverging"))
