@@ -306,7 +306,7 @@ def cmd_manifold(a) -> int:
     export.save_png(fm.manifold(a.n, proj, xr, yr), out, scale=a.scale)
     n_faces = len(fm.training_mu())
     plane = "its latent plane" if fm.latent_dim == 2 else (
-        f"the face atlas of its {n_faces} training faces" if proj.kind == "atlas" else
+        f"the face atlas of its {n_faces} training faces" if not proj.linear else
         f"the PCA plane through the mean of its {n_faces} training faces")
     print(f"wrote {out}: {a.n} x {a.n} faces across {plane}, x {xr[0]:+.2f}..{xr[1]:+.2f}, "
           f"y {yr[0]:+.2f}..{yr[1]:+.2f}")

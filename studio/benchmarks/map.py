@@ -71,7 +71,7 @@ def measure(fm, the_map, mu_train: np.ndarray, held_mu: np.ndarray, photos: np.n
     def paint(z):
         return np.concatenate([fm.decode(z[i:i + 256]) for i in range(0, len(z), 256)])
 
-    xy_train = the_map.project(mu_train) if the_map.kind != "atlas" else the_map.xy
+    xy_train = the_map.layout(mu_train)
     lo, hi = np.percentile(xy_train, 2, 0), np.percentile(xy_train, 98, 0)
     gx, gy = np.linspace(lo[0], hi[0], GRID), np.linspace(lo[1], hi[1], GRID)
     grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)

@@ -75,12 +75,11 @@ def _bilinear(grid: np.ndarray, lo: np.ndarray, cell: np.ndarray, xy: np.ndarray
 
 
 class Atlas:
-    """The atlas of one model's training faces: the same calls as a `latent.Projection`
-    (project z to the map, unproject a map point to z), so the map, the state and the exports
-    take either."""
+    """The atlas of one model's training faces: a `maps.MapProjection`, as a `latent.Projection`
+    is (project z to the map, unproject a map point to z), so the map, the state and the exports
+    take either. Not linear: a straight line of faces is a curve on it."""
 
-    kind = "atlas"
-    explained = (float("nan"), float("nan"))
+    linear = False
 
     def __init__(self, xy: np.ndarray, mu: np.ndarray, method: str = METHOD):
         from scipy.ndimage import gaussian_filter
@@ -167,7 +166,19 @@ class Atlas:
         z = self.mean + (local + detail) @ self._basis.T
         return z[0] if one else z
 
+    def layout(self, mu: np.ndarray) -> np.ndarray:
+        """The training faces where the layout put them (`mu`: the faces it was made from)."""
+        return self.xy
+
     # -- what the map shows -------------------------------------------------------------------
+    def ellipse(self, sigma: np.ndarray, n: int = 48) -> None:
+        """None: a face's sigma has no shape on a nonlinear map."""
+        return None
+
+    def caption(self) -> str:
+        return (f"Face atlas: the {len(self.xy):,} training faces laid out so that look-alikes "
+                "sit together; every point paints a face. Grey: beyond the faces.")
+
     def density(self, xy: np.ndarray) -> np.ndarray:
         """How many faces lie near each point, relative to where the training faces sit:
         below 1 the point is at the edge of the faces, near 0 beyond them."""

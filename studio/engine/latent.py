@@ -8,8 +8,11 @@ model, so the map and the morph can be computed anywhere and decoded by whoever 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+
+from studio.engine.maps import Axes, MapKind
 
 PATHS = ("lerp", "slerp")
 
@@ -219,7 +222,8 @@ def prior_samples(dim: int, n: int, temperature: float = 1.0,
 
 @dataclass(frozen=True)
 class Projection:
-    """A plane through the latent space and its inverse.
+    """A plane through the latent space and its inverse: a `maps.MapProjection` (the PCA plane,
+    a 2-D model's latent plane, or two latent dims), linear.
 
     project(z) = (z - origin) @ axes.T gives map coordinates; unproject(xy, anchor) is the point
     of the plane through `anchor` (parallel to the axes) that projects to xy, so that clicking the
@@ -230,18 +234,20 @@ class Projection:
     origin: np.ndarray  # (D,)
     axes: np.ndarray    # (2, D), orthonormal rows
     explained: tuple[float, float] = (1.0, 1.0)  # share of the variance along each axis
-    kind: str = "latent"
+    shows: Axes = Axes.LATENT  # which plane this is (its caption says so)
+
+    linear: ClassVar[bool] = True
 
     @classmethod
     def identity2d(cls) -> "Projection":
-        return cls(np.zeros(2), np.eye(2), (1.0, 1.0), "latent")
+        return cls(np.zeros(2), np.eye(2), (1.0, 1.0), Axes.LATENT)
 
     @classmethod
     def from_dims(cls, dim: int, i: int, j: int) -> "Projection":
         """The plane of two chosen latent dimensions."""
         axes = np.zeros((2, dim))
         axes[0, i] = axes[1, j] = 1.0
-        return cls(np.zeros(dim), axes, (1.0, 1.0), f"dims {i},{j}")
+        return cls(np.zeros(dim), axes, (1.0, 1.0), Axes.pair(i, j))
 
     @classmethod
     def pca(cls, mu: np.ndarray) -> "Projection":
@@ -260,7 +266,7 @@ class Projection:
         # a fixed sign per axis, so the map does not flip between runs
         signs = np.sign(axes[np.arange(2), np.abs(axes).argmax(1)])
         axes = axes * np.where(signs == 0, 1.0, signs)[:, None]
-        return cls(origin, axes, (float(share[0]), float(share[1])), "pca")
+        return cls(origin, axes, (float(share[0]), float(share[1])), Axes.PCA)
 
     @classmethod
     def for_mu(cls, mu: np.ndarray) -> "Projection":
@@ -277,6 +283,32 @@ class Projection:
         xy = np.asarray(xy, dtype=np.float64)
         anchor = self.origin if anchor is None else np.asarray(anchor, dtype=np.float64)
         return anchor + (xy - self.project(anchor)) @ self.axes
+
+    def layout(self, mu: np.ndarray) -> np.ndarray:
+        """The training faces on the plane: their mu projected."""
+        return self.project(mu) if len(mu) else np.zeros((0, 2))
+
+    def density(self, xy: np.ndarray) -> None:
+        """None: a plane marks no region beyond its faces."""
+        return None
+
+    def ellipse(self, sigma: np.ndarray, n: int = 48) -> tuple[np.ndarray, np.ndarray]:
+        """The 1-sigma ellipse of a diagonal Gaussian, projected onto the plane."""
+        cov = (self.axes * np.asarray(sigma, dtype=np.float64) ** 2) @ self.axes.T
+        vals, vecs = np.linalg.eigh(cov)
+        t = np.linspace(0, 2 * np.pi, n)
+        circle = np.stack([np.cos(t), np.sin(t)])
+        pts = vecs @ (np.sqrt(np.maximum(vals, 0))[:, None] * circle)
+        return pts[0], pts[1]
+
+    def caption(self) -> str:
+        if self.shows.kind is MapKind.LATENT:
+            return "The map is the 2-D latent space itself."
+        if self.shows.kind is MapKind.PCA:
+            return (f"A plane through the latent space: PCA of the training faces "
+                    f"({self.explained[0]:.0%} and {self.explained[1]:.0%} of their spread).")
+        i, j = self.shows.dims
+        return f"Latent dims {i},{j}; the other dims are the anchor face's."
 
 
 def manifold_grid(projection: Projection, n: int, x_range: tuple[float, float],

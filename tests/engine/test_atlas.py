@@ -12,6 +12,7 @@ import torch
 from studio.engine import atlas as atlas_mod
 from studio.engine.checkpoint import load_model_file, save_model
 from studio.engine.errors import ModelFileError
+from studio.engine.maps import Axes, MapProjection
 
 
 def _clusters(n_per=40, k=5, dim=12, seed=0):
@@ -90,6 +91,14 @@ def test_beyond_the_faces_the_map_says_so_and_paints_the_nearest(made):
     assert np.linalg.norm(z - mu[nearest]) < np.linalg.norm(mu[nearest] - mu.mean(0)) * 1.5
 
 
+def test_the_atlas_is_a_map_like_the_planes_and_says_what_it_is_not(made):
+    atlas, mu, _ = made
+    assert isinstance(atlas, MapProjection) and not atlas.linear
+    assert atlas.layout(mu) is atlas.xy  # its faces where the layout put them
+    assert atlas.ellipse(np.ones(mu.shape[1])) is None  # sigma has no shape on it
+    assert atlas.caption().startswith(f"Face atlas: the {len(mu):,} training faces")
+
+
 def test_the_atlas_travels_in_the_model_file(tiny_model_path, tmp_path):
     mf = load_model_file(tiny_model_path)
     with_atlas = dataclasses.replace(mf, atlas=atlas_mod.build(mf.train_mu.numpy()).to_dict())
@@ -100,7 +109,7 @@ def test_the_atlas_travels_in_the_model_file(tiny_model_path, tmp_path):
     from studio.engine.inference import FaceModel
 
     fm = FaceModel.open(out)
-    assert fm.map().kind == "atlas" and fm.map("plane").kind == "pca"
+    assert fm.map() is fm.atlas() is not None and fm.map("plane").shows == Axes.PCA
 
 
 @pytest.mark.parametrize("bad, said", [

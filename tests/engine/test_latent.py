@@ -3,6 +3,7 @@ import pytest
 
 from studio.engine import latent
 from studio.engine.latent import Projection
+from studio.engine.maps import Axes, MapProjection
 
 
 def test_lerp_path_through_keyframes_hits_every_keyframe():
@@ -70,6 +71,23 @@ def test_pca_projection_and_inverse():
     assert np.allclose(p.project(z), xy)
     off_plane = (z - anchor) - ((z - anchor) @ p.axes.T) @ p.axes
     assert np.allclose(off_plane, 0)
+
+
+def test_every_plane_is_a_linear_map_that_names_itself():
+    mu = np.random.default_rng(0).normal(size=(200, 6)) * np.array([5, 2, 1, 1, 1, 1])
+    pca, dims, flat = Projection.pca(mu), Projection.from_dims(6, 3, 1), Projection.identity2d()
+    for p in (pca, dims, flat):
+        assert isinstance(p, MapProjection) and p.linear and p.density(np.zeros((4, 2))) is None
+    assert (pca.shows, dims.shows, flat.shows) == (Axes.PCA, Axes.pair(3, 1), Axes.LATENT)
+    assert pca.caption() == (f"A plane through the latent space: PCA of the training faces "
+                             f"({pca.explained[0]:.0%} and {pca.explained[1]:.0%} of their "
+                             "spread).")
+    assert dims.caption() == "Latent dims 3,1; the other dims are the anchor face's."
+    assert flat.caption() == "The map is the 2-D latent space itself."
+    assert np.allclose(pca.layout(mu), pca.project(mu)) and pca.layout(mu[:0]).shape == (0, 2)
+    # a face's sigma ellipse: on the dims' plane, its sigma along those two dims
+    xs, ys = dims.ellipse(np.array([9, 2.0, 9, 0.5, 9, 9]))
+    assert np.allclose([np.abs(xs).max(), np.abs(ys).max()], [0.5, 2.0], rtol=1e-3)
 
 
 def test_path_rejects_bad_input():
