@@ -68,6 +68,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from studio.engine.maps import Axes
     from studio.engine.requests import TrainRequest
     from studio.gui.app import start_engine
     from studio.gui.main_window import MainWindow
@@ -105,7 +106,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
 
     # the default model's own map: its face atlas, idle and beside a training run (the same
     # job the window starts, sharing the cores the same way, its model kept out of the window)
-    atlas = win.state.projection is not None and win.state.projection.kind == "atlas"
+    atlas = win.state.map.axes == Axes.ATLAS
     # the example faces described and kept (keeping holds while a person clicks): idle is idle
     wait_until(lambda: bool(win.state.photos) and all(p.kept is not None
                                                       for p in win.state.photos), timeout=60)
@@ -129,7 +130,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
         atlas_busy = click_run(clicks)
         engine.job.stop(timeout=30)
         engine.job = None
-        win.blueprint.set_axes_key("pca")  # the plane, as the figures below have always been
+        win.blueprint.set_axes_key(Axes.PCA)  # the plane, as the figures below have always been
     idle = click_run(clicks)
 
     # the morph: two photos, the slider scrubbed from A to B, each frame painted before the next

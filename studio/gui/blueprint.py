@@ -21,11 +21,20 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from studio.engine.latent import Projection
+from studio.engine.maps import Axes, MapProjection, offered
 from studio.engine.requests import MosaicGrid
 from studio.gui.imaging import to_pixmap
-from studio.gui.map_drawing import MapDrawing, beyond_item
-from studio.gui.map_items import MapWidget, PaintViewBox, points_in_polygon, square_tiles, tiled
+from studio.gui.map_drawing import MapDrawing
+from studio.gui.map_items import (
+    MapWidget,
+    PaintViewBox,
+    add_passive,
+    density_raster,
+    points_in_polygon,
+    square_tiles,
+    tiled,
+    widget_point,
+)
 
 MOSAIC_TILES = 12  # faces per side of the mosaic
 MOSAIC_SETTLE_MS = 120  # the mosaic is asked for once the view has not moved for this long
@@ -34,19 +43,23 @@ DOTS = pg.mkBrush(90, 90, 90, 140)
 MAX_DRAWN = 20_000  # more faces than this are drawn as a density image until zoomed in
 
 
-class BlueprintRoom(MapDrawing, QWidget):
+class BlueprintRoom(QWidget):
+    """The map view: the training faces' dots, the mosaic, the lasso and the cross, drawn here;
+    the photos, the path, the keyframes, the arrows and the shade drawn by its `drawing`."""
+
     point_painted = Signal(float, float)   # map coordinates of a click or drag
     point_hovered = Signal(float, float)
-    axes_changed = Signal(object)          # "pca", "latent" or two latent dims (i, j)
+    axes_changed = Signal(object)          # the Axes a person chose
     lasso_selected = Signal(object)        # indices of the training faces inside the loop
     mosaic_wanted = Signal(object)         # MosaicGrid: the view, tiled
     mosaic_toggled = Signal(bool)          # the person turned the mosaic on or off
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.projection: Projection | None = None
+        self.projection: MapProjection | None = None
         self.view = PaintViewBox(self._lasso_drag, home=self.fit_view)
         self.plot = MapWidget(self, viewBox=self.view, background="w")
+        self.drawing = MapDrawing(self.plot)
         self.plot.setToolTip("Left click or drag: paint the face at that point. "
                              "Right drag: pan. Wheel: zoom. A (bottom left) or Home key: "
                              "back to the faces' region.")
@@ -63,10 +76,6 @@ class BlueprintRoom(MapDrawing, QWidget):
             self.plot.getPlotItem().getAxis(name).setCacheMode(
                 QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.points = pg.ScatterPlotItem(size=5, pen=None, brush=DOTS)
-        self.shade = pg.ImageItem()  # beyond the atlas's faces
-        self.shade.hide()
-        self.beyond = beyond_item()  # the same grey, all round the shade's reach
-        self.path = pg.PlotCurveItem(pen=pg.mkPen("#e4572e", width=2, style=Qt.DashLine))
         self.cursor = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#d00000", width=3))
         self.density = pg.ImageItem()
         self.density.hide()
@@ -74,24 +83,21 @@ class BlueprintRoom(MapDrawing, QWidget):
         self.mosaic_image.hide()
         self.lasso_curve = pg.PlotCurveItem(pen=pg.mkPen("#2a9d8f", width=2))
         self.chosen = pg.ScatterPlotItem(size=8, pen=pg.mkPen("#2a9d8f", width=2), brush=None)
-        self.keyframe_dots = pg.ScatterPlotItem(size=13, symbol="s", brush=pg.mkBrush("#e4572e"),
-                                                pen=pg.mkPen("w"))
         # the training faces' dots (or their raster), shown and hidden together: hidden under
         # the mosaic, where they spotted its faces like blemishes
         self.dots = pg.ItemGroup()
         # the shade over the mosaic: its tiles beyond the faces are greyed as the map is there.
         # The images leave the "A" button's bounds alone (they cover the view, or more).
-        for item in (self.beyond, self.mosaic_image, self.shade, self.dots):
-            self._passive(item, bounds=False)
+        d = self.drawing
+        for item in (d.beyond, self.mosaic_image, d.shade, self.dots):
+            add_passive(self.plot, item, bounds=False)
         for item in (self.density, self.points):
             item.setParentItem(self.dots)
             item.setAcceptedMouseButtons(Qt.NoButton)
             item.setAcceptHoverEvents(False)
-        for item in (self.chosen, self.path, self.keyframe_dots, self.lasso_curve, self.cursor):
-            self._passive(item)
+        for item in (self.chosen, d.path, d.keyframe_dots, self.lasso_curve, self.cursor):
+            add_passive(self.plot, item)
         self._lasso_pts: list = []
-        self._arrow_items: list = []
-        self._keyframe_labels: list = []
         self.selection = np.zeros(0, dtype=int)
         self._mosaic_timer = QTimer(self)
         self._mosaic_timer.setSingleShot(True)
@@ -101,14 +107,13 @@ class BlueprintRoom(MapDrawing, QWidget):
         self._labels_timer = QTimer(self)  # the labels laid out again once the view settles
         self._labels_timer.setSingleShot(True)
         self._labels_timer.setInterval(MOSAIC_SETTLE_MS)
-        self._labels_timer.timeout.connect(self.lay_out_labels)
+        self._labels_timer.timeout.connect(self.drawing.lay_out_labels)
         self.view.sigRangeChanged.connect(lambda *_: self._labels_timer.start())
         self.view.sigRangeChanged.connect(self._on_range_for_mosaic)
         self._xy = np.zeros((0, 2))
-        self._axes_keys: list = ["pca"]
+        self._offered: list[Axes] = [Axes.PCA]  # the axes box's entries, in its order
         self._shown = None
         self.view.sigRangeChanged.connect(self._on_view_changed)
-        self._photo_items: list = []
         self.plot.scene().sigMouseMoved.connect(self._on_scene_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
@@ -153,52 +158,32 @@ class BlueprintRoom(MapDrawing, QWidget):
         lay.addLayout(bottom)
 
     # -- what is drawn ---------------------------------------------------------------------------
-    def _passive(self, item, bounds: bool = True) -> None:
-        """Add an item that never takes the mouse: a click on a dot paints, like anywhere else.
-        `bounds`: whether the view's auto-range counts it."""
-        item.setAcceptedMouseButtons(Qt.NoButton)
-        item.setAcceptHoverEvents(False)
-        self.plot.addItem(item, ignoreBounds=not bounds)
-
-    def set_model(self, projection: Projection, train_mu: np.ndarray, latent_dim: int,
-                  keep_view: bool = False, atlas=None, order=None) -> None:
-        """A model's map: `atlas` its face atlas (or None), `order` its dims, the most used
+    def set_model(self, projection: MapProjection, train_mu: np.ndarray, latent_dim: int,
+                  keep_view: bool = False, atlas=None, order=None,
+                  axes: Axes | None = None) -> None:
+        """A model's map, the axes box on `axes` (where it offers them; else on the PCA plane,
+        or its one entry): `atlas` its face atlas (or None), `order` its dims, the most used
         first (the axes box offers pairs among the first AXES_DIMS)."""
         self.projection = projection
         self.axes.blockSignals(True)
         self.axes.clear()
-        if latent_dim == 2:
-            self._axes_keys = ["latent"]
-            self.axes.addItem("latent z0, z1")
-        else:
-            self._axes_keys = []
-            if atlas is not None:
-                self._axes_keys.append("atlas")
-                self.axes.addItem("Face atlas")
-                self.axes.setItemData(0, "The training faces laid out so that look-alikes sit "
-                                         "together; every point paints a face", Qt.ToolTipRole)
-            self._axes_keys.append("pca")
-            self.axes.addItem("PCA plane")
-            self.axes.setItemData(len(self._axes_keys) - 1, "The PCA plane of the training "
-                                  "faces, through the anchor face (the selected photo)",
-                                  Qt.ToolTipRole)
-            dims = list(order or range(latent_dim))[:AXES_DIMS]
-            for a, i in enumerate(dims):
-                for j in dims[a + 1:]:
-                    self._axes_keys.append((i, j))
-                    self.axes.addItem(f"z{i}, z{j}")
-        key = "atlas" if projection.kind == "atlas" else "pca"
-        if key in self._axes_keys:
-            self.axes.setCurrentIndex(self._axes_keys.index(key))
+        self._offered = offered(latent_dim, atlas is not None, order, AXES_DIMS)
+        for i, choice in enumerate(self._offered):
+            self.axes.addItem(choice.text)
+            if choice.hint:
+                self.axes.setItemData(i, choice.hint, Qt.ToolTipRole)
+        shown = axes if axes in self._offered else Axes.PCA
+        if shown in self._offered:
+            self.axes.setCurrentIndex(self._offered.index(shown))
         self.axes.blockSignals(False)
         self.axes.setMinimumWidth(self.axes.sizeHint().width())  # never squeezed to "PCA plan"
         self.set_points(train_mu, keep_view)  # (and the caption)
 
-    def set_projection(self, projection: Projection, train_mu: np.ndarray) -> None:
+    def set_projection(self, projection: MapProjection, train_mu: np.ndarray) -> None:
         self.projection = projection
         self.set_points(train_mu, keep_view=False)  # (and the caption)
 
-    def move_points(self, projection: Projection, train_mu: np.ndarray) -> bool:
+    def move_points(self, projection: MapProjection, train_mu: np.ndarray) -> bool:
         """Training moved the faces: redraw them where `projection` puts them now, keeping the
         person's view. False (nothing done) when the map shows a model of another size."""
         if self.projection is None or len(self.projection.origin) != len(projection.origin):
@@ -208,27 +193,26 @@ class BlueprintRoom(MapDrawing, QWidget):
         return True
 
     def set_points(self, train_mu: np.ndarray, keep_view: bool = True) -> None:
-        if self.projection.kind == "atlas":  # the layout's own positions
-            xy = self.projection.xy
-        else:
-            xy = self.projection.project(train_mu) if len(train_mu) else np.zeros((0, 2))
-        self._xy = xy
-        self._shade()
-        self._show_ticks(self.projection.kind != "atlas")
+        xy = self._xy = self.projection.layout(train_mu)
+        self.drawing.shade_beyond(self.projection, xy)
+        self._show_ticks(self.projection.linear)
         self._shown = None
         if len(xy) <= MAX_DRAWN:
             self.density.hide()
             self.points.setData(pos=xy)
-        else:
-            self._rasterise(xy)
+        else:  # one image, computed once: a pan repaints it instead of 100,000 symbols
+            image, rect = density_raster(xy)
+            self.density.setImage(image, autoLevels=False)
+            self.density.setRect(*rect)
+            self.density.show()
         if not keep_view or not self._any_in_view():
             self.fit_view()  # (a new run's faces start far from the old view: no dots in it)
         self._on_view_changed()
         self._describe()  # the share of the spread changes as training moves the faces
 
     def _show_ticks(self, numbers: bool) -> None:
-        """Numbers along the axes on a plane (its units mean something); none on the atlas,
-        whose t-SNE axes mean nothing (its grid stays, to pan and zoom by)."""
+        """Numbers along the axes on a plane (a linear map: its units mean something); none on
+        the atlas, whose t-SNE axes mean nothing (its grid stays, to pan and zoom by)."""
         for name in ("left", "bottom"):
             axis = self.plot.getPlotItem().getAxis(name)
             if axis.style["showValues"] != numbers:
@@ -252,18 +236,7 @@ class BlueprintRoom(MapDrawing, QWidget):
             self._shown = "raster"
 
     def _describe(self) -> None:
-        p = self.projection
-        if p.kind == "atlas":
-            self.caption.setText(f"Face atlas: the {len(p.xy):,} training faces laid out so that "
-                                 "look-alikes sit together; every point paints a face. Grey: "
-                                 "beyond the faces.")
-        elif p.kind == "latent":
-            self.caption.setText("The map is the 2-D latent space itself.")
-        elif p.kind == "pca":
-            self.caption.setText(f"A plane through the latent space: PCA of the training faces "
-                                 f"({p.explained[0]:.0%} and {p.explained[1]:.0%} of their spread).")
-        else:
-            self.caption.setText(f"Latent {p.kind}; the other dims are the anchor face's.")
+        self.caption.setText(self.projection.caption())
 
     def set_cursor(self, x: float, y: float) -> None:
         self.cursor.setData([x], [y])
@@ -326,7 +299,7 @@ class BlueprintRoom(MapDrawing, QWidget):
         (beyond it the map shows grey, and tiles there would paint clean blended faces where
         there are none); None when none of it is in view."""
         faces = None
-        if self.projection.kind == "atlas" and len(self._xy):
+        if not self.projection.linear and len(self._xy):  # (a plane paints faces everywhere)
             faces = (self._xy.min(0), self._xy.max(0))
         return square_tiles(self.view.viewRange(), faces, MOSAIC_TILES)
 
@@ -359,12 +332,11 @@ class BlueprintRoom(MapDrawing, QWidget):
 
     def view_to_widget(self, x: float, y: float) -> QPointF:
         """Where map point (x, y) lies in the plot widget's own pixels (for tests and tools)."""
-        scene = self.view.mapViewToScene(QPointF(x, y))
-        return self.plot.mapFromScene(scene)
+        return widget_point(self.plot, x, y)
 
     # -- events ----------------------------------------------------------------------------------
     def _paint(self, x: float, y: float) -> None:
-        x, y = self.snap(x, y)
+        x, y = self.drawing.snap(self.projection, x, y)
         self.point_painted.emit(x, y)  # the cross follows once the face is shown
 
     def paint_scene_pos(self, scene_pos) -> bool:
@@ -384,28 +356,50 @@ class BlueprintRoom(MapDrawing, QWidget):
         if self.projection is None or not self.view.sceneBoundingRect().contains(pos):
             return
         p = self.view.mapSceneToView(pos)
-        self.point_hovered.emit(*self.snap(p.x(), p.y()))  # on a photo's dot, what a click paints
+        # on a photo's dot, what a click paints
+        self.point_hovered.emit(*self.drawing.snap(self.projection, p.x(), p.y()))
 
     def _on_axes_changed(self, index: int) -> None:
-        if 0 <= index < len(self._axes_keys):
-            self.axes_changed.emit(self._axes_keys[index])
+        if 0 <= index < len(self._offered):
+            self.axes_changed.emit(self._offered[index])
 
     # -- what the controller reads and sets ------------------------------------------------------
-    def set_axes_key(self, key) -> bool:
-        """Choose axes ("pca", "latent", (i, j)) as a person does; emits axes_changed if they
-        change."""
-        key = tuple(key) if isinstance(key, list) else key
-        if key in self._axes_keys:
-            self.axes.setCurrentIndex(self._axes_keys.index(key))
+    def offered_axes(self) -> list[Axes]:
+        """The axes the box offers, in its order."""
+        return list(self._offered)
+
+    def set_axes_key(self, axes) -> bool:
+        """Choose axes (an Axes, or its session form: "pca", [i, j]) as a person does; emits
+        axes_changed if they change. False where the box does not offer them."""
+        try:
+            axes = axes if isinstance(axes, Axes) else Axes.from_json(axes)
+        except ValueError:
+            return False
+        if axes in self._offered:
+            self.axes.setCurrentIndex(self._offered.index(axes))
             return True
         return False
 
-    def show_axes_key(self, key) -> None:
+    def show_axes_key(self, axes: Axes | None) -> None:
         """Show the axes the studio's state holds (no axes_changed)."""
-        if key in self._axes_keys and self._axes_keys.index(key) != self.axes.currentIndex():
+        if axes in self._offered and self._offered.index(axes) != self.axes.currentIndex():
             self.axes.blockSignals(True)
-            self.axes.setCurrentIndex(self._axes_keys.index(key))
+            self.axes.setCurrentIndex(self._offered.index(axes))
             self.axes.blockSignals(False)
+
+    def set_photos(self, photos, projection: MapProjection | None = None) -> None:
+        """A marker per photo, where `projection` (else the map shown) puts it."""
+        self.drawing.set_photos(photos, projection if projection is not None else self.projection)
+
+    def set_path(self, xy: np.ndarray | None) -> None:
+        self.drawing.set_path(xy)
+
+    def set_keyframes(self, xy: np.ndarray | None) -> None:
+        self.drawing.set_keyframes(xy)
+
+    def set_arrows(self, arrows) -> None:
+        """Directions as arrows: (name, (x0, y0), (x1, y1)) each, from tail to head."""
+        self.drawing.set_arrows(arrows)
 
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
         (x0, x1), (y0, y1) = self.view.viewRange()

@@ -1,14 +1,14 @@
 """The map's own pieces: the plot widget whose left button paints, the view box whose left drag
-draws the lasso and whose right drag pans, and the geometry they need (points in a polygon, a
-sigma ellipse, the mosaic's square tiles)."""
+draws the lasso and whose right drag pans, items added that leave the mouse alone, and the
+geometry they need (points in a polygon, the mosaic's square tiles, where labels go, densely
+packed faces as one image)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
-from studio.engine.latent import Projection
 from studio.engine.requests import MosaicGrid
 
 
@@ -97,6 +97,34 @@ class PaintViewBox(pg.ViewBox):
             self._home()
 
 
+def add_passive(plot: pg.PlotWidget, item, bounds: bool = True) -> None:
+    """Add an item to the map that never takes the mouse: a click on a dot paints, like anywhere
+    else. `bounds`: whether the view's auto-range counts it."""
+    item.setAcceptedMouseButtons(Qt.NoButton)
+    item.setAcceptHoverEvents(False)
+    plot.addItem(item, ignoreBounds=not bounds)
+
+
+def widget_point(plot: pg.PlotWidget, x: float, y: float) -> QPointF:
+    """Where map point (x, y) lies in the plot widget's own pixels."""
+    return plot.mapFromScene(plot.getViewBox().mapViewToScene(QPointF(x, y)))
+
+
+def density_raster(xy: np.ndarray, bins: int = 384) -> tuple[np.ndarray, tuple]:
+    """Densely packed faces as one RGBA image (how many faces fall in each cell), and the
+    rectangle (x, y, width, height) it covers: panning and zooming then repaint one image
+    instead of 100,000 symbols."""
+    lo, hi = xy.min(0), xy.max(0)
+    span = np.maximum(hi - lo, 1e-9)
+    counts, _, _ = np.histogram2d(xy[:, 0], xy[:, 1], bins=bins,
+                                  range=[[lo[0], hi[0]], [lo[1], hi[1]]])
+    alpha = np.clip(np.sqrt(counts / max(1.0, np.percentile(counts[counts > 0], 99))), 0, 1)
+    rgba = np.zeros((bins, bins, 4), np.uint8)
+    rgba[..., :3] = 90
+    rgba[..., 3] = (alpha * 220).astype(np.uint8)
+    return rgba, (lo[0], lo[1], span[0], span[1])
+
+
 def square_tiles(view, faces, n: int) -> MosaicGrid | None:
     """A mosaic's grid over the view ((x0, x1), (y0, y1)), or over the part of it within
     `faces` ((lo, hi) corners of the faces' region) when given: square tiles, `n` along the
@@ -182,13 +210,3 @@ def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
         inside ^= crosses & (x < xc)
         j = i
     return inside
-
-
-def sigma_ellipse(proj: Projection, sigma: np.ndarray, n: int = 48):
-    """The 1-sigma ellipse of a diagonal Gaussian, projected onto the map plane."""
-    cov = (proj.axes * sigma ** 2) @ proj.axes.T
-    vals, vecs = np.linalg.eigh(cov)
-    t = np.linspace(0, 2 * np.pi, n)
-    circle = np.stack([np.cos(t), np.sin(t)])
-    pts = vecs @ (np.sqrt(np.maximum(vals, 0))[:, None] * circle)
-    return pts[0], pts[1]

@@ -3,41 +3,43 @@ mosaic that never shows faces a click would not paint."""
 
 import numpy as np
 
+from studio.engine.maps import Axes
 from tests.gui.helpers import click_map, load_photos
 
 
 def _painted_z(window):
-    return np.asarray(window.state.z, dtype=np.float64)
+    return np.asarray(window.state.canvas.z, dtype=np.float64)
 
 
 def test_the_default_model_opens_on_its_atlas_and_a_click_paints_a_face_of_its_region(window,
                                                                                       qtbot):
     s, bp = window.state, window.blueprint
-    assert s.projection.kind == "atlas"
+    m = s.map
+    assert m.axes == Axes.ATLAS and not m.projection.linear
     assert bp.axes.currentText() == "Face atlas"
     assert [bp.axes.itemText(i) for i in range(2)] == ["Face atlas", "PCA plane"]
     assert "Face atlas" in bp.caption.text()
     # the dots are the layout's own positions; a click among them paints the face there
-    xy = s.projection.xy
+    xy = m.projection.xy
     assert np.allclose(np.array(bp.points.getData()).T, xy)
     x, y = np.median(xy, 0)
     click_map(window, qtbot, x, y)
-    qtbot.waitUntil(lambda: s.z_source is not None and s.z_source.name == "MAP"
+    qtbot.waitUntil(lambda: s.canvas.source is not None and s.canvas.source.name == "MAP"
                     and not window.controller._behind, timeout=5000)
     # the cross stays where the press was, and the face is the one painted exactly there
-    cx, cy = s.cursor()
+    cx, cy = m.cursor(s.canvas.z)
     assert abs(cx - x) < 0.05 and abs(cy - y) < 0.05
     assert np.array_equal(np.array(bp.cursor.getData()).ravel(), [cx, cy])
-    assert np.allclose(_painted_z(window), s.projection.unproject(np.array([cx, cy])), atol=1e-9)
+    assert np.allclose(_painted_z(window), m.projection.unproject(np.array([cx, cy])), atol=1e-9)
     # two clicks far apart on the atlas paint two different people (not one face re-lit)
-    (x0, x1), (y0, y1) = s.projection.region()
-    a, b = s.projection.unproject(np.array([[x0 + 0.2 * (x1 - x0), y], [x1 - 0.2 * (x1 - x0), y]]))
+    (x0, x1), (y0, y1) = m.projection.region()
+    a, b = m.projection.unproject(np.array([[x0 + 0.2 * (x1 - x0), y], [x1 - 0.2 * (x1 - x0), y]]))
     assert np.linalg.norm(a - b) > 0.5 * np.linalg.norm(s.info.train_mu.std(0))
     # the PCA plane is one choice away, and back
     bp.axes.setCurrentIndex(1)
-    assert s.projection.kind == "pca"
+    assert m.axes == Axes.PCA and m.projection.linear
     bp.axes.setCurrentIndex(0)
-    assert s.projection.kind == "atlas"
+    assert m.axes == Axes.ATLAS
 
 
 def test_a_photo_sits_among_its_look_alikes_and_its_dot_paints_its_own_face(window, qtbot,
@@ -45,11 +47,11 @@ def test_a_photo_sits_among_its_look_alikes_and_its_dot_paints_its_own_face(wind
     load_photos(window, qtbot, two_photos[:1])
     s = window.state
     ph = s.described()[-1]
-    dot = window.blueprint._photo_items[1]
+    dot = window.blueprint.drawing.photos[0].dot
     (x,), (y,) = dot.getData()
     # where its nearest training faces sit
     near = np.argsort(np.linalg.norm(s.info.train_mu - ph.mu, axis=1))[:20]
-    assert np.allclose((x, y), np.median(s.projection.xy[near], 0))
+    assert np.allclose((x, y), np.median(s.map.projection.xy[near], 0))
     # a click a pixel or two off the dot paints the photo's own face
     bp = window.blueprint
     px = bp.view_to_widget(x, y)
@@ -64,9 +66,9 @@ def test_a_photo_sits_among_its_look_alikes_and_its_dot_paints_its_own_face(wind
 def test_the_morph_path_is_drawn_as_the_curve_it_makes_on_the_atlas(window, qtbot, two_photos):
     load_photos(window, qtbot, two_photos)
     s = window.state
-    xs, ys = window.blueprint.path.getData()
+    xs, ys = window.blueprint.drawing.path.getData()
     assert len(xs) == len(s.morph_path(32))
-    expected = s.projection.project(s.morph_path(32))
+    expected = s.map.projection.project(s.morph_path(32))
     assert np.allclose(np.stack([xs, ys], 1), expected)
     # not a straight line between its ends
     ends = expected[[0, -1]]
@@ -85,7 +87,7 @@ def test_the_mosaic_is_redrawn_when_the_plane_moves_to_a_photo(window, qtbot, tw
     assert not bp.points.isVisible()  # no dots spot its faces
     before = bp.mosaic_image.image.copy()
     load_photos(window, qtbot, two_photos[:1])
-    window.state.select(len(window.state.photos) - 1)
+    window.state.photos.select(len(window.state.photos.all) - 1)
     # at once it says it is out of date; then it shows the faces of the plane through the photo
     assert not bp.mosaic_current
     qtbot.waitUntil(lambda: bp.mosaic_current, timeout=10000)
@@ -99,15 +101,16 @@ def test_a_run_that_ends_switches_the_map_to_its_new_atlas(window, qtbot):
     panel.colour.setCurrentIndex(panel.colour.findData(1))
     panel.epochs.setValue(3)
     panel.device.setCurrentText("cpu")
-    old_atlas = window.state.projection
+    m = window.state.map
+    old_atlas = m.projection
     seen = []
-    window.engine.model_opened.connect(lambda ev: seen.append(window.state.projection.kind))
+    window.engine.model_opened.connect(lambda ev: seen.append(m.axes))
     panel.start.click()
     qtbot.waitUntil(lambda: not window.engine.training and window.state.info.config.latent_dim == 8
-                    and window.state.projection.kind == "atlas", timeout=60000)
+                    and m.axes == Axes.ATLAS, timeout=60000)
     # while it trained the map was the plane of the snapshots; the end brought the atlas
-    assert window.state.projection is not old_atlas
-    assert len(window.state.projection.xy) == 100
+    assert m.projection is not old_atlas
+    assert len(m.projection.xy) == 100
     assert window.blueprint.axes.currentText() == "Face atlas"
     assert panel.start.isEnabled()
-    assert seen[-1] == "atlas"
+    assert seen[-1] == Axes.ATLAS

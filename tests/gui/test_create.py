@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from studio.engine.inference import FaceModel
+from studio.engine.maps import Axes
 from studio.state import Source
 from tests.gui.helpers import button, click_map, load_photos, painted
 
@@ -64,9 +65,9 @@ def test_a_direction_from_two_photos_moves_the_face(window, qtbot, two_photos, r
     mu = [p.mu for p in window.state.photos]
     assert np.allclose(window.state.directions[0].vector, mu[0] - mu[1])
     # on the face atlas a straight arrow means nothing: it is drawn on the planes only
-    assert window.state.projection.kind == "atlas" and window.blueprint._arrow_items == []
-    window.blueprint.set_axes_key("pca")
-    assert len(window.blueprint._arrow_items) == 3  # line, head, label
+    assert window.state.map.axes == Axes.ATLAS and window.blueprint.drawing.arrows == []
+    window.blueprint.set_axes_key(Axes.PCA)
+    assert [a.label.toPlainText() for a in window.blueprint.drawing.arrows] == ["towards 3"]
     # from photo 2, +1 along the direction arrives at photo 1
     base = window.state.photos[1].mu
     painted(window, qtbot, lambda: window.state.paint(base, Source.MAP), "map")
@@ -100,7 +101,7 @@ def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, referenc
     painted(window, qtbot, lambda: click_map(window, qtbot, 1.0, 1.0), "map")
     button(k, "Add painted face").click()
     assert k.list.count() == 3
-    assert len(window.blueprint.keyframe_dots.data) == 3  # drawn on the map
+    assert len(window.blueprint.drawing.keyframe_dots.data) == 3  # drawn on the map
     k.frames.setValue(6)
     k.loop.setChecked(True)
     k.easing.setCurrentText("ease-in-out")

@@ -4,14 +4,17 @@ their end, and jump to a click on their groove."""
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
+from studio.engine.maps import MapKind
 from tests.gui.helpers import map_cursor
 
 
 def test_the_axes_offer_the_most_used_dims_and_the_preview_is_named(window):
     s, bp = window.state, window.blueprint
     top = s.usage_order()[:8]
-    pairs = [k for k in bp._axes_keys if isinstance(k, tuple)]
+    pairs = [a.dims for a in bp.offered_axes() if a.kind is MapKind.DIMS]
     assert len(pairs) == 28 and {i for p in pairs for i in p} == set(top)
+    assert [bp.axes.itemText(i) for i in range(3)] == ["Face atlas", "PCA plane",
+                                                       f"z{pairs[0][0]}, z{pairs[0][1]}"]
     assert set(top) != set(range(8))  # not z0-z7: the default's most used are others
     assert bp.hover_label.text() == "under the cursor" and bp.hover_label.isVisible()
 
@@ -21,16 +24,17 @@ def test_latent_sliders_move_the_cross(window, qtbot):
     d = sl.order[0]
     with qtbot.waitSignal(window.engine.face_painted, timeout=10000):
         sl.sliders[d].setValue(150)
-    assert np.allclose(map_cursor(window), window.state.projection.project(window.state.z))
+    s = window.state
+    assert np.allclose(map_cursor(window), s.map.projection.project(s.canvas.z))
     assert not np.allclose(map_cursor(window), 0)
 
 
 def test_a_value_beyond_a_sliders_end_is_marked(window, qtbot):
     sl = window.create.sliders
     d = sl.order[0]
-    z = window.state.z.copy()
+    z = window.state.canvas.z.copy()
     z[d] = 5.0
-    window.state.paint(z, window.state.z_source)
+    window.state.canvas.paint(z, window.state.canvas.source)
     qtbot.waitUntil(lambda: not window.controller._behind, timeout=5000)  # once the face shows
     assert sl._labels[d].text() == "+5.00" and "beyond" in sl._labels[d].toolTip()
     assert sl.sliders[d].value() == sl.sliders[d].maximum()

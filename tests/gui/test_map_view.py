@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF
 
+from studio.engine.maps import Axes
 from studio.state import Source
 from tests.gui.helpers import button, click_map, load_photos, map_cursor
 
@@ -24,10 +25,10 @@ def _tick_texts(window):
 
 def test_the_atlas_has_no_numbers_on_its_axes_and_the_planes_keep_theirs(window, qtbot):
     s, bp = window.state, window.blueprint
-    assert s.projection.kind == "atlas"
+    assert s.map.axes == Axes.ATLAS
     assert _tick_texts(window) == []  # t-SNE axes mean nothing: no numbers
     bp.axes.setCurrentIndex(bp.axes.findText("PCA plane"))
-    assert s.projection.kind == "pca"
+    assert s.map.axes == Axes.PCA
     assert any(t.lstrip("-").replace(".", "").isdigit() for t in _tick_texts(window))
     bp.axes.setCurrentIndex(bp.axes.findText("Face atlas"))
     assert _tick_texts(window) == []
@@ -37,14 +38,14 @@ def _top_image_at(bp, x, y):
     """The topmost of the map's images (the mosaic, the grey shade) at map point (x, y)."""
     scene = bp.view.mapViewToScene(QPointF(x, y))
     for item in bp.plot.scene().items(scene):
-        if item is bp.shade or item is bp.mosaic_image:
+        if item is bp.drawing.shade or item is bp.mosaic_image:
             return item
     return None
 
 
 def test_zoomed_out_the_mosaic_lays_faces_only_where_faces_are(window, qtbot):
     s, bp = window.state, window.blueprint
-    lo, hi = s.projection.xy.min(0), s.projection.xy.max(0)
+    lo, hi = s.map.projection.xy.min(0), s.map.projection.xy.max(0)
     span = hi - lo
     # zoomed far out: the faces' region is a small patch in the middle of the map
     bp.set_view_range((lo[0] - 2 * span[0], hi[0] + 2 * span[0]),
@@ -62,16 +63,16 @@ def test_zoomed_out_the_mosaic_lays_faces_only_where_faces_are(window, qtbot):
     assert rect.width() / img.shape[0] == pytest.approx(rect.height() / img.shape[1], rel=1e-9)
     # beyond the faces the map is grey; a tile that lies there is greyed as the map is
     far = (lo[0] - span[0], hi[1] + span[1])
-    assert s.projection.density(np.array([far]))[0] < 0.05
+    assert s.map.projection.density(np.array([far]))[0] < 0.05
     assert _top_image_at(bp, *far) is not bp.mosaic_image
     # and far beyond the shade's own reach, the map is that grey too (it was white)
     out = (lo[0] - 1.5 * span[0], lo[1] - 1.5 * span[1])  # in view, past the shade
     beyond = [it for it in bp.plot.scene().items(bp.view.mapViewToScene(QPointF(*out)))
-              if it is bp.beyond]
+              if it is bp.drawing.beyond]
     assert beyond and beyond[0].brush().color().getRgb()[:3] == (223, 223, 223)
-    corner = s.projection.density(np.array([[rect.left() + tile / 2, rect.top() + tile / 2]]))[0]
+    corner = s.map.projection.density(np.array([[rect.left() + tile / 2, rect.top() + tile / 2]]))[0]
     if corner < 0.05:  # a tile at the edge of the faces' box, beyond the faces
-        assert _top_image_at(bp, rect.left() + tile / 2, rect.top() + tile / 2) is bp.shade
+        assert _top_image_at(bp, rect.left() + tile / 2, rect.top() + tile / 2) is bp.drawing.shade
 
 
 def test_the_training_faces_dots_are_off_while_the_mosaic_is_on(window, qtbot):
@@ -99,7 +100,7 @@ def _first_start(qtbot, images):
     qtbot.waitUntil(lambda: len(win.state.described()) == 2, timeout=30000)
     bp = win.blueprint
     qtbot.waitUntil(lambda: bp.mosaic_current or not bp.mosaic_button.isChecked(), timeout=20000)
-    shown = bp.mosaic_current, [p.path for p in win.state.photos]
+    shown = bp.mosaic_current, [p.path for p in win.state.photos.all]
     win.close()
     return shown
 
@@ -118,7 +119,7 @@ def test_photos_on_the_command_line_open_with_the_mosaic_on_as_a_plain_start(qtb
 
 def _painted_at(window, qtbot, x, y):
     click_map(window, qtbot, x, y)
-    qtbot.waitUntil(lambda: window.state.z_source is Source.MAP
+    qtbot.waitUntil(lambda: window.state.canvas.source is Source.MAP
                     and not window.controller._behind, timeout=5000)
 
 
@@ -126,12 +127,12 @@ def test_keyframes_the_path_and_the_cross_stay_where_they_were_made_on_every_map
     """A face painted beyond the atlas's faces, made a keyframe, was drawn near the middle of
     the faces (the atlas places a face by its nearest training faces)."""
     s, bp, k = window.state, window.blueprint, window.create.keyframes
-    lo, hi = s.projection.xy.min(0), s.projection.xy.max(0)
+    lo, hi = s.map.projection.xy.min(0), s.map.projection.xy.max(0)
     span = hi - lo
     bp.set_view_range((lo[0] - span[0], hi[0] + span[0]), (lo[1] - span[1], hi[1] + span[1]))
-    made = [(hi[0] + 0.4 * span[0], hi[1] + 0.4 * span[1]), tuple(np.median(s.projection.xy, 0)),
+    made = [(hi[0] + 0.4 * span[0], hi[1] + 0.4 * span[1]), tuple(np.median(s.map.projection.xy, 0)),
             (lo[0] - 0.3 * span[0], lo[1] + 0.1 * span[1])]
-    assert s.projection.density(np.array(made[::2])).max() < 0.05  # beyond the faces
+    assert s.map.projection.density(np.array(made[::2])).max() < 0.05  # beyond the faces
     (x0, x1), _ = bp.view_range()
     px = 2 * (x1 - x0) / bp.view.width()  # a click lands on a whole pixel
     for x, y in made:
@@ -141,13 +142,13 @@ def test_keyframes_the_path_and_the_cross_stay_where_they_were_made_on_every_map
     for axes in ("PCA plane", "Face atlas"):  # away to a plane, and back
         bp.axes.setCurrentIndex(bp.axes.findText(axes))
         qtbot.waitUntil(lambda: not window.controller._behind, timeout=5000)
-    keys = np.array(bp.keyframe_dots.getData()).T
+    keys = np.array(bp.drawing.keyframe_dots.getData()).T
     assert np.allclose(keys, made, atol=px), keys
-    path = np.array(bp.path.getData()).T
+    path = np.array(bp.drawing.path.getData()).T
     assert np.allclose(path[0], made[0], atol=px)  # the path starts at K1
     assert np.allclose(path[-1], made[-1], atol=px)  # and ends at the last one
     # the Painter's slider at its start shows K1 now: the cross is where K1 was made
-    assert np.array_equal(s.z, s.keyframes[0].z)
+    assert np.array_equal(s.canvas.z, s.timeline.keyframes[0].z)
     assert np.allclose(map_cursor(window), made[0], atol=px)
 
 
@@ -171,7 +172,7 @@ def _room_with_photos(qtbot, mu_photos, keyframes=None):
 
 def test_a_dozen_photos_have_a_dozen_colours_told_apart(qtbot):
     room = _room_with_photos(qtbot, np.random.default_rng(1).normal(size=(12, 4)))
-    dots = room._photo_items[1::3]
+    dots = [marker.dot for marker in room.drawing.photos]
     colours = np.array([d.opts["brush"].color().getRgb()[:3] for d in dots], float)
     gaps = [np.linalg.norm(a - b) for i, a in enumerate(colours) for b in colours[i + 1:]]
     assert min(gaps) > 40  # no two alike (they repeated after six)
@@ -183,7 +184,7 @@ def test_photo_numbers_and_k_labels_never_cover_each_other(qtbot):
     base = np.random.default_rng(2).normal(size=4)
     photos = base + np.random.default_rng(3).normal(scale=0.01, size=(5, 4))
     room = _room_with_photos(qtbot, photos, keyframes=photos[:2])
-    labels = room._photo_items[2::3] + room._keyframe_labels
+    labels = [marker.label for marker in room.drawing.photos] + room.drawing.keyframe_labels
     assert [lb.toPlainText() for lb in labels] == ["1", "2", "3", "4", "5", "K1", "K2"]
     assert _worst_overlap(labels) < 1  # pixels in common
     room.view.scaleBy((0.05, 0.05))  # zoomed in: laid out again for the new view
@@ -206,7 +207,7 @@ def test_hovering_a_photos_dot_previews_the_face_a_click_paints(window, qtbot, t
 
     load_photos(window, qtbot, two_photos[:1])
     bp = window.blueprint
-    (x,), (y,) = bp._photo_items[1].getData()
+    (x,), (y,) = bp.drawing.photos[0].dot.getData()
     near = bp.view_to_widget(x, y) + QPoint(3, 1)  # beside the dot, as a hand is
     vp = bp.plot.viewport()
     with qtbot.waitSignal(window.engine.hover_ready, timeout=10000) as hovered:
@@ -214,5 +215,5 @@ def test_hovering_a_photos_dot_previews_the_face_a_click_paints(window, qtbot, t
     with qtbot.waitSignal(window.engine.face_painted, timeout=10000) as painted:
         qtbot.mousePress(vp, Qt.LeftButton, pos=near)
     qtbot.mouseRelease(vp, Qt.LeftButton, pos=near)
-    assert np.array_equal(window.state.z, window.state.z_at(x, y))  # the dot's own face
+    assert np.array_equal(window.state.canvas.z, window.state.z_at(x, y))  # the dot's own face
     assert np.array_equal(hovered.args[0].image, painted.args[0].image)

@@ -224,7 +224,7 @@ def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(wind
     # what the new weights say of them: new mu, shown by the analyst and on the map
     assert all(not np.allclose(ph.mu, mu) for ph, mu in zip(window.state.photos, before))
     assert window.analyst.photo is window.state.photos[1]
-    dots = [item for item in window.blueprint._photo_items if hasattr(item, "pointsAt")]
+    dots = [marker.dot for marker in window.blueprint.drawing.photos]
     for ph, dot in zip(window.state.photos, dots):
         x, y = dot.getData()
         assert np.allclose([x[0], y[0]], window.state.projection.project(ph.mu))
