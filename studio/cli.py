@@ -144,6 +144,7 @@ def _saved_line(out, trainer) -> str:
 
 
 def _train(a, world) -> int:
+    from studio import settings
     from studio.engine import checkpoint, distributed, training
     from studio.engine.errors import StudioError
     from studio.engine.requests import TrainRequest
@@ -153,15 +154,9 @@ def _train(a, world) -> int:
     resume = checkpoint.load_model_file(a.resume) if a.resume else None
     bar = None if a.quiet or not world.main else ProgressBar()
 
-    request = TrainRequest(
-        data=a.data, latent_dim=a.latent_dim, image_size=a.image_size, channels=a.channels,
-        widths=a.widths, likelihood=a.likelihood, sigma=a.sigma, norm=a.norm, beta=a.beta,
-        framing=a.framing, epochs=a.epochs, max_seconds=a.max_seconds, batch_size=a.batch_size,
-        lr=a.lr, lr_schedule=a.lr_schedule, adversarial=a.adversarial,
-        adversarial_start=a.adversarial_start, seed=a.seed, device=a.device, stream=a.stream,
-        cache=a.cache, workers=a.workers, resume=resume,
-        name=a.name or (resume.name if resume is not None else out.stem),
-        autosave=str(out), autosave_every_s=AUTOSAVE_S)
+    request = TrainRequest(  # every setting's flag, as declared (studio.settings)
+        data=a.data, resume=resume, name=a.name or (resume.name if resume is not None else out.stem),
+        autosave=str(out), autosave_every_s=AUTOSAVE_S, **settings.asked_values(vars(a)))
     run = TrainingRun(request, reading=_reading(bar)).open()
     world, trainer = run.world, run.trainer
     if bar:

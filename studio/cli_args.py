@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from studio import settings
+
 EXIT_BAD_INPUT = 2
 PROG = "face-studio"
 AUTOSAVE_S = 600.0  # long training runs save their progress this often
@@ -65,21 +67,22 @@ def _numbers(text: str) -> tuple[float, ...]:
     return tuple(_number(p.strip()) for p in parts)
 
 
-def _widths(text: str) -> tuple[int, ...]:
-    try:
-        ws = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a list of whole numbers such as "
-                                         "64,128,256,512") from None
-    if not ws or any(not 1 <= w <= 4096 for w in ws):
-        raise argparse.ArgumentTypeError(f"{text}: each width must be between 1 and 4096")
-    return ws
+def _setting_flag(setting) -> dict:
+    """argparse's words for a training setting's flag (studio.settings): its values checked
+    against the declaration, its choices, its help; not given: the request's default."""
+    kw = dict(help=setting.help().replace("%", "%%"),
+              default=None if setting.part in settings.UNSET_ON_REQUEST else setting.default)
+    if setting.type is bool:
+        return kw | dict(action="store_true")
+    if setting.choices:
+        return kw | dict(type=setting.type, choices=tuple(setting.choices))
 
-
-def model_choices(name: str) -> tuple[str, ...]:
-    from studio.engine import model
-
-    return getattr(model, name)
+    def value(text: str):
+        try:
+            return setting.parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return kw | dict(type=value, metavar=setting.metavar)
 
 
 def framings() -> tuple[str, ...]:
@@ -106,10 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "With no command, opens the window (with the photos given, if any).",
                 epilog=f"Also: {PROG} bench [--json] [--device auto|cpu|cuda] measures the "
                 "studio's speed and prints the figures.")
-    from studio import __version__, settings
+    from studio import __version__
     from studio.engine.latent import EASINGS, PATHS
-    from studio.engine.requests import DEVICES
-    from studio.engine.training import LR_SCHEDULES
 
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", prog=PROG)
@@ -117,50 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a VAE on built-in faces or a folder of images")
     t.add_argument("data", metavar="DATA", help="a folder of images, or the word 'builtin'")
     t.add_argument("--out", required=True, metavar="FILE", help="model file to write (.pt)")
-    b, tr = settings.BUILD, settings.TRAIN
-    t.add_argument("--latent-dim", type=_positive_int, metavar="N", help=b["latent_dim"].help())
-    t.add_argument("--image-size", type=_positive_int, metavar="N", help=b["image_size"].help())
-    t.add_argument("--channels", type=int, choices=(1, 3), help=b["channels"].help())
-    t.add_argument("--widths", type=_widths, metavar="W,W,...", help=b["widths"].help())
-    t.add_argument("--likelihood", choices=model_choices("LIKELIHOODS"),
-                   help=b["likelihood"].help("; sigma-vae: its variance set to the batch's error"))
-    t.add_argument("--sigma", type=_positive_float, metavar="X", help=b["sigma"].help())
-    t.add_argument("--norm", choices=model_choices("NORMS"), help=b["norm"].help())
-    t.add_argument("--lr-schedule", choices=LR_SCHEDULES,
-                   help=tr["lr_schedule"].help(f"; cosine decays it to "
-                                               f"{tr['lr_final'].default:.0%}%"
-                                               " by the end of the run"))
-    t.add_argument("--adversarial", type=_non_negative_float, metavar="X",
-                   help=tr["adversarial"].help("; single-process runs only, so 0 under torchrun"))
-    t.add_argument("--adversarial-start", type=int, metavar="STEPS",
-                   help=tr["adversarial_start"].help())
-    t.add_argument("--epochs", type=_positive_int, metavar="N",
-                   help=tr["epochs"].help(f"; {settings.ZERO_EPOCHS}"))
-    t.add_argument("--max-seconds", type=_positive_float, metavar="S",
-                   help="stop after S seconds of training in this sitting")
-    t.add_argument("--batch-size", type=_positive_int, metavar="N", help=tr["batch_size"].help())
-    t.add_argument("--lr", type=_positive_float, metavar="X", help=tr["lr"].help())
-    t.add_argument("--beta", type=_non_negative_float, metavar="X", help=b["beta"].help())
-    t.add_argument("--device", default="auto", choices=DEVICES)
-    t.add_argument("--seed", type=int, default=0, metavar="N")
+    for setting in settings.asked():  # one flag each, as declared
+        t.add_argument(setting.flag, **_setting_flag(setting))
     t.add_argument("--resume", metavar="FILE", help="continue the run saved in FILE")
-    t.add_argument("--framing", default="auto", choices=framings(),
-                   help="find and crop each face (face), cut one fixed square learned from the "
-                   "folder (aligned), take images as they are (none), or decide (auto)")
     t.add_argument("--name", help="the model's name (defaults to the resumed model's, else the "
                                   "file name)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--no-atlas", action="store_true",
                    help="save without the face atlas (made when a run ends; face-studio atlas "
                    "makes it later)")
-    t.add_argument("--stream", action="store_true",
-                   help="read the folder in DataLoader workers as training goes instead of all "
-                        "up front (the default above 20,000 images)")
-    t.add_argument("--cache", metavar="DIR",
-                   help="keep framed faces in DIR (a uint8 memory map) so that later epochs "
-                        "skip decoding; implies --stream")
-    t.add_argument("--workers", type=int, metavar="N",
-                   help="DataLoader workers decoding a streamed folder (cores - 1, at most 8)")
 
     e = sub.add_parser("eval", help="reconstruction and ELBO figures of a model on data")
     e.add_argument("model", metavar="MODEL")

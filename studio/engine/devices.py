@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from studio.engine.errors import StudioError
-from studio.engine.requests import DEVICES
+from studio.settings import DEVICES
 
 LAYOUT = torch.channels_last  # how the trainer lays out images and convolution weights
 

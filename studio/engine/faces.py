@@ -25,18 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from studio import settings
 from studio.engine import align
 from studio.engine.detectors import Detection, detect_face, detect_faces, find_eyes, haar_faces, to_grey
 from studio.engine.squares import Square, centre_side, centre_square, cut, cut_turned, from_eyes
 
 # how each photo of a folder is cut to a face, with what each does for a person
-FRAMING_TIPS = {
-    "auto": "Decide from a sample of the folder",
-    "face": "Find the face in every photo and cut it as the model's faces are cut",
-    "aligned": "An aligned set (LFW, CelebA aligned): one fixed crop learned from the folder",
-    "none": "Take each image as it is (already a face crop)",
-}
-FRAMINGS = tuple(FRAMING_TIPS)
+FRAMINGS = tuple(settings.SETTINGS["framing"].choices)  # each with a word on it there
 # The crop around a detected face: its side is `margin` times the detector's box side, its centre
 # `shift` box sides below the box centre. The default is brow to chin, as the shipped 64 px model
 # was trained: on LFW deep-funneled the median detection (200 photos) is a 114 px box at the

@@ -19,8 +19,8 @@ from torch.nn import functional as F
 
 from studio import settings
 
-LIKELIHOODS = ("sigma-vae", "gaussian", "bernoulli")
-NORMS = ("batch", "none")
+LIKELIHOODS = settings.BUILD["likelihood"].choices
+NORMS = settings.BUILD["norm"].choices
 # what a model file written before a field existed was built with (files carry no value for it)
 LEGACY = {"norm": "none", "likelihood": "gaussian", "image_size": 32, "channels": 1,
           "latent_dim": 16, "widths": (32, 64, 128)}

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studio import settings
+from studio.engine.errors import StudioError
 from studio.engine.kept import Kept, Tuning
 from studio.engine.model_info import Derived, ModelInfo
 
@@ -285,44 +286,29 @@ def answers(event) -> type | None:
 
 
 # -- training ------------------------------------------------------------------------------------
-DEVICES = ("auto", "cpu", "cuda", "mps")  # where to train (also "cuda:N")
-
-
 # a run given neither epochs nor a time budget: the one default (studio.settings)
 DEFAULT_EPOCHS = settings.TRAIN["epochs"].default
 
 
 @dataclass(frozen=True)
+@settings.add_fields(settings.asked(), unset=settings.UNSET_ON_REQUEST)
 class TrainRequest:
-    """A complete training run, for studio.engine.run.TrainingRun. None: the default (the
-    model's build and the run's settings: studio.settings), or, when resuming,
-    the resumed model's."""
+    """A complete training run, for studio.engine.run.TrainingRun: the fields below, and after
+    them one per setting a person may ask for (studio.settings.asked(): the model's build, the
+    run's settings, the device, streaming...), checked against its declaration. A setting of the
+    build or the run left None takes its default (studio.settings), or, when resuming, the
+    resumed model's; epochs and max_seconds both None: settings.run_length."""
     data: str                              # "builtin" or a folder
-    latent_dim: int | None = None
-    image_size: int | None = None
-    channels: int | None = None
-    widths: tuple[int, ...] | None = None
-    likelihood: str | None = None
-    sigma: float | None = None
-    norm: str | None = None
-    beta: float | None = None
-    framing: str = "auto"
-    epochs: int | None = None              # None: DEFAULT_EPOCHS, unless max_seconds is given
-    max_seconds: float | None = None
-    batch_size: int | None = None
-    lr: float | None = None
-    lr_schedule: str | None = None
-    adversarial: float | None = None       # None: TrainConfig's, 0 under torchrun
-    adversarial_start: int | None = None
-    seed: int = 0
-    device: str = "auto"
-    stream: bool = False                   # stream the folder through workers (big folders do)
-    cache: str | None = None               # keep framed faces here (streams)
-    workers: int | None = None             # None: as many as suit this machine
     name: str = "my model"
     resume: ModelFile | None = field(default=None, repr=False)  # to go on from
     autosave: str | None = None            # save the model so far here ...
     autosave_every_s: float = 600.0        # ... this often, and the window its recovery copy
+
+    def __post_init__(self):
+        problem = settings.first_problem(vars(self), settings.asked(),
+                                         unset=settings.UNSET_ON_REQUEST)
+        if problem is not None:
+            raise StudioError(problem)
 
 
 @dataclass(frozen=True)

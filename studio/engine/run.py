@@ -108,10 +108,11 @@ class TrainingRun:
         epochs, max_seconds = settings.run_length(r.epochs, r.max_seconds)
         adversarial = r.adversarial if r.adversarial is not None else (
             0.0 if self.world.distributed else training.TrainConfig.adversarial)
-        given = {k: getattr(r, k) for k in ("batch_size", "lr", "lr_schedule", "adversarial_start")
-                 if getattr(r, k) is not None}
-        return training.TrainConfig(epochs=epochs, max_seconds=max_seconds, seed=r.seed,
-                                    device=str(device), adversarial=adversarial, **given)
+        given = {k: getattr(r, k) for k, s in settings.TRAIN.items()  # the run's settings asked
+                 if s.asked and getattr(r, k) is not None}
+        return training.TrainConfig(**{**given, "epochs": epochs, "max_seconds": max_seconds,
+                                       "adversarial": adversarial},
+                                    seed=r.seed, device=str(device))
 
     def open(self) -> "TrainingRun":
         """Config, device, data and trainer: everything but the steps."""

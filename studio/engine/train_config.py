@@ -34,7 +34,7 @@ def seed_of(*parts: int) -> int:
     return int.from_bytes(h, "little") & ((1 << 63) - 1)
 
 
-LR_SCHEDULES = ("cosine", "constant")
+LR_SCHEDULES = settings.TRAIN["lr_schedule"].choices
 
 
 def lr_factor(schedule: str, fraction: float, final: float) -> float:
@@ -46,54 +46,26 @@ def lr_factor(schedule: str, fraction: float, final: float) -> float:
 
 
 @dataclass(frozen=True)
+@settings.add_fields(settings.TRAIN.values())
 class TrainConfig:
-    """How to train. epochs counts the whole run (a resumed run goes on to the same epoch);
-    max_seconds is a budget for one sitting. Either may be None; training stops at the first."""
+    """How to train: the fields below, and after them one per setting of the run
+    (studio.settings.TRAIN: epochs, the learning rate, the adversarial term...), each with its
+    declared default and checked against its declaration. epochs counts the whole run (a resumed
+    run goes on to the same epoch); max_seconds is a budget for one sitting. Either may be None;
+    training stops at the first."""
 
-    epochs: int | None = settings.default("epochs")
-    max_seconds: float | None = None
-    batch_size: int = settings.default("batch_size")
-    lr: float = settings.default("lr")
     seed: int = 0
     device: str = "auto"
-    kl_warmup_steps: int = settings.default("kl_warmup_steps")
     flip: bool = True      # mirror half of each batch
     jitter: float = 1.0    # small shifts, scales, turns and brightness changes (0 = none)
     weight_decay: float = 0.0
     amp: bool = True  # mixed precision on cuda (bfloat16 where supported, else float16)
     max_map_faces: int = 20_000  # training mu kept in the model file for the map
-    # "cosine": decays to lr_final x lr by the end; or "constant"
-    lr_schedule: str = settings.default("lr_schedule")
-    lr_final: float = settings.default("lr_final")
-    # a small patch discriminator's term (the VAE/GAN idea of Larsen et al. 2016) with VQGAN's
-    # adaptive weight (the ratio of the two terms' gradient norms at the decoder's last layer)
-    # times `adversarial`; 0 turns it off. It starts after `adversarial_start` steps, once the
-    # reconstructions are faces. Single-process runs only (off under torchrun).
-    adversarial: float = settings.default("adversarial")
-    adversarial_start: int = settings.default("adversarial_start")
 
     def __post_init__(self):
-        if self.epochs is not None and self.epochs < 1:
-            raise StudioError(f"epochs must be at least 1, not {self.epochs}")
-        if self.max_seconds is not None and self.max_seconds <= 0:
-            raise StudioError(f"max_seconds must be positive, not {self.max_seconds}")
-        if self.batch_size < 1:
-            raise StudioError(f"batch_size must be at least 1, not {self.batch_size}")
-        if not self.lr > 0:
-            raise StudioError(f"lr must be positive, not {self.lr}")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise StudioError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
-                              f"not {self.lr_schedule}")
-        if not 0 < self.lr_final <= 1:
-            raise StudioError(f"the final learning rate must be a fraction in (0, 1], not "
-                              f"{self.lr_final}")
-        adv = settings.TRAIN["adversarial"]
-        if not adv.lo <= self.adversarial <= adv.hi:
-            raise StudioError(f"adversarial must be between {adv.lo:g} and {adv.hi:g}, not "
-                              f"{self.adversarial}")
-        if self.adversarial_start < 0:
-            raise StudioError(f"adversarial_start must be 0 or more, not "
-                              f"{self.adversarial_start}")
+        problem = settings.first_problem(vars(self), settings.TRAIN.values())
+        if problem is not None:
+            raise StudioError(problem)
 
 
 @dataclass(frozen=True)

@@ -5,36 +5,27 @@ from __future__ import annotations
 import time
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from studio import settings
 from studio.engine.clock import clock_text
-from studio.engine.faces import FRAMING_TIPS
-from studio.engine.requests import DEFAULT_EPOCHS, DEVICES, TrainRequest
+from studio.engine.requests import TrainRequest
+from studio.gui.settings_form import SettingBox, lay_out
 from studio.gui.space import Words
 
 CURVES_EVERY_S = 1.0
 WORDS_WIDTH = 320  # pixels: the plan and the status text in four lines or fewer
-
-
-def _bounded(box, setting) -> None:
-    """A spin box with a setting's bounds and default (studio.settings)."""
-    box.setRange(type(box.value())(setting.lo), type(box.value())(setting.hi))
-    box.setValue(setting.default)
 
 
 class TrainingPanel(QWidget):
@@ -50,45 +41,13 @@ class TrainingPanel(QWidget):
         self.data.addItem("Folder...", None)
         self.data.setToolTip("What to train on: the built-in faces or a folder of photos")
         self.data.activated.connect(self._on_data_activated)
-        self.latent = QSpinBox()
-        _bounded(self.latent, settings.BUILD["latent_dim"])
-        self.latent.setToolTip("Latent dimensions: 2 makes the map the latent space itself")
-        self.size = QSpinBox()
-        _bounded(self.size, settings.BUILD["image_size"])
-        self.size.setToolTip("Image side in pixels (64: the shipped model's)")
-        self.colour = QComboBox()
-        self.colour.addItem("colour", 3)
-        self.colour.addItem("grey", 1)
-        self.colour.setToolTip("Colour or grey faces")
-        self.framing = QComboBox()
-        for name, tip in FRAMING_TIPS.items():
-            self.framing.addItem(name, name)
-            self.framing.setItemData(self.framing.count() - 1, tip, Qt.ToolTipRole)
-        self.framing.setToolTip("How each photo of a folder is cut to a face: auto decides (one "
-                                "fixed crop for an aligned set such as LFW, else each face found)")
-        self.epochs = QSpinBox()
-        self.epochs.setRange(0, int(settings.TRAIN["epochs"].hi))  # 0: settings.ZERO_EPOCHS
-        self.epochs.setValue(DEFAULT_EPOCHS)
-        self.epochs.setSpecialValueText("auto")
-        self.epochs.setToolTip(f"Epochs to train ({settings.ZERO_EPOCHS})")
-        self.budget = QSpinBox()
-        self.budget.setRange(0, 24 * 3600)
-        self.budget.setValue(0)
-        self.budget.setSuffix(" s")
-        self.budget.setSpecialValueText("no limit")
-        self.budget.setToolTip("Time budget in seconds (0: no limit)")
-        self.beta = QDoubleSpinBox()
-        _bounded(self.beta, settings.BUILD["beta"])
-        self.beta.setSingleStep(0.1)
-        self.beta.setToolTip("Weight of the KL term: larger is smoother, blurrier")
-        self.stream = QCheckBox("Stream, with a cache")
-        self.stream.setToolTip("Read a folder as training goes instead of all up front, keeping "
-                               "the framed faces in a cache so that later epochs and later runs "
-                               "on the same folder skip decoding (folders of more than 20,000 "
-                               "images stream anyway)")
-        self.device = QComboBox()
-        self.device.addItems(list(DEVICES))
-        self.device.setToolTip("Where to train: auto picks the GPU when there is one")
+        # a box for each setting the panel shows, as declared (studio.settings)
+        self.fields = {s.name: SettingBox(s) for s in settings.shown()}
+        box = {name: f.widget for name, f in self.fields.items()}
+        # the boxes the plan's words read
+        self.latent, self.size, self.colour = box["latent_dim"], box["image_size"], box["channels"]
+        self.epochs, self.budget = box["epochs"], box["max_seconds"]
+        self.device, self.stream = box["device"], box["stream"]
 
         self.start = QPushButton("Start")
         self.start.setToolTip("Train a new model with these settings")
@@ -101,10 +60,9 @@ class TrainingPanel(QWidget):
         # what Start will do, said before it is pressed; and notes from the run's start
         self.plan = Words(min_width=WORDS_WIDTH)
         self.plan.setStyleSheet("color: #444")
-        for w in (self.latent, self.size, self.epochs, self.budget):
-            w.valueChanged.connect(self._describe_plan)
-        for w in (self.data, self.colour):
-            w.currentIndexChanged.connect(self._describe_plan)
+        for f in self.fields.values():
+            f.changed.connect(self._describe_plan)
+        self.data.currentIndexChanged.connect(self._describe_plan)
         self.stop.clicked.connect(self.stop_requested)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -138,15 +96,7 @@ class TrainingPanel(QWidget):
         form = QGridLayout()  # two columns of settings, so the dock stays short
         form.addWidget(QLabel("Data"), 0, 0)
         form.addWidget(self.data, 0, 1, 1, 3)
-        for i, (label, w) in enumerate((("Latent dims", self.latent), ("Image size", self.size),
-                                        ("Colour", self.colour), ("Framing", self.framing),
-                                        ("Epochs", self.epochs), ("Time budget", self.budget),
-                                        ("Beta", self.beta), ("Device", self.device))):
-            r, c = 1 + i // 2, (i % 2) * 2
-            form.addWidget(QLabel(label), r, c)
-            form.addWidget(w, r, c + 1)
-        form.addWidget(self.stream, 5, 0, 1, 4)
-        form.setRowStretch(6, 1)
+        form.setRowStretch(lay_out(form, list(self.fields.values()), 1), 1)
         buttons = QHBoxLayout()
         for b in (self.start, self.pause, self.stop):
             buttons.addWidget(b)
@@ -175,12 +125,8 @@ class TrainingPanel(QWidget):
                 self.data.setCurrentIndex(0)
 
     def request(self) -> TrainRequest:
-        return TrainRequest(
-            data=self.data.currentData() or "builtin", latent_dim=self.latent.value(),
-            image_size=self.size.value(), channels=self.colour.currentData(),
-            framing=self.framing.currentData(), epochs=self.epochs.value() or None,
-            max_seconds=float(self.budget.value()) or None, beta=self.beta.value(),
-            device=self.device.currentText(), stream=self.stream.isChecked())
+        return TrainRequest(data=self.data.currentData() or "builtin",
+                            **{name: f.value() for name, f in self.fields.items()})
 
     def _on_start_clicked(self) -> None:
         req = self.request()  # neither epochs nor a budget: settings.run_length says
