@@ -7,7 +7,8 @@ studio.cli_faces, the arguments in studio.cli_args); the work is done by studio.
     face-studio encode MODEL IMAGE... [--json]
     face-studio morph MODEL A B [C ...] --frames N --out FILE.gif|FILE.png [--path lerp|slerp]
     face-studio sample MODEL --n N --out FILE.png [--temperature T] [--seed N]
-    face-studio bench [--json] [--device auto|cpu|cuda]
+    face-studio bench [--json] [--device auto|cpu|cuda]   (studio.benchmarks.bench: the program,
+                                                         studio.__main__, sends it there)
 
 Success exits 0. A bad argument or a bad input file exits 2 with one line naming the problem.
 """
@@ -226,14 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     from studio.engine.errors import StudioError
 
-    if argv and argv[0] == "bench":  # a benchmark with its own options
-        from studio.benchmarks.bench import main as bench_main
-
-        try:
-            return bench_main(argv[1:])
-        except StudioError as e:  # no GPU for --device cuda, say
-            print(f"{PROG} bench: error: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
     # a list of amounts may begin with a minus sign (--amounts -2,-1,0,1,2): keep it a value
     for i in range(len(argv) - 1):
         if argv[i] == "--amounts" and argv[i + 1][:1] == "-":

@@ -64,6 +64,23 @@ def test_no_module_imports_itself_round_a_circle():
     assert cycles == []
 
 
+APP = ("studio.cli", "studio.engine", "studio.gui", "studio.state")  # cli_args, state_map... too
+
+
+def test_the_app_never_imports_the_benchmarks():
+    """The benchmarks sit on top of the app and import it, never the reverse: `face-studio
+    bench` reaches them through the program (studio.__main__), not through the command line."""
+    mods = _modules()
+
+    def benchmarks_imported(m):
+        return sorted(n for n in _imports(m, mods[m], set(mods)) if n.startswith("studio.benchmarks"))
+
+    upward = {m: benchmarks_imported(m) for m in mods if m.startswith(APP)}
+    assert {m: found for m, found in upward.items() if found} == {}
+    # the scan sees such an import, inside a function too: the program's own
+    assert benchmarks_imported("studio.__main__") == ["studio.benchmarks.bench"]
+
+
 def long_modules(root: Path = ROOT, bound: int = MAX_LINES) -> dict[str, int]:
     """The modules under `root` longer than `bound` lines, with their lengths."""
     found = {}

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -61,6 +62,8 @@ import numpy as np
 
 from studio.benchmarks.common import pct, train_for
 from studio.benchmarks.window import window_in_own_process
+from studio.cli_args import EXIT_BAD_INPUT, PROG
+from studio.engine.errors import StudioError
 
 DEFAULT_MODEL = "default"
 
@@ -250,32 +253,44 @@ def _have_qt() -> bool:
     return importlib.util.find_spec("PySide6") is not None
 
 
+def measure(device: str = "auto", quick: bool = False) -> dict:
+    """Every figure, by name (the keys above); `quick`: fewer repetitions."""
+    from studio.engine.devices import device_label, resolve_device
+
+    t_all = time.perf_counter()
+    out = {"device": device_label(resolve_device(device)), "model": DEFAULT_MODEL,
+           "cpu_threads": os.cpu_count()}
+    train_s = 3.0 if quick else 15.0
+    with tempfile.TemporaryDirectory() as tmp:
+        out.update(bench_decode(60 if quick else 300))
+        out.update(bench_encode_photo(Path(tmp), 2 if quick else 5))
+    out.update(bench_train(device, train_s))
+    if _have_qt():
+        out.update(window_in_own_process(12 if quick else 60, train_s, device))
+        out.update(bench_map(repeats=3 if quick else 10))
+        out.update(bench_startup(1 if quick else 3))
+    else:  # a headless training server, say: the engine's figures alone
+        out["window"] = "skipped: PySide6 is not installed"
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["bench_seconds"] = time.perf_counter() - t_all
+    return out
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="face-studio bench", description=__doc__.splitlines()[0])
+    """`face-studio bench ARGS` (studio.__main__ sends it here) and `python -m
+    studio.benchmarks.bench ARGS`: the figures printed, a bad device said in one line (exit 2)."""
+    ap = argparse.ArgumentParser(prog=f"{PROG} bench", description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                     help="where the training figures are taken")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     a = ap.parse_args(argv)
-
-    from studio.engine.devices import device_label, resolve_device
-
-    t_all = time.perf_counter()
-    out = {"device": device_label(resolve_device(a.device)), "model": DEFAULT_MODEL,
-           "cpu_threads": os.cpu_count()}
-    train_s = 3.0 if a.quick else 15.0
-    with tempfile.TemporaryDirectory() as tmp:
-        out.update(bench_decode(60 if a.quick else 300))
-        out.update(bench_encode_photo(Path(tmp), 2 if a.quick else 5))
-    out.update(bench_train(a.device, train_s))
-    if _have_qt():
-        out.update(window_in_own_process(12 if a.quick else 60, train_s, a.device))
-        out.update(bench_map(repeats=3 if a.quick else 10))
-        out.update(bench_startup(1 if a.quick else 3))
-    else:  # a headless training server, say: the engine's figures alone
-        out["window"] = "skipped: PySide6 is not installed"
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out["bench_seconds"] = time.perf_counter() - t_all
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
+    try:
+        out = measure(a.device, a.quick)
+    except StudioError as e:  # no GPU for --device cuda, say
+        print(f"{PROG} bench: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if a.json:
         print(json.dumps(out))
         return 0
