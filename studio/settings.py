@@ -180,8 +180,8 @@ declare(
             above=True, part="build", metavar="X"),
     Setting("norm", str, "batch", "normalisation layers", choices=("batch", "none"),
             part="build"),
-    Setting("framing", str, "auto", "find and crop each face (face), cut one fixed square learned "
-            "from the folder (aligned), take images as they are (none), or decide (auto)",
+    Setting("framing", str, "auto", "decide (auto), find and crop each face (face), cut one fixed "
+            "square learned from the folder (aligned), or take images as they are (none)",
             choices={
                 "auto": "Decide from a sample of the folder",
                 "face": "Find the face in every photo and cut it as the model's faces are cut",
