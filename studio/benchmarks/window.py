@@ -108,18 +108,19 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     # job the window starts, sharing the cores the same way, its model kept out of the window)
     atlas = win.state.map.axes == Axes.ATLAS
     # the example faces described and kept (keeping holds while a person clicks): idle is idle
-    wait_until(lambda: bool(win.state.photos) and all(p.kept is not None
-                                                      for p in win.state.photos), timeout=60)
+    wait_until(lambda: bool(win.state.photos.all) and all(p.kept is not None
+                                                          for p in win.state.photos.all),
+               timeout=60)
     atlas_idle = click_run(clicks) if atlas else []
     # painting while photos a person opened are being kept (the keeping thread busy beside the
     # engine and the window): sixteen built-in faces, clicked from the moment they are described
     with tempfile.TemporaryDirectory() as tmp:
         win.open_images(_builtin_photos(Path(tmp), range(3, 99, 6)))
-        wait_until(lambda: bool(win.state.keeping), timeout=60)
+        wait_until(lambda: bool(win.state.photos.keeping), timeout=60)
         keeping_clicks = click_run(clicks)
-        kept_meanwhile = sum(p.kept is not None for p in win.state.photos)
-        still_keeping = len(win.state.keeping)
-        win.state.clear_photos()  # and forgotten: the figures below start from none
+        kept_meanwhile = sum(p.kept is not None for p in win.state.photos.all)
+        still_keeping = len(win.state.photos.keeping)
+        win.state.photos.clear()  # and forgotten: the figures below start from none
     atlas_busy: list[float] = []
     if atlas:
         from studio.engine.jobs import TrainingJob
@@ -136,7 +137,7 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     # the morph: two photos, the slider scrubbed from A to B, each frame painted before the next
     with tempfile.TemporaryDirectory() as tmp:
         win.open_images(_builtin_photos(Path(tmp), (3, 42)))
-        wait_until(lambda: len(win.state.photos) == 2)
+        wait_until(lambda: len(win.state.photos.all) == 2)
     slider = win.painter.slider
     slider.setValue(0)
     frames = list(range(5, 1001, 5))

@@ -29,8 +29,8 @@ class Controller:
         status(text): a passing line in the status bar."""
         self.state, self.engine, self.v = state, engine, views
         self.say, self.status = say, status
-        self._by_person = True  # whether the next paint is a person's gesture
         self._behind = False  # the views that follow the painted face wait for it
+        self._ends: tuple | None = None  # the morph's ends the Painter last showed
         self._last_hover: tuple[float, float] | None = None  # where the map was last hovered
         # owned by the window, so that it goes with it
         self._catch_up_timer = QTimer(views if isinstance(views, QObject) else None)
@@ -42,23 +42,25 @@ class Controller:
 
     # -- the state's changes -> the views ------------------------------------------------------------
     def _wire_state(self) -> None:
-        s, on = self.state, self.state.on
+        s = self.state
+        photos, dirs, timeline, map_ = s.photos, s.directions, s.timeline, s.map
         # the studio's hints and news ("select a photo first", "... set aside"): a line in the
         # status bar, as they need no answer; failures come from the engine, in a box
-        on(Change.MESSAGE, lambda text: self.status(text, STATE_NEWS_MS))
-        on(Change.MODEL, self._show_model)
-        on(Change.PAINTED, self._show_painted)
-        on(Change.PHOTOS, self._show_photos)
-        on(Change.KEPT, self._show_kept)
-        on(Change.AB, self._show_ab)
-        on(Change.SELECTED, self._show_selected)
-        on(Change.GROUPS, lambda: self.v.create.directions.show_groups(len(s.groups[1]),
-                                                                      len(s.groups[-1])))
-        on(Change.DIRECTIONS, self._show_directions)
-        on(Change.KEYFRAMES, self._show_keyframes)
-        on(Change.MORPH, self._show_morph)
-        on(Change.PROJECTION, self._show_projection)
-        on(Change.MOSAIC, lambda: self.v.blueprint.set_mosaic_on(s.mosaic))
+        s.on(Change.MESSAGE, lambda text: self.status(text, STATE_NEWS_MS))
+        s.on(Change.MODEL, self._show_model)
+        s.canvas.on(Change.PAINTED, self._show_painted)
+        photos.on(Change.PHOTOS, self._show_photos)
+        photos.on(Change.DESCRIBED, self._described_again)
+        photos.on(Change.KEPT, self._show_kept)
+        photos.on(Change.AB, self._show_ab)
+        photos.on(Change.SELECTED, self._show_selected)
+        dirs.on(Change.GROUPS, lambda: self.v.create.directions.show_groups(
+            len(dirs.groups[1]), len(dirs.groups[-1])))
+        dirs.on(Change.DIRECTIONS, self._show_directions)
+        timeline.on(Change.KEYFRAMES, self._show_keyframes)
+        timeline.on(Change.MORPH, self._show_morph)
+        map_.on(Change.PROJECTION, self._show_projection)
+        map_.on(Change.MOSAIC, lambda: self.v.blueprint.set_mosaic_on(map_.mosaic))
 
     def _show_model(self) -> None:
         s, v = self.state, self.v
@@ -68,9 +70,9 @@ class Controller:
         if not info.snapshot or len(v.create.sliders.order) != s.dim:
             v.create.sliders.set_dims(order)
         # training moved the faces: redraw them where they are now, keep the person's view
-        if not (info.snapshot and v.blueprint.move_points(s.projection, info.train_mu)):
-            v.blueprint.set_model(s.projection, info.train_mu, s.dim,
-                                  atlas=getattr(info, "atlas", None), order=order)
+        if not (info.snapshot and v.blueprint.move_points(s.map.projection, info.train_mu)):
+            v.blueprint.set_model(s.map.projection, info.train_mu, s.dim,
+                                  atlas=getattr(info, "atlas", None), order=order, axes=s.map.axes)
         # new weights paint other faces at the same points; while training, redrawn every few
         # seconds (each redraw is 144 faces decoded on cores training wants)
         self._mosaic_stale(MOSAIC_WHILE_TRAINING_MS if info.snapshot else 0)
@@ -78,8 +80,8 @@ class Controller:
             self._hover(*self._last_hover)
 
     def _show_painted(self) -> None:
-        s = self.state
-        self.engine.submit(rq.Paint(s.z, s.tuning, s.edited_from()), by_person=self._by_person)
+        c = self.state.canvas  # (who painted it says whether someone waits on it)
+        self.engine.submit(rq.Paint(c.z, c.tuning, c.edited_from()), by_person=c.by_person)
         # the views that follow the painted face (the cross, the sliders, the morph's path) catch
         # up once the face is shown: updated first, their repaints kept the face waiting. A
         # face that does not come (an error) lets them catch up a moment later all the same.
@@ -92,17 +94,17 @@ class Controller:
             return
         self._behind = False
         self._catch_up_timer.stop()
-        s = self.state
-        if s.z is None:
+        c = self.state.canvas
+        if c.z is None:
             return
-        if s.z_source is not Source.SLIDERS:
-            self.v.create.sliders.show_z(s.z)
-        if s.z_source is not Source.DIRECTION:  # a new face: no direction's amount in it yet
+        if c.source is not Source.SLIDERS:
+            self.v.create.sliders.show_z(c.z)
+        if c.source is not Source.DIRECTION:  # a new face: no direction's amount in it yet
             self._show_amount(self.v.create.directions.current())
-        xy = s.cursor()
+        xy = self.state.map.cursor(c.z)
         if xy is not None:
             self.v.blueprint.set_cursor(*xy)
-        if s.z_source is Source.MORPH:
+        if c.source is Source.MORPH:
             self._draw_path()
 
     def stop(self) -> None:
@@ -112,16 +114,24 @@ class Controller:
 
     def _show_photos(self) -> None:
         s, v = self.state, self.v
-        if v.strip.count() != len(s.photos):
+        photos = s.photos
+        if v.strip.count() != len(photos.all):
             v.strip.clear()
-            for i, ph in enumerate(s.photos):
+            for i, ph in enumerate(photos.all):
                 v.strip.add(i + 1, Path(ph.path).name, ph.framed)
-            if s.selected is not None:
-                v.strip.set_current(s.selected)
-        v.blueprint.set_photos(s.described(), s.projection)
+            if photos.selected is not None:
+                v.strip.set_current(photos.selected)
+            v.strip.mark(photos.a, photos.b)  # the new rows marked (A, B, being kept)
+        v.blueprint.set_photos(s.described(), s.map.projection)
         self._draw_path()
         self._draw_arrows()
         self._keep_photos()
+
+    def _described_again(self) -> None:
+        """The same photos described by new weights (the window's own doing): kept again for
+        them, and the selected one shown as they describe it."""
+        self._keep_photos()
+        self._show_selected(by_person=False)
 
     # -- keeping each photo its person -------------------------------------------------------------
     def _keep_photos(self) -> None:
@@ -135,65 +145,72 @@ class Controller:
 
     def _show_kept(self) -> None:
         s = self.state
-        self.v.strip.mark_keeping(i for i, p in enumerate(s.photos) if p.path in s.keeping)
-        ph = s.selected_photo
+        photos = s.photos
+        self.v.strip.mark_keeping(i for i, p in enumerate(photos.all) if p.path in photos.keeping)
+        ph = photos.selected_photo
         if ph is not None and len(ph.mu) == s.dim:
-            self.v.analyst.show_photo(ph, keeping=ph.path in s.keeping)
+            self.v.analyst.show_photo(ph, keeping=ph.path in photos.keeping)
 
     def _show_ab(self) -> None:
         s = self.state
         self.v.painter.set_ab(*s.ab_names())
-        self.v.strip.mark(s.a, s.b)
+        self.v.strip.mark(s.photos.a, s.photos.b)
         self._draw_path()
         self._show_morph_end()
 
     def _show_morph_end(self) -> None:
-        """With the Painter's slider at one end of the morph, the Painter shows that end: when
-        A or B (or the keyframes) change, not when the same photos are described again."""
+        """With the Painter's slider at one end of the morph, the Painter shows that end when
+        the ends change: another A or B, keyframes added, removed or moved (a person's doing),
+        or the end keyframes following their photos as new weights describe them (the window's
+        own: nobody waits on it). Not when the same photos are described again as A and B."""
         s = self.state
         t = self.v.painter.t
+        keys, photos = s.timeline.keyframes, s.photos
         if s.morph_keys() is None:
             ends = None
-        elif len(s.keyframes) >= 2:
-            ends = ("keys", id(s.keyframes[0]), id(s.keyframes[-1]), len(s.keyframes))
+        elif len(keys) >= 2:  # which keyframes (a photo's by its photo), and which versions
+            ends = ("keys", (keys[0].photo or id(keys[0]), keys[-1].photo or id(keys[-1]),
+                             len(keys)), (id(keys[0]), id(keys[-1])))
         else:
-            ends = ("ab", s.photos[s.a].path, s.photos[s.b].path)
-        if ends is None or ends == getattr(self, "_ends", None) or t not in (0.0, 1.0):
-            self._ends = ends if t in (0.0, 1.0) else getattr(self, "_ends", None)
+            ends = ("ab", (photos.all[photos.a].path, photos.all[photos.b].path), ())
+        if ends is None or ends == self._ends or t not in (0.0, 1.0):
+            self._ends = ends if t in (0.0, 1.0) else self._ends
             return
+        followed = self._ends is not None and self._ends[:2] == ends[:2]
         self._ends = ends
-        s.paint_morph(t)
+        s.paint_morph(t, by_person=not followed)
 
-    def _show_selected(self) -> None:
+    def _show_selected(self, by_person: bool = True) -> None:
+        """The selected photo, shown: another one chosen (`by_person`), or the same described
+        again by new weights (the window's own doing)."""
         s = self.state
-        ph = s.selected_photo
+        photos = s.photos
+        ph = photos.selected_photo
         if ph is None or len(ph.mu) != s.dim:
             return
-        self.v.strip.set_current(s.selected)
-        self.v.analyst.show_photo(ph, keeping=ph.path in s.keeping)
-        if s.projection is not None and s.projection.kind != "atlas":
+        self.v.strip.set_current(photos.selected)
+        self.v.analyst.show_photo(ph, keeping=ph.path in photos.keeping)
+        if s.map.projection is not None and s.map.projection.linear:
             self._mosaic_stale()  # the plane now runs through this photo
         # a photo chosen by a person: its variations at once; not at a training snapshot, where
         # six decodes on cores training holds would keep a click waiting
         # (another model's: at once too, so that they show its faces, not the old ones or none)
-        if self._by_person or not s.info.snapshot:
-            self._variations(quiet=True, by_person=self._by_person)
+        if by_person or not s.info.snapshot:
+            self._variations(quiet=True, by_person=by_person)
         self._draw_arrows()
 
     def _show_directions(self) -> None:
-        d = self.v.create.directions
+        d, dirs = self.v.create.directions, self.state.directions.all
         row = d.current()
-        n = len(self.state.directions)
-        d.set_directions([direction_label(x) for x in self.state.directions],
-                         row if 0 <= row < n else None)
+        d.set_directions([direction_label(x) for x in dirs], row if 0 <= row < len(dirs) else None)
         self._show_hold(d.current())
         self._draw_arrows()
 
     def _show_amount(self, row: int) -> None:
-        self.v.create.directions.show_amount(self.state.direction_amount(row))
+        self.v.create.directions.show_amount(self.state.canvas.direction_amount(row))
 
     def _show_hold(self, row: int) -> None:
-        dirs = self.state.directions
+        dirs = self.state.directions.all
         chosen = 0 <= row < len(dirs)
         held = {h.name for h in dirs[row].held} if chosen else set()
         self.v.create.directions.show_hold([x.name for x in dirs] if chosen else [], held)
@@ -205,15 +222,14 @@ class Controller:
     def _keep_still(self, row: int, keep: str) -> None:
         """A direction told to leave part of the face still: the engine works out its vector
         (a second or two, once per model), the state takes it when it comes."""
-        s = self.state
-        if not 0 <= row < len(s.directions):
+        s, dirs = self.state, self.state.directions.all
+        if not 0 <= row < len(dirs):
             return
         if not keep:
             s.set_keep(row, "")
             return
-        self.news(f"Working out '{s.directions[row].name}' keeping "
-                  f"{directions.KEEPS[keep][1]} still...")
-        self.engine.submit(rq.KeepStill(s.directions[row].vector, keep))
+        self.news(f"Working out '{dirs[row].name}' keeping {directions.KEEPS[keep][1]} still...")
+        self.engine.submit(rq.KeepStill(dirs[row].vector, keep))
 
     def news(self, text: str) -> None:
         """Routine news of the directions: beside their controls and in the status bar."""
@@ -221,23 +237,25 @@ class Controller:
         self.status(text)
 
     def _show_keyframes(self, select: int | None = None) -> None:
-        self.v.create.keyframes.set_keyframes([k.label for k in self.state.keyframes], select)
+        self.v.create.keyframes.set_keyframes([k.label for k in self.state.timeline.keyframes],
+                                              select)
         self.v.painter.set_ab(*self.state.ab_names())  # the slider runs K1 to Kn now
         self._draw_path()
         self._show_morph_end()
 
     def _show_morph(self) -> None:
-        self.v.create.keyframes.show_settings(self.state.morph)
-        self.v.painter.set_method(self.state.morph.method)
+        morph = self.state.timeline.morph
+        self.v.create.keyframes.show_settings(morph)
+        self.v.painter.set_method(morph.method)
         self._draw_path()
 
     def _show_projection(self) -> None:
-        s, v = self.state, self.v
-        if s.projection is not v.blueprint.projection:
-            v.blueprint.set_projection(s.projection, s.info.train_mu)
-        v.blueprint.show_axes_key(s.axes)
-        v.blueprint.set_photos(s.described(), s.projection)
-        xy = s.cursor()
+        s, v, map_ = self.state, self.v, self.state.map
+        if map_.projection is not v.blueprint.projection:
+            v.blueprint.set_projection(map_.projection, s.info.train_mu)
+        v.blueprint.show_axes_key(map_.axes)
+        v.blueprint.set_photos(s.described(), map_.projection)
+        xy = map_.cursor(s.canvas.z)
         if xy is not None:
             v.blueprint.set_cursor(*xy)
         self._draw_path()
@@ -252,44 +270,47 @@ class Controller:
         self.v.blueprint.mosaic_stale(every_ms)
 
     def _draw_path(self) -> None:
-        s, b = self.state, self.v.blueprint
+        s, b, map_ = self.state, self.v.blueprint, self.state.map
         keys = s.morph_keys()
-        if keys is None or s.projection is None or keys.shape[1] != len(s.projection.origin):
+        if keys is None or map_.projection is None \
+                or keys.shape[1] != len(map_.projection.origin):
             b.set_path(None)
             b.set_keyframes(None)
             return
         # (a keyframe, and the path's first frame, where they were made on this map)
-        b.set_path(s.map_points(s.morph_path(32)))
-        b.set_keyframes(s.map_points(keys) if len(s.keyframes) >= 2 else None)
+        b.set_path(map_.map_points(s.morph_path(32)))
+        b.set_keyframes(map_.map_points(keys) if len(s.timeline.keyframes) >= 2 else None)
 
     def _draw_arrows(self) -> None:
         self.v.blueprint.set_arrows(self.state.arrows())
 
     # -- the views' intents -> the state -------------------------------------------------------------
     def _wire_views(self) -> None:
+        # (every paint asked for here is a person's gesture: `Canvas.paint`'s by_person)
         s, v = self.state, self.v
         b, p, d, k = v.blueprint, v.painter, v.create.directions, v.create.keyframes
-        b.point_painted.connect(self._gesture(s.paint_at))
+        photos, timeline = s.photos, s.timeline
+        b.point_painted.connect(s.paint_at)
         b.point_hovered.connect(self._hovered)
-        b.axes_changed.connect(s.set_axes)
-        b.mosaic_toggled.connect(s.set_mosaic)
+        b.axes_changed.connect(s.map.set_axes)
+        b.mosaic_toggled.connect(s.map.set_mosaic)
         b.mosaic_wanted.connect(self._mosaic)
-        b.lasso_selected.connect(s.set_lasso)
+        b.lasso_selected.connect(s.directions.set_lasso)
         b.lasso_selected.connect(lambda idx: len(idx) and self.status(f"{len(idx)} faces chosen"))
-        p.morph_moved.connect(self._gesture(s.paint_morph))
-        p.method_changed.connect(lambda m: (s.set_morph(method=m), s.paint_morph(p.t)))
-        p.random_requested.connect(self._gesture(s.paint_random))
+        p.morph_moved.connect(s.paint_morph)
+        p.method_changed.connect(lambda m: (timeline.set_morph(method=m), s.paint_morph(p.t)))
+        p.random_requested.connect(s.paint_random)
         v.analyst.variations_requested.connect(self._variations)
-        v.strip.selected.connect(s.select)
-        v.strip.a_chosen.connect(lambda i: s.set_ab(a=i))
-        v.strip.b_chosen.connect(lambda i: s.set_ab(b=i))
-        v.create.sliders.z_edited.connect(self._gesture(s.paint_sliders))
-        v.create.sliders.reset_requested.connect(self._gesture(s.reset_sliders))
+        v.strip.selected.connect(photos.select)
+        v.strip.a_chosen.connect(lambda i: photos.set_ab(a=i))
+        v.strip.b_chosen.connect(lambda i: photos.set_ab(b=i))
+        v.create.sliders.z_edited.connect(lambda z: s.canvas.paint(z, Source.SLIDERS))
+        v.create.sliders.reset_requested.connect(s.reset_sliders)
         d.add_photo.connect(lambda sign: s.add_selected_to_group(sign, v.strip.chosen_rows()))
         d.add_lasso.connect(s.add_lasso_to_group)
-        d.clear_groups.connect(lambda: (s.clear_groups(), b.clear_lasso()))
+        d.clear_groups.connect(lambda: (s.directions.clear_groups(), b.clear_lasso()))
         d.create_requested.connect(self._create_direction)
-        d.amount_changed.connect(self._gesture(s.apply_direction))
+        d.amount_changed.connect(s.apply_direction)
         d.chosen.connect(lambda row: (self._show_amount(row), self._show_hold(row)))
         d.hold_changed.connect(s.set_hold)
         d.keep_changed.connect(self._keep_still)
@@ -297,43 +318,36 @@ class Controller:
         d.remove_requested.connect(s.remove_direction)
         k.add_current.connect(s.add_painted_keyframe)
         k.add_photo.connect(s.add_photo_keyframe)
-        k.remove_requested.connect(s.remove_keyframe)
+        k.remove_requested.connect(timeline.remove)
         k.move_requested.connect(self._move_keyframe)
-        k.settings_changed.connect(lambda: s.set_morph(**k.settings()))
+        k.settings_changed.connect(lambda: timeline.set_morph(**k.settings()))
         k.preview_requested.connect(p.play_morph)
-
-    def _gesture(self, fn):
-        """A state call made by a person's gesture: its paint counts as someone waiting."""
-        def run(*args):
-            self._by_person = True
-            fn(*args)
-        return run
 
     def _hovered(self, x: float, y: float) -> None:
         self._last_hover = (x, y)  # painted again by another model (`_show_model`)
         self._hover(x, y)
 
     def _hover(self, x: float, y: float) -> None:
-        if self.state.projection is not None:
+        if self.state.map.projection is not None:
             self.engine.submit(rq.Hover(*self.state.face_at(x, y)), by_person=True)
 
     def _mosaic(self, grid: rq.MosaicGrid) -> None:
         s = self.state
-        if s.projection is None:
+        if s.map.projection is None:
             return
-        z = latent.manifold_grid(s.projection, grid.n, *grid.centres(), s.anchor(), grid.m)
+        z = latent.manifold_grid(s.map.projection, grid.n, *grid.centres(), s.anchor(), grid.m)
         self.engine.submit(rq.Mosaic(z, grid))  # (its answer dropped if the map changes)
 
     def _variations(self, quiet: bool = False, by_person: bool = True) -> None:
         s = self.state
-        if quiet and s.selected_photo is None:
+        if quiet and s.photos.selected_photo is None:
             return
         z = s.variations(N_VARIATIONS)
         if z is not None:
             self.engine.submit(rq.Variations(z), by_person=by_person)
 
     def _create_direction(self, name: str) -> None:
-        d = self.state.create_direction(name)
+        d = self.state.directions.create(name)
         if d is None:
             return
         self.v.blueprint.clear_lasso()
@@ -342,7 +356,7 @@ class Controller:
         self.status(f"Direction '{d.name}' from {d.sizes[0]} + and {d.sizes[1]} - faces: {sep}")
 
     def _move_keyframe(self, i: int, step: int) -> None:
-        j = self.state.move_keyframe(i, step)  # the list is redrawn on the state's change
+        j = self.state.timeline.move(i, step)  # the list is redrawn on the state's change
         if j is not None:
             self.v.create.keyframes.select(j)
 
@@ -357,7 +371,7 @@ class Controller:
             self.say("Add two keyframes, or load two photos and set A and B, first")
             return 0
         z, tunings = frames
-        what = rq.MorphExport(duration_ms=max(1, round(1000 / s.morph.fps)), sheet=sheet)
+        what = rq.MorphExport(duration_ms=max(1, round(1000 / s.timeline.morph.fps)), sheet=sheet)
         return self.engine.submit(rq.Export(z, str(path), what,
                                             tunings=tuple(tunings) if any(tunings) else ()))
 
@@ -365,8 +379,8 @@ class Controller:
         """An n x n grid of faces across the map region in view, written in the background.
         Returns the export's request id (0: no map yet)."""
         s = self.state
-        if s.projection is None:
+        if s.map.projection is None:
             return 0
         (x0, x1), (y0, y1) = self.v.blueprint.view_range()
-        z = latent.manifold_grid(s.projection, n, (x0, x1), (y0, y1), s.anchor())
+        z = latent.manifold_grid(s.map.projection, n, (x0, x1), (y0, y1), s.anchor())
         return self.engine.submit(rq.Export(z, str(path), rq.ManifoldExport(n)))

@@ -52,7 +52,7 @@ def window(qtbot, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: win.state.info is not None, timeout=15000)
     # nor the default model's ready directions ("smiling"): these tests make their own;
     # test_create.py::test_the_default_model_comes_with_ready_directions checks them
-    win.state.directions = ()
+    win.state.directions.all = ()
     yield win
     win.close()
     assert not win.engine.running

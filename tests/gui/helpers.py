@@ -64,7 +64,7 @@ def painted(window, qtbot, action, kind: str) -> np.ndarray:
     state.Source value), as the Painter shows it."""
     with qtbot.waitSignal(window.engine.face_painted, timeout=10000,
                           check_params_cb=lambda ev: ev.id == window.engine.last_request(Paint)
-                          and window.state.z_source.value == kind):
+                          and window.state.canvas.source.value == kind):
         action()
     qtbot.waitUntil(lambda: window.painter.image is not None)
     return window.painter.image

@@ -39,7 +39,7 @@ def test_latent_sliders_repaint_and_reset(window, qtbot, reference):
     sl.show_all.setChecked(True)
     assert sum(s.isVisible() for s in sl.sliders.values()) == d
     start = painted(window, qtbot, lambda: click_map(window, qtbot, 0.5, -0.3), "map").copy()
-    z0 = window.state.z.copy()
+    z0 = window.state.canvas.z.copy()
     top = sl.order[0]
     assert sl._labels[top].text() == f"{z0[top]:+.2f}"  # the painted face's value is shown
     image = painted(window, qtbot, lambda: sl.sliders[top].setValue(150), "sliders")
@@ -61,16 +61,16 @@ def test_a_direction_from_two_photos_moves_the_face(window, qtbot, two_photos, r
     assert d.create.isEnabled()
     d.name.setText("towards 3")
     d.create.click()
-    assert [x.name for x in window.state.directions] == ["towards 3"]
-    mu = [p.mu for p in window.state.photos]
-    assert np.allclose(window.state.directions[0].vector, mu[0] - mu[1])
+    assert [x.name for x in window.state.directions.all] == ["towards 3"]
+    mu = [p.mu for p in window.state.photos.all]
+    assert np.allclose(window.state.directions.all[0].vector, mu[0] - mu[1])
     # on the face atlas a straight arrow means nothing: it is drawn on the planes only
     assert window.state.map.axes == Axes.ATLAS and window.blueprint.drawing.arrows == []
     window.blueprint.set_axes_key(Axes.PCA)
     assert [a.label.toPlainText() for a in window.blueprint.drawing.arrows] == ["towards 3"]
     # from photo 2, +1 along the direction arrives at photo 1
-    base = window.state.photos[1].mu
-    painted(window, qtbot, lambda: window.state.paint(base, Source.MAP), "map")
+    base = window.state.photos.all[1].mu
+    painted(window, qtbot, lambda: window.state.canvas.paint(base, Source.MAP), "map")
     image = painted(window, qtbot, lambda: d.set_amount(1.0), "direction")
     assert np.abs(image.astype(int) - reference.decode(mu[0])[0]).max() <= 1
     image = painted(window, qtbot, lambda: d.set_amount(-2.0), "direction")
@@ -89,7 +89,7 @@ def test_the_lasso_chooses_the_faces_inside(window, qtbot):
     assert sorted(chosen) == sorted(expected) and len(expected) > 5
     assert list(blocker.args[0]) == list(chosen)
     button(window.create.directions, "Lasso to +").click()
-    assert len(window.state.groups[1]) == len(expected)
+    assert len(window.state.directions.groups[1]) == len(expected)
 
 
 def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, reference, tmp_path):
@@ -112,7 +112,7 @@ def test_keyframes_morph_path_and_gif_export(window, qtbot, two_photos, referenc
     assert gif.n_frames == 6 * 3  # three segments, looped back to the first
     s = reference.config.image_size
     first = np.asarray(gif.convert("RGB").resize((s, s), Image.BICUBIC), dtype=int)
-    assert np.abs(first - reference.decode(window.state.keyframes[0].z)[0]).mean() < 3
+    assert np.abs(first - reference.decode(window.state.timeline.keyframes[0].z)[0]).mean() < 3
     assert any("Exported" in m for m in window.messages)
 
 
@@ -235,12 +235,16 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
         win2.sessions.open(str(path))
     qtbot.waitUntil(lambda: win2.painter.image is not None, timeout=10000)
     assert np.array_equal(win2.painter.image, face)
-    assert [k.label for k in win2.state.keyframes] == ["face3.png", "face42.png"]
+    assert [k.label for k in win2.state.timeline.keyframes] == ["face3.png", "face42.png"]
     assert win2.create.keyframes.list.count() == 2 and win2.create.keyframes.frames.value() == 9
     # the default model's ready "smiling" and the one made here
-    assert [d.name for d in win2.state.directions] == ["smiling", "d1"]
-    assert np.allclose(win2.state.directions[1].vector, win.state.directions[1].vector)
-    assert len(win2.state.photos) == 2
+    assert [d.name for d in win2.state.directions.all] == ["smiling", "d1"]
+    assert np.allclose(win2.state.directions.all[1].vector, win.state.directions.all[1].vector)
+    assert len(win2.state.photos.all) == 2
+    # the session's A, B and selected photo, set before its photos came, shown once they have
+    strip = win2.strip.list
+    assert strip.item(0).text().endswith(" [A]") and strip.item(1).text().endswith(" [B]")
+    assert strip.currentRow() == 1 and win2.analyst.photo is win2.state.photos.all[1]
     win2.close()
 
     # a photo that has moved is named; the rest comes back
@@ -250,7 +254,8 @@ def test_a_session_saved_and_reopened_restores_the_work(qtbot, two_photos, tmp_p
     with qtbot.waitSignal(win3.engine.photos_described, timeout=15000):
         win3.sessions.open(str(path))
     assert any("missing photo" in m and "face42.png" in m for m in win3.messages)
-    assert len(win3.state.photos) == 1 and [d.name for d in win3.state.directions] == ["smiling", "d1"]
+    assert len(win3.state.photos.all) == 1
+    assert [d.name for d in win3.state.directions.all] == ["smiling", "d1"]
     win3.close()
 
 
@@ -273,15 +278,15 @@ def test_the_default_model_comes_with_ready_directions(qtbot, tmp_path, monkeypa
     win.show()
     try:
         qtbot.waitUntil(lambda: win.state.info is not None, timeout=15000)
-        smiling = next(x for x in win.state.directions if x.name == "smiling")
+        smiling = next(x for x in win.state.directions.all if x.name == "smiling")
         assert smiling.auc > 0.9 and min(smiling.sizes) >= 1000
         d = win.create.directions
-        row = win.state.directions.index(smiling)
+        row = win.state.directions.all.index(smiling)
         assert "smiling  (AUC 0.9" in d.list.item(row).text()
         d.list.setCurrentRow(row)
-        before = win.state.z.copy()
+        before = win.state.canvas.z.copy()
         d.amount.setValue(d.amount.maximum() // 2)  # +1: one move
-        assert np.allclose(win.state.z, before + smiling.vector)
+        assert np.allclose(win.state.canvas.z, before + smiling.vector)
     finally:
         win.close()
 
@@ -309,5 +314,5 @@ def test_the_strip_chooses_many_photos_for_a_group(window, qtbot, tmp_path):
     click(1, Qt.ControlModifier)  # 0 and 2
     button(d, "Photo to -").click()
     assert "Group -: 2 face(s)" in d.groups.text()
-    mu = [p.mu for p in window.state.photos]
-    assert np.allclose(window.state.groups[-1], [mu[0], mu[2]])
+    mu = [p.mu for p in window.state.photos.all]
+    assert np.allclose(window.state.directions.groups[-1], [mu[0], mu[2]])

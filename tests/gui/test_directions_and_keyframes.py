@@ -12,12 +12,12 @@ def test_clearing_the_groups_clears_the_lasso(window, qtbot):
     bp, d = window.blueprint, window.create.directions
     bp.lasso_button.setChecked(True)
     bp.select_polygon(np.array([[-3, -3], [3, -3], [3, 3], [-3, 3]]))
-    chosen = len(window.state.lasso)
+    chosen = len(window.state.directions.lasso)
     assert chosen > 0 and len(bp.chosen.data) == chosen
     button(d, "Lasso to +").click()
     assert f"Group +: {chosen}" in d.groups.text()
     button(d, "Clear groups").click()
-    assert len(window.state.lasso) == 0 and len(bp.chosen.data) == 0
+    assert len(window.state.directions.lasso) == 0 and len(bp.chosen.data) == 0
     assert "Group +: 0" in d.groups.text()
     button(d, "Lasso to +").click()  # nothing chosen now: it says how
     assert "Group +: 0" in d.groups.text()
@@ -29,15 +29,15 @@ def test_the_directions_tab_holds_other_directions_fixed(window, qtbot, two_phot
 
     d = window.create.directions
     rng = np.random.default_rng(0)
-    window.state.add_directions([Direction("smiling", rng.normal(size=128)),
+    window.state.directions.add([Direction("smiling", rng.normal(size=128)),
                                  Direction("age", rng.normal(size=128))])
     d.list.setCurrentRow(0)
     assert [d.hold.item(i).text() for i in range(d.hold.count())] == ["age"]
     d.hold.item(0).setCheckState(Qt.Checked)
-    smiling = window.state.directions[0]
+    smiling = window.state.directions.all[0]
     assert [h.name for h in smiling.held] == ["age"]
     assert "holding age" in d.list.item(0).text()
-    assert abs(smiling.effective @ window.state.directions[1].vector) < 1e-6
+    assert abs(smiling.effective @ window.state.directions.all[1].vector) < 1e-6
     d.list.setCurrentRow(1)  # the other direction holds nothing
     assert d.hold.item(0).text() == "smiling" and d.hold.item(0).checkState() == Qt.Unchecked
 
@@ -53,19 +53,19 @@ def test_a_direction_made_here_can_balance_its_groups_for_what_it_holds(window, 
         faces = rng.normal(0, 1, (40, dim))
         faces[:, 0] += 2 * shift
         faces[:, 1] += shift  # the + group also differs along "other"
-        window.state.add_to_group(sign, faces)
+        window.state.directions.add_to_group(sign, faces)
     d.name.setText("made here")
     d.create.click()
     other = np.zeros(dim)
     other[1] = 1.0
-    window.state.add_directions([Direction("other", other)])
+    window.state.directions.add([Direction("other", other)])
     d.list.setCurrentRow(0)
     assert not d.balance.isEnabled()  # nothing held: nothing to balance for
     d.hold.item(0).setCheckState(Qt.Checked)
     assert d.balance.isEnabled() and not d.balance.isChecked()
-    plain = window.state.directions[0].vector.copy()
+    plain = window.state.directions.all[0].vector.copy()
     d.balance.click()
-    made = window.state.directions[0]
+    made = window.state.directions.all[0]
     assert made.balanced and "balanced" in d.list.item(0).text()
     assert abs(made.vector[1]) < 0.5 * abs(plain[1])
     d.list.setCurrentRow(1)  # imported, no groups: it cannot be balanced
@@ -80,16 +80,16 @@ def test_a_direction_can_keep_the_upper_face_still(window, qtbot, two_photos):
 
     d = window.create.directions
     rng = np.random.default_rng(3)
-    window.state.add_directions([Direction("odd", rng.normal(size=window.state.dim))])
+    window.state.directions.add([Direction("odd", rng.normal(size=window.state.dim))])
     d.list.setCurrentRow(0)
     assert d.keep.isEnabled() and d.keep.currentData() == ""
     d.keep.setFocus()
     QTest.keyClick(d.keep, Qt.Key_Down)  # "Keep the upper face (eyes and brows) still"
-    qtbot.waitUntil(lambda: window.state.directions[0].keep == "upper", timeout=60000)
-    kept = window.state.directions[0]
+    qtbot.waitUntil(lambda: window.state.directions.all[0].keep == "upper", timeout=60000)
+    kept = window.state.directions.all[0]
     assert "keeping upper face still" in d.list.item(0).text()
     assert d.keep.currentData() == "upper"
-    z0 = window.state.projection.origin
+    z0 = window.state.map.projection.origin
     fm = window.engine.service.model
     base, plain, still = (fm.decode(z).astype(float)[0] for z in
                           (z0, z0 + kept.vector, z0 + kept.effective))
@@ -97,7 +97,7 @@ def test_a_direction_can_keep_the_upper_face_still(window, qtbot, two_photos):
     up = lambda f: np.abs(f[:half] - base[:half]).mean()  # noqa: E731
     assert up(still) < 0.6 * up(plain)
     QTest.keyClick(d.keep, Qt.Key_Up)  # the whole face again
-    assert window.state.directions[0].keep == "" and window.state.directions[0].local is None
+    assert window.state.directions.all[0].keep == "" and window.state.directions.all[0].local is None
 
 
 def test_a_new_way_to_apply_a_direction_keeps_its_amount_and_says_so_quietly(window, qtbot):
@@ -111,19 +111,19 @@ def test_a_new_way_to_apply_a_direction_keeps_its_amount_and_says_so_quietly(win
 
     d, s = window.create.directions, window.state
     rng = np.random.default_rng(3)
-    s.add_directions([Direction("smiling", rng.normal(size=s.dim))])
+    s.directions.add([Direction("smiling", rng.normal(size=s.dim))])
     d.list.setCurrentRow(0)
     d.amount.setValue(d.amount.maximum())  # +2
-    base = s.direction_base.copy()
-    assert np.allclose(s.z, base + 2 * s.directions[0].vector)
+    base = s.canvas.direction_base.copy()
+    assert np.allclose(s.canvas.z, base + 2 * s.directions.all[0].vector)
     d.keep.setFocus()
     QTest.keyClick(d.keep, Qt.Key_Down)  # "Keep the upper face (eyes and brows) still"
     assert "Working out" in d.note.text()
-    qtbot.waitUntil(lambda: s.directions[0].keep == "upper", timeout=60000)
+    qtbot.waitUntil(lambda: s.directions.all[0].keep == "upper", timeout=60000)
     assert d.amount_label.text() == "+2.00" and d.amount.value() == d.amount.maximum()
-    assert np.allclose(s.z, base + 2 * s.directions[0].effective)
+    assert np.allclose(s.canvas.z, base + 2 * s.directions.all[0].effective)
     d.amount.setValue(d.amount.maximum() // 2)  # +1: from the same face
-    assert np.allclose(s.z, base + s.directions[0].effective)
+    assert np.allclose(s.canvas.z, base + s.directions.all[0].effective)
     assert "keeps the upper face" in d.note.text()
     assert "keeps the upper face" in " ".join(window.messages)
     boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
@@ -140,7 +140,7 @@ def test_moving_a_keyframe_keeps_it_chosen(window, qtbot, two_photos):
     button(k, "Down").click()
     assert [k.list.item(i).text() for i in range(2)] == ["K1: face42.png", "K2: face3.png"]
     assert k.list.currentRow() == 1
-    assert [x.label for x in window.state.keyframes] == ["face42.png", "face3.png"]
+    assert [x.label for x in window.state.timeline.keyframes] == ["face42.png", "face3.png"]
 
 
 def test_the_studios_hints_and_news_go_to_the_status_bar_not_boxes(window, qtbot):

@@ -12,7 +12,7 @@ from tests.gui.helpers import button, click_map_where, load_photos, map_cursor, 
 def _switch(window, qtbot, text):
     with qtbot.waitSignal(window.engine.model_opened, timeout=20000):
         menu_action(window, text).trigger()
-    qtbot.waitUntil(lambda: len(window.state.described()) == len(window.state.photos),
+    qtbot.waitUntil(lambda: len(window.state.described()) == len(window.state.photos.all),
                     timeout=15000)
     qtbot.wait(100)
 
@@ -46,19 +46,19 @@ def test_switching_models_repaints_and_keeps_the_other_models_work_aside(window,
     qtbot.waitUntil(lambda: window.painter.image is not None
                     and not np.array_equal(window.painter.image, before), timeout=10000)
     # the cross, the sliders and the painted z agree
-    assert np.allclose(map_cursor(window), s.projection.project(s.z), atol=1e-6)
-    assert np.allclose(window.create.sliders.z, s.z)
+    assert np.allclose(map_cursor(window), s.map.projection.project(s.canvas.z), atol=1e-6)
+    assert np.allclose(window.create.sliders.z, s.canvas.z)
     # the 128-D model's direction and latent keyframe are set aside, with one message
     news = window.messages[n_messages:]
     assert sum("set aside" in m for m in news) == 1, news
     assert d.list.count() == 0 and d.amount_label.text() == "+0.00"
     # (the last photo opened is the one selected, so the keyframe is face42)
     assert [k.list.item(i).text() for i in range(k.list.count())] == ["K1: face42.png"]
-    assert len(s.keyframes[0].z) == 2  # the photo keyframe, described by the new model
+    assert len(s.timeline.keyframes[0].z) == 2  # the photo keyframe, described by the new model
 
     _switch(window, qtbot, "1 faces-lfw-128d")
     assert d.list.count() == 1 and k.list.count() == 2
-    assert [len(x.z) for x in s.keyframes] == [128, 128]
+    assert [len(x.z) for x in s.timeline.keyframes] == [128, 128]
 
 
 def test_an_unsaved_model_is_marked_and_close_start_open_and_switch_ask(window, qtbot, asked,
@@ -121,7 +121,7 @@ def test_a_session_whose_model_is_gone_says_so_and_fits_the_view(window, qtbot, 
     assert any("missing model" in m and "gone.pt" in m for m in window.messages)
     (x0, x1), (y0, y1) = window.blueprint.view_range()
     assert x0 < 0 < x1 and y0 < 0 < y1  # fitted to the faces, not the session's far corner
-    assert np.allclose(window.state.z, z)  # the painted face comes back
+    assert np.allclose(window.state.canvas.z, z)  # the painted face comes back
 
 
 def test_every_view_follows_the_model_on_screen(window, qtbot, two_photos):
@@ -177,31 +177,31 @@ def test_quitting_keeps_the_work_and_the_next_start_reopens_it(qtbot, tmp_path, 
         win = MainWindow(EngineThread())  # a plain start, as `face-studio` makes it
         qtbot.addWidget(win)
         win.show()
-        qtbot.waitUntil(lambda: bool(win.state.info is not None and win.state.photos
-                                     and len(win.state.described()) == len(win.state.photos)),
+        qtbot.waitUntil(lambda: bool(win.state.info is not None and win.state.photos.all
+                                     and len(win.state.described()) == len(win.state.photos.all)),
                         timeout=30000)
         return win
 
     win = start()  # a first start: the example faces
     load_photos(win, qtbot, two_photos)
     s = win.state
-    s.add_directions([Direction("mine", np.ones(s.dim))])
+    s.directions.add([Direction("mine", np.ones(s.dim))])
     for row in (2, 3):
-        s.select(row)
+        s.photos.select(row)
         s.add_photo_keyframe()
     s.add_painted_keyframe()
-    work = ([p.path for p in s.photos], [k.label for k in s.keyframes],
-            [d.name for d in s.directions])
+    work = ([p.path for p in s.photos.all], [k.label for k in s.timeline.keyframes],
+            [d.name for d in s.directions.all])
     menu_action(win, "Quit").trigger()
     assert not win.isVisible()
 
     win = start()
     s = win.state
-    assert ([p.path for p in s.photos], [k.label for k in s.keyframes],
-            [d.name for d in s.directions]) == work
+    assert ([p.path for p in s.photos.all], [k.label for k in s.timeline.keyframes],
+            [d.name for d in s.directions.all]) == work
     menu_action(win, "New session").trigger()
-    assert s.photos == () and s.keyframes == ()
-    assert [d.name for d in s.directions] == ["smiling"]  # the model's ready ones stay
+    assert s.photos.all == () and s.timeline.keyframes == ()
+    assert [d.name for d in s.directions.all] == ["smiling"]  # the model's ready ones stay
     assert "New session" in win.messages[-1]
     win.close()
 
@@ -210,7 +210,7 @@ def test_quitting_keeps_the_work_and_the_next_start_reopens_it(qtbot, tmp_path, 
     win.show()
     qtbot.waitUntil(lambda: win.state.info is not None, timeout=30000)
     qtbot.wait(300)
-    assert win.state.photos == () and win.state.keyframes == ()
+    assert win.state.photos.all == () and win.state.timeline.keyframes == ()
     win.close()
 
 

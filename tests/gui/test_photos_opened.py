@@ -16,7 +16,7 @@ def first_start(qtbot, tmp_path, monkeypatch):
     win = MainWindow(EngineThread())  # a first start: the model's example faces
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: len(win.state.photos) == 2, timeout=30000)
+    qtbot.waitUntil(lambda: len(win.state.photos.all) == 2, timeout=30000)
     yield win
     win.close()
 
@@ -39,21 +39,21 @@ def test_the_first_photos_opened_become_a_and_b_and_the_last_is_selected(first_s
     win, s = first_start, first_start.state
     assert win.painter.t == 0.0
     # at start the Painter, its slider at A, shows A
-    qtbot.waitUntil(lambda: _shows(win, model, s.photos[s.a].mu), timeout=20000)
+    qtbot.waitUntil(lambda: _shows(win, model, s.photos.all[s.photos.a].mu), timeout=20000)
     win.open_images(two_photos)
-    qtbot.waitUntil(lambda: len(s.photos) == 4, timeout=20000)
-    assert (s.a, s.b) == (2, 3) and s.selected == 3
+    qtbot.waitUntil(lambda: len(s.photos.all) == 4, timeout=20000)
+    assert (s.photos.a, s.photos.b) == (2, 3) and s.photos.selected == 3
     assert win.strip.list.currentRow() == 3
     texts = [win.strip.list.item(i).text() for i in range(4)]
     assert texts[2].endswith("[A]") and texts[3].endswith("[B]")
     assert not any(t.endswith("]") for t in texts[:2])  # the examples' tags are gone at once
     # and the Painter shows the new A
-    qtbot.waitUntil(lambda: _shows(win, model, s.photos[2].mu), timeout=10000)
+    qtbot.waitUntil(lambda: _shows(win, model, s.photos.all[2].mu), timeout=10000)
     # Set as A on another photo: the Painter follows, at its slider's end
     win.strip.list.setCurrentRow(0)
     button(win.strip, "Set as A").click()
-    assert s.a == 0
-    qtbot.waitUntil(lambda: _shows(win, model, s.photos[0].mu), timeout=10000)
+    assert s.photos.a == 0
+    qtbot.waitUntil(lambda: _shows(win, model, s.photos.all[0].mu), timeout=10000)
     assert win.painter.ab_label.text().startswith("A: ")
 
 

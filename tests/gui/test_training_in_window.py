@@ -208,7 +208,7 @@ def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(wind
         window.open_images(two_photos)
     window.strip.list.setCurrentRow(1)
     items = [window.strip.list.item(i) for i in range(2)]
-    before = [ph.mu.copy() for ph in window.state.photos]
+    before = [ph.mu.copy() for ph in window.state.photos.all]
     # a model of the open one's build, so that the photos' mu compare
     window.engine.start_training(TrainRequest(data="builtin", epochs=100000, device="cpu"))
     waits = []  # the window's own repaints (face, variations) must not take a core from training
@@ -220,14 +220,14 @@ def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(wind
     assert waits == []
     # the same two entries, still selected as they were, not rebuilt
     assert [window.strip.list.item(i) for i in range(2)] == items
-    assert window.strip.list.currentRow() == 1 and window.state.selected == 1
+    assert window.strip.list.currentRow() == 1 and window.state.photos.selected == 1
     # what the new weights say of them: new mu, shown by the analyst and on the map
-    assert all(not np.allclose(ph.mu, mu) for ph, mu in zip(window.state.photos, before))
-    assert window.analyst.photo is window.state.photos[1]
+    assert all(not np.allclose(ph.mu, mu) for ph, mu in zip(window.state.photos.all, before))
+    assert window.analyst.photo is window.state.photos.all[1]
     dots = [marker.dot for marker in window.blueprint.drawing.photos]
-    for ph, dot in zip(window.state.photos, dots):
+    for ph, dot in zip(window.state.photos.all, dots):
         x, y = dot.getData()
-        assert np.allclose([x[0], y[0]], window.state.projection.project(ph.mu))
+        assert np.allclose([x[0], y[0]], window.state.map.projection.project(ph.mu))
     assert window.engine.job.stop(timeout=3.0)
 
 

@@ -44,10 +44,10 @@ def test_first_start_shows_faces(qtbot, tmp_path, monkeypatch):
     win = MainWindow(EngineThread())
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: len(win.state.photos) == 2, timeout=30000)
-    assert [Path(p.path).stem for p in win.state.photos] == ["Angelina_Jolie_0002", "Alex_Ferguson_0001"]
-    assert (win.state.a, win.state.b) == (0, 1)
-    assert win.state.photos[0].framed.shape == (64, 64, 3)  # colour
+    qtbot.waitUntil(lambda: len(win.state.photos.all) == 2, timeout=30000)
+    assert [Path(p.path).stem for p in win.state.photos.all] == ["Angelina_Jolie_0002", "Alex_Ferguson_0001"]
+    assert (win.state.photos.a, win.state.photos.b) == (0, 1)
+    assert win.state.photos.all[0].framed.shape == (64, 64, 3)  # colour
     qtbot.waitUntil(lambda: getattr(win.painter, "image", None) is not None, timeout=20000)
     face = win.painter.image
     assert face.shape == (64, 64, 3) and face.std() > 5  # a colour face, not fog
@@ -69,7 +69,7 @@ def test_a_click_on_the_map_paints_the_face_under_the_click(window, qtbot, refer
     p = window.blueprint.view.mapSceneToView(scene)
     image = painted(window, qtbot,
                           lambda: _click(qtbot, plot.viewport(), pos), "map")
-    expected = reference.decode(window.state.projection.unproject(np.array([p.x(), p.y()])))[0]
+    expected = reference.decode(window.state.map.projection.unproject(np.array([p.x(), p.y()])))[0]
     assert np.abs(image.astype(int) - expected).max() <= 1
     # a click elsewhere paints a different face
     pos2 = QPoint(plot.viewport().width() * 3 // 4, plot.viewport().height() * 3 // 4)
@@ -87,7 +87,7 @@ def test_the_press_paints_without_waiting_for_the_release(window, qtbot, referen
     p = window.blueprint.view.mapSceneToView(plot.mapToScene(pos))
     image = painted(window, qtbot,
                           lambda: qtbot.mousePress(vp, Qt.LeftButton, pos=pos), "map")
-    expected = reference.decode(window.state.projection.unproject(np.array([p.x(), p.y()])))[0]
+    expected = reference.decode(window.state.map.projection.unproject(np.array([p.x(), p.y()])))[0]
     assert np.abs(image.astype(int) - expected).max() <= 1
     asked = window.engine.last_request(Paint)
     qtbot.mouseRelease(vp, Qt.LeftButton, pos=pos)
@@ -118,14 +118,14 @@ def test_in_lasso_mode_a_drag_draws_a_loop_and_paints_nothing(window, qtbot):
 
 def test_a_click_right_on_a_dot_paints_too(window, qtbot, reference):
     """The dots of the training faces must not swallow the click."""
-    xy = window.state.projection.project(reference.training_mu()[7])
+    xy = window.state.map.projection.project(reference.training_mu()[7])
     pos = window.blueprint.view_to_widget(*xy)
     hits = window.blueprint.points.pointsAt(window.blueprint.view.mapSceneToView(
         window.blueprint.plot.mapToScene(pos)))
     assert len(hits) > 0  # there is a dot under the cursor
     plot = window.blueprint.plot
     image = painted(window, qtbot, lambda: _click(qtbot, plot.viewport(), pos), "map")
-    expected = reference.decode(window.state.projection.unproject(xy))[0]
+    expected = reference.decode(window.state.map.projection.unproject(xy))[0]
     # the click lands within a pixel of the dot's centre: nearly the same face
     assert np.abs(image.astype(int) - expected).mean() < 2
 
@@ -133,7 +133,7 @@ def test_a_click_right_on_a_dot_paints_too(window, qtbot, reference):
 def test_morph_runs_from_a_to_b_without_jumps(window, qtbot, two_photos, reference):
     with qtbot.waitSignal(window.engine.photos_described, timeout=10000):
         window.open_images(two_photos)
-    assert len(window.state.photos) == 2 and (window.state.a, window.state.b) == (0, 1)
+    assert len(window.state.photos.all) == 2 and (window.state.photos.a, window.state.photos.b) == (0, 1)
     assert window.strip.list.count() == 2
 
     slider = window.painter.slider
@@ -180,7 +180,7 @@ def test_a_corrupt_file_shows_a_message_and_the_app_carries_on(window, qtbot, tm
     bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
     window.open_images([str(bad), two_photos[0]])
     qtbot.waitUntil(lambda: any("broken.jpg" in m for m in window.messages), timeout=10000)
-    qtbot.waitUntil(lambda: len(window.state.photos) == 1, timeout=10000)
+    qtbot.waitUntil(lambda: len(window.state.photos.all) == 1, timeout=10000)
     image = painted(window, qtbot, lambda: click_map(window, qtbot, 0.0, 0.0), "map")
     assert image is not None
 
@@ -198,8 +198,8 @@ def test_photos_given_at_launch_are_loaded(qtbot, two_photos):
     win = MainWindow(EngineThread(), images=two_photos)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: len(win.state.photos) == 2, timeout=15000)
-    assert [p.path for p in win.state.photos] == two_photos
+    qtbot.waitUntil(lambda: len(win.state.photos.all) == 2, timeout=15000)
+    assert [p.path for p in win.state.photos.all] == two_photos
     assert win.strip.list.count() == 2 and "face3.png" in win.painter.ab_label.text()
     win.close()
 
@@ -238,7 +238,7 @@ def test_dropping_files_loads_them(window, qtbot, two_photos):
     mime.setUrls([QUrl.fromLocalFile(p) for p in two_photos])
     ev = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     window.dropEvent(ev)
-    qtbot.waitUntil(lambda: len(window.state.photos) == 2, timeout=10000)
+    qtbot.waitUntil(lambda: len(window.state.photos.all) == 2, timeout=10000)
 
 
 def test_dragging_on_the_map_paints_all_the_way(window, qtbot):
@@ -264,7 +264,7 @@ def test_shortcuts_r_and_space(window, qtbot):
     window.activateWindow()
     with qtbot.waitSignal(window.engine.face_painted, timeout=10000):
         QTest.keyClick(window, Qt.Key_R)
-    assert window.state.z_source.value == "random"
+    assert window.state.canvas.source.value == "random"
     assert not window.painter.play.isChecked()
     QTest.keyClick(window, Qt.Key_Space)
     assert window.painter.play.isChecked() and window.painter._timer.isActive()
@@ -278,10 +278,10 @@ def test_bad_inputs_in_the_window_each_get_a_message(window, qtbot, tmp_path):
     bad = [str(make(k, tmp_path)) for k in sorted(REFUSED)]
     good = [str(make(k, tmp_path)) for k in ("cmyk", "gif", "one")]
     window.open_images(bad + good)
-    qtbot.waitUntil(lambda: len(window.state.photos) == len(good), timeout=20000)
+    qtbot.waitUntil(lambda: len(window.state.photos.all) == len(good), timeout=20000)
     for path in bad:
         assert sum(path in m for m in window.messages) == 1, path
-    assert [p.path for p in window.state.photos] == good
+    assert [p.path for p in window.state.photos.all] == good
 
 
 def test_training_that_diverges_in_the_window_keeps_the_last_good_model(window, qtbot,
