@@ -173,7 +173,10 @@ class StudioState(Evented):
         switched = self.info is not None and key != self._key
         same_build = self.info is not None and info.config == self.info.config
         with self.changes():
-            old_key, self.info, self._key = self._key, info, key
+            # every model opened is news, the same file's weights too (not compared: a ModelInfo
+            # is the engine's message, its training faces and history large)
+            old_key, self._key = self._key, key
+            self.assign("info", info, Change.MODEL)
             # a model from a file is saved; new weights (a training run's) are not, until written
             self.saved = info.path is not None if saved is None else saved
             if switched:

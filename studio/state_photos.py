@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from studio.engine import session
-from studio.evented import Announced, Batch, Evented, same
+from studio.evented import Announced, Batch, Evented
 from studio.state_types import Change
 
 
@@ -94,10 +94,9 @@ class PhotoSet(Evented):
                 a.path == b.path and np.array_equal(a.framed, b.framed)
                 for a, b in zip(photos, self.all))):
             return False
-        if not same(photos, self.all):
-            with self.changes():
-                self.all = photos
-                self.announce(Change.DESCRIBED)
+        with self.changes():  # (an event: the same descriptions are news of the new weights)
+            self.all = photos
+            self.announce(Change.DESCRIBED)
         return True
 
     def clear(self) -> None:

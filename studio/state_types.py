@@ -23,7 +23,7 @@ class Change(Enum):
     MESSAGE = "message"        # a line for the person (the text is the listener's argument)
     # the photo set (`studio.state_photos.PhotoSet`)
     PHOTOS = "photos"          # photos added, removed, re-described or given their kept face
-    DESCRIBED = "described"    # the same photos described again, by new weights
+    DESCRIBED = "described"    # the same photos described again, by new weights (an event)
     KEPT = "kept"              # photos being kept, or a photo's kept face arrived
     AB = "ab"                  # faces A and B
     SELECTED = "selected"      # another photo shown by the Analyst

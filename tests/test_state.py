@@ -318,8 +318,9 @@ def test_who_painted_is_part_of_the_painted_face(state):
 
 def test_photos_described_again_are_shown_again_without_a_selection_announced(state):
     """Issue 32.1: no field re-assigned to itself to re-announce it. The same photos described
-    again announce DESCRIBED (the views show the selected one again); a selection announces
-    SELECTED; photos added beside a selection that stays announce no selection."""
+    again by new weights announce DESCRIBED (the views show the selected one again, the photos
+    go to keeping again); a selection announces SELECTED; photos added beside a selection that
+    stays announce no selection."""
     state.open_model(info(dim=4))
     state.photos.add([photo("/p/one.png")])
     state.heard.clear()
@@ -327,7 +328,7 @@ def test_photos_described_again_are_shown_again_without_a_selection_announced(st
     assert state.heard == [Change.PHOTOS, Change.DESCRIBED]
     state.heard.clear()
     assert state.describe_again([photo("/p/one.png", seed=7)])  # the same description
-    assert state.heard == []
+    assert state.heard == [Change.DESCRIBED]  # news of the new weights, the photos unchanged
     state.photos.examples |= {"/p/ex.png"}
     state.photos.add([photo("/p/ex.png", seed=3)])  # an example face: the selection stays
     assert Change.SELECTED not in state.heard and state.photos.selected == 0
