@@ -50,7 +50,7 @@ class ExportDialogs:
         return self._follow(self.w.controller.export_morph(path, sheet), path)
 
     def on_export_manifold(self) -> None:
-        if self.w.state.projection is None:
+        if self.w.state.map.projection is None:
             return
         path, _ = QFileDialog.getSaveFileName(self.w, "Export manifold image", "manifold.png",
                                               "PNG (*.png)")
@@ -108,14 +108,14 @@ class ExportDialogs:
 
     # -- directions files --------------------------------------------------------------------------
     def on_directions_export(self) -> None:
-        if not self.w.state.directions or self.w.state.info is None:
+        if not self.w.state.directions.all or self.w.state.info is None:
             self.w.show_message("No directions to export yet")
             return
         path, _ = QFileDialog.getSaveFileName(self.w, "Export directions", "directions.json",
                                               "Directions (*.json)")
         if path:
             try:
-                session.save_directions(path, self.w.state.directions, self.w.state.dim)
+                session.save_directions(path, self.w.state.directions.all, self.w.state.dim)
             except StudioError as e:
                 self.w.show_message(str(e))
 
@@ -123,7 +123,7 @@ class ExportDialogs:
         path, _ = QFileDialog.getOpenFileName(self.w, "Import directions", "", "Directions (*.json)")
         if path and self.w.state.info is not None:
             try:
-                self.w.state.add_directions(session.load_directions(path, self.w.state.dim))
+                self.w.state.directions.add(session.load_directions(path, self.w.state.dim))
             except StudioError as e:
                 self.w.show_message(str(e))
 

@@ -101,7 +101,7 @@ class SessionKeeper:
         if model_there and (current is None or Path(current).resolve() != Path(s.model_path)
                             or s.model_sha256 != s.model_sha256_now):
             self.pending = s
-            self.state.clear_photos()
+            self.state.photos.clear()
             self.w.engine.load_model(s.model_path)
         else:
             self.restore(s)
@@ -160,9 +160,9 @@ class SessionKeeper:
         """File > New session: the open model with nothing of the last work (its ready
         directions only); what was cleared is said."""
         s = self.state
-        gone = ", ".join(counted(len(x), w) for x, w in ((s.photos, "photo"),
-                                                         (s.keyframes, "keyframe"),
-                                                         (s.directions, "direction")))
+        gone = ", ".join(counted(len(x), w) for x, w in ((s.photos.all, "photo"),
+                                                         (s.timeline.keyframes, "keyframe"),
+                                                         (s.directions.all, "direction")))
         s.start_afresh()
         self.w.strip.clear()
         self.w.status(f"New session: {gone} cleared (File > Save session... keeps work to "
