@@ -49,7 +49,7 @@ def same(a: Any, b: Any) -> bool:
                    for f in dataclasses.fields(a))
     try:
         return bool(a == b)
-    except (TypeError, ValueError):  # an ambiguous comparison: treat as changed
+    except Exception:  # an ambiguous comparison (arrays, tensors inside): treat as changed
         return False
 
 
@@ -105,8 +105,8 @@ class Batch:
 
 
 class Evented:
-    """An evented model: the changes its fields announce (`changes_of`), their listeners, and
-    the batch it announces through (the document's, or one of its own)."""
+    """An evented model: the changes its fields announce (given to `__init__`), their
+    listeners, and the batch it announces through (the document's, or one of its own)."""
 
     def __init__(self, changes: Iterable[Hashable], batch: Batch | None = None) -> None:
         self._listeners: dict[Hashable, list[Callable]] = {c: [] for c in changes}
