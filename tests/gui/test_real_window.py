@@ -4,6 +4,7 @@ Skips only where Xvfb, xdotool or xwd are missing; .ci/run installs them, so in 
 """
 
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -33,23 +34,33 @@ def _click_the_map(disp, g) -> None:
     xvfb.xdotool(disp, "mousemove", str(x), str(y), "click", "1")
 
 
+@contextmanager
+def _studio(disp, *args, title: str):
+    """The studio started on `disp` (with `args`) and its window, titled `title`..., found:
+    yields (window id, geometry, printed). The block ends as a person quits, with Ctrl+Q, and the
+    studio must exit cleanly; a studio that hangs is killed. After the block, printed["err"]
+    holds what it wrote on stderr."""
+    app = xvfb.launch(disp, *args)
+    printed = {}
+    try:
+        wid, g = xvfb.find_window(disp, title, timeout=120)
+        yield wid, g, printed
+        xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")
+        assert app.wait(15) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+        printed["out"], printed["err"] = app.communicate(timeout=10)
+
+
 def test_a_real_click_on_the_map_changes_the_painter(tmp_path, monkeypatch):
     monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))  # a first start
-    with xvfb.display(1600, 1000) as disp:
-        app = xvfb.launch(disp)
-        try:
-            wid, g = xvfb.find_window(disp, "Face Studio - ", timeout=120)
-            before = xvfb.settled(disp)  # the map drawn
-            _click_the_map(disp, g)
-            changed = _painter_change(disp, g, before)
-            assert changed >= 5, f"the Painter did not change after a click (mean change {changed:.2f})"
-            xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")
-            assert app.wait(15) == 0
-        finally:
-            if app.poll() is None:
-                app.kill()
-            out, err = app.communicate(timeout=10)
-        assert "Traceback" not in err, err
+    with xvfb.display(1600, 1000) as disp, _studio(disp, title="Face Studio - ") as (_, g, printed):
+        before = xvfb.settled(disp)  # the map drawn
+        _click_the_map(disp, g)
+        changed = _painter_change(disp, g, before)
+        assert changed >= 5, f"the Painter did not change after a click (mean change {changed:.2f})"
+    assert "Traceback" not in printed["err"], printed["err"]
 
 
 def test_switching_models_in_the_real_window_repaints_without_a_word_on_stderr(two_photos, tmp_path,
@@ -58,29 +69,21 @@ def test_switching_models_in_the_real_window_repaints_without_a_word_on_stderr(t
     Shipped models > faces-lfw-2d from the keyboard. The Painter shows the new model's face, and
     nothing is printed on stderr (no traceback, no warning)."""
     monkeypatch.setenv("FACE_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    with xvfb.display(1600, 1000) as disp:
-        app = xvfb.launch(disp, *two_photos)
-        try:
-            wid, g = xvfb.find_window(disp, "Face Studio - LFW", timeout=120)
-            xvfb.settled(disp)  # the photos described, the map drawn
-            _click_the_map(disp, g)
-            before = xvfb.settled(disp)  # the face painted
-            xvfb.xdotool(disp, "windowfocus", "--sync", wid)
-            shown = before
-            for key in ("alt+m", "s"):  # Model > Shipped models > 2 faces-lfw-2d
-                xvfb.xdotool(disp, "key", key)  # to the focused window: menus take these
-                shown = xvfb.changed(disp, shown)  # the menu is open
-            xvfb.xdotool(disp, "key", "2")
-            xvfb.find_window(disp, "Face Studio - LFW faces 2-D", timeout=30)
-            changed = _painter_change(disp, g, before)
-            assert changed >= 5, f"the Painter did not change after the switch ({changed:.2f})"
-            xvfb.xdotool(disp, "key", "--window", wid, "ctrl+q")
-            assert app.wait(15) == 0
-        finally:
-            if app.poll() is None:
-                app.kill()
-            out, err = app.communicate(timeout=10)
-        assert err.strip() == "", err
+    with (xvfb.display(1600, 1000) as disp,
+          _studio(disp, *two_photos, title="Face Studio - LFW") as (wid, g, printed)):
+        xvfb.settled(disp)  # the photos described, the map drawn
+        _click_the_map(disp, g)
+        before = xvfb.settled(disp)  # the face painted
+        xvfb.xdotool(disp, "windowfocus", "--sync", wid)
+        shown = before
+        for key in ("alt+m", "s"):  # Model > Shipped models > 2 faces-lfw-2d
+            xvfb.xdotool(disp, "key", key)  # to the focused window: menus take these
+            shown = xvfb.changed(disp, shown)  # the menu is open
+        xvfb.xdotool(disp, "key", "2")
+        xvfb.find_window(disp, "Face Studio - LFW faces 2-D", timeout=30)
+        changed = _painter_change(disp, g, before)
+        assert changed >= 5, f"the Painter did not change after the switch ({changed:.2f})"
+    assert printed["err"].strip() == "", printed["err"]
 
 
 def _fit(width, height, config, *args):
