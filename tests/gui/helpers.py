@@ -1,6 +1,8 @@
 """Driving the window's real widgets from tests: a button by its text, a click on the map,
-photos written and opened, and the face the engine paints for an action."""
+photos written and opened, the face the engine paints for an action, and how long a thing
+takes to be seen (the measure a check that something does not happen must wait)."""
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +107,26 @@ def train_small(window, qtbot, epochs=100000, snapshot=True):
     with qtbot.waitSignal(window.engine.model_opened, timeout=30000,
                           check_params_cb=lambda ev: ev.info.snapshot):
         panel.start.click()
+
+
+def seconds_until(qtbot, condition, timeout: int = 10000) -> float:
+    """How long, in seconds, until `condition()` holds (failing past `timeout` ms). A check that
+    something does not happen first times it happening so (a positive control), then waits as
+    long for it not to: a slow machine cannot pass that check by doing nothing."""
+    t0 = time.monotonic()
+    qtbot.waitUntil(condition, timeout=timeout)
+    return time.monotonic() - t0
+
+
+def faces_painted(window) -> list:
+    """The faces the engine paints from now on (its FacePainted events), newest last."""
+    faces = []
+    window.engine.face_painted.connect(faces.append)
+    return faces
+
+
+def wait_newest_face(window, qtbot, faces, timeout: int = 10000) -> None:
+    """Back once the face of the newest paint asked for is shown (among `faces`, from
+    `faces_painted`), and the views that follow the painted face with it."""
+    qtbot.waitUntil(lambda: bool(faces) and faces[-1].id == window.engine.last_request(Paint),
+                    timeout=timeout)

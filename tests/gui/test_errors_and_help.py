@@ -93,22 +93,28 @@ def test_labels_read_whole_at_common_screen_sizes(window, qtbot, tmp_path, size)
     paths = lfw_photos(tmp_path, ("Bill_Clinton_0001.jpg", "Colin_Powell_0001.jpg"))
     window.resize(*size)
     load_photos(window, qtbot, paths)
-    qtbot.wait(100)
     fm = window.fontMetrics()
-    text = window.painter.ab_label.text()
-    assert "Bill_Clinton_0001.jpg" in text and "Colin_Powell_0001.jpg" in text, text
-    axes = window.blueprint.axes
-    assert axes.width() >= fm.horizontalAdvance("PCA plane") + 20
-    table = window.analyst.table
-    header = table.horizontalHeader()
-    for c in range(table.columnCount()):
-        label = table.horizontalHeaderItem(c).text()
-        assert header.sectionSize(c) >= header.fontMetrics().horizontalAdvance(label) + 4, label
-    assert table.viewport().height() >= 3 * table.verticalHeader().defaultSectionSize()
+
+    def rooms_read_whole():  # once the photos' names are laid out
+        text = window.painter.ab_label.text()
+        assert "Bill_Clinton_0001.jpg" in text and "Colin_Powell_0001.jpg" in text, text
+        axes = window.blueprint.axes
+        assert axes.width() >= fm.horizontalAdvance("PCA plane") + 20
+        table = window.analyst.table
+        header = table.horizontalHeader()
+        for c in range(table.columnCount()):
+            label = table.horizontalHeaderItem(c).text()
+            assert header.sectionSize(c) >= header.fontMetrics().horizontalAdvance(label) + 4, label
+        assert table.viewport().height() >= 3 * table.verticalHeader().defaultSectionSize()
+
+    qtbot.waitUntil(rooms_read_whole, timeout=5000)
     window.create.setCurrentWidget(window.create.directions)
-    qtbot.wait(50)
-    name = window.create.directions.name
-    assert name.width() >= name.fontMetrics().horizontalAdvance(name.placeholderText()) + 8
-    last = window.analyst.var_labels[-1]
-    right = last.mapTo(window.analyst, QPoint(last.width(), 0)).x()
-    assert right <= window.analyst.width()
+
+    def tab_reads_whole():  # once the tab shown is laid out
+        name = window.create.directions.name
+        assert name.width() >= name.fontMetrics().horizontalAdvance(name.placeholderText()) + 8
+        last = window.analyst.var_labels[-1]
+        right = last.mapTo(window.analyst, QPoint(last.width(), 0)).x()
+        assert right <= window.analyst.width()
+
+    qtbot.waitUntil(tab_reads_whole, timeout=5000)

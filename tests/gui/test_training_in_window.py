@@ -5,42 +5,31 @@ import threading
 import numpy as np
 
 from studio.engine.requests import TrainRequest
-
-
-def _small(window, **kw):
-    panel = window.training
-    panel.latent.setValue(kw.get("latent", 16))
-    panel.size.setValue(32)
-    panel.colour.setCurrentIndex(panel.colour.findData(1))  # grey: a quick model to train
-    panel.epochs.setValue(kw.get("epochs", 300))
-    panel.device.setCurrentText("cpu")
+from tests.gui.helpers import click_map_where, seconds_until, train_small
 
 
 def test_training_reports_progress_moves_the_map_and_stops(window, qtbot):
-    _small(window)
     events = []
     window.engine.training_progressed.connect(lambda ev: events.append("progress"))
     window.engine.training_finished.connect(lambda ev: events.append("finished"))
-    with qtbot.waitSignal(window.engine.training_progressed, timeout=20000):
-        window.training.start.click()
-    assert not window.training.start.isEnabled() and window.training.stop.isEnabled()
     # a snapshot reaches the engine: the map redraws with the new mu (the model is new, so
     # the faces start near the origin and spread out)
-    with qtbot.waitSignal(window.engine.model_opened, timeout=20000,
-                          check_params_cb=lambda ev: ev.info.snapshot):
-        pass
-    qtbot.wait(50)
-    before = np.array(window.blueprint.points.getData()).T.copy()
+    train_small(window, qtbot, epochs=300)
+    assert not window.training.start.isEnabled() and window.training.stop.isEnabled()
+
+    def points():
+        return np.array(window.blueprint.points.getData()).T
+
+    before = points().copy()
     assert before.shape == (100, 2)  # the new model's faces: the 100 built-in ones
     with qtbot.waitSignal(window.engine.model_opened, timeout=20000,
                           check_params_cb=lambda ev: ev.info.snapshot):
         pass
-    qtbot.wait(50)
-    after = np.array(window.blueprint.points.getData()).T
-    assert after.shape == before.shape and np.abs(after - before).mean() > 0.01
+    qtbot.waitUntil(lambda: points().shape == before.shape
+                    and np.abs(points() - before).mean() > 0.01, timeout=5000)
     assert window.training.progress.value() > 0
     assert "img/s" in window.training.status.text() and "ETA" in window.training.status.text()
-    with qtbot.waitSignal(window.engine.training_finished, timeout=5000):
+    with qtbot.waitSignal(window.engine.training_finished, timeout=20000):  # (its atlas made)
         window.training.stop.click()
     assert window.training.start.isEnabled()
     assert "progress" in events and "finished" in events
@@ -53,15 +42,19 @@ def test_training_reports_progress_moves_the_map_and_stops(window, qtbot):
 
 
 def test_pause_holds_the_step_count(window, qtbot):
-    _small(window)
-    window.training.start.click()
+    train_small(window, qtbot, epochs=300, snapshot=False)
     qtbot.waitUntil(lambda: window.engine.job is not None and window.engine.job.trainer is not None
                     and window.engine.job.trainer.step > 3, timeout=20000)
+
+    def step():
+        return window.engine.job.trainer.step
+
+    s = step()
+    running = seconds_until(qtbot, lambda: step() >= s + 3, 20000)  # how long 3 steps take, running
     window.training.pause.click()
-    qtbot.wait(300)
-    held = window.engine.job.trainer.step
-    qtbot.wait(500)
-    assert window.engine.job.trainer.step <= held + 1
+    held = step()  # (the step under way when Pause was clicked ends)
+    qtbot.wait(int(2000 * running) + 100)  # as long as 6 steps take, had the pause not held
+    assert step() <= held + 1
     window.training.pause.click()  # resume
     qtbot.waitUntil(lambda: window.engine.job.trainer.step > held + 3, timeout=10000)
     window.training.stop.click()
@@ -171,7 +164,6 @@ def test_painting_while_training_keeps_a_core_free_then_gives_it_back(window, qt
     import studio.engine.jobs as jobs
 
     monkeypatch.setattr(jobs, "_DEFAULT_THREADS", 2)  # as on 2 cores, whatever this machine has
-    monkeypatch.setattr(jobs, "YIELD_S", 0.8)
     vp = window.blueprint.plot.viewport()
 
     def press(x, y):
@@ -180,26 +172,40 @@ def test_painting_while_training_keeps_a_core_free_then_gives_it_back(window, qt
         qtbot.mouseRelease(vp, Qt.LeftButton, pos=QPoint(x, y))
 
     press(vp.width() // 3, vp.height() // 3)  # a face on show before training
-    threads = []
-    window.engine.training_progressed.connect(lambda ev: threads.append(ev.threads))
+    reports = []  # each progress report's threads, and what the status bar said of it
+    window.engine.training_progressed.connect(
+        lambda ev: reports.append((ev.threads, window.device_label.text())))
+
+    def reports_from(start, n=3):
+        """The n progress reports from index `start` on (of three: one may have been on its way,
+        one be from the step under way, the third is from a step begun since)."""
+        qtbot.waitUntil(lambda: len(reports) >= start + n, timeout=20000)
+        return reports[start:start + n]
+
     window.engine.start_training(TrainRequest(data="builtin", latent_dim=16, epochs=100000,
                                               image_size=32, channels=1, device="cpu"))
+    # a core is kept free for three steps (as long as they take here), at least 0.8 s
+    qtbot.waitUntil(lambda: window.engine.job.trainer is not None, timeout=20000)
+    s = window.engine.job.trainer.step
+    step_s = seconds_until(qtbot, lambda: window.engine.job.trainer.step >= s + 2, 20000) / 2
+    monkeypatch.setattr(jobs, "YIELD_S", max(0.8, 3 * step_s))
     # each snapshot repaints that face with the new weights: the window's own doing, not a
     # person's, so training keeps both threads
     with qtbot.waitSignal(window.engine.model_opened, timeout=20000,
                           check_params_cb=lambda ev: ev.info.snapshot):
-        pass
-    qtbot.wait(700)
-    assert threads and set(threads) == {2}
-    assert "kept free" not in window.device_label.text()
-    # a person paints: from the next step training runs on one thread fewer, and says so
+        pass  # (the repaint is asked for as the snapshot is taken)
+    assert {t for t, _ in reports_from(len(reports))} == {2} and {t for t, _ in reports} == {2}
+    assert not any("kept free" in said for _, said in reports)
+    # a person paints: from the next step training runs on one thread fewer, and says so, seen
+    # within as many reports (as the repaint above would have been)
+    start = len(reports)
     press(vp.width() // 2, vp.height() // 2)
-    qtbot.waitUntil(lambda: threads[-1] == 1, timeout=5000)
-    assert "1 of 2 threads: a core kept free while you paint" in window.device_label.text()
+    fewer = [said for t, said in reports_from(start) if t == 1]
+    assert fewer and all("1 of 2 threads: a core kept free while you paint" in s for s in fewer)
     # hands off for YIELD_S: every thread again
-    qtbot.waitUntil(lambda: threads[-1] == 2, timeout=5000)
-    assert "kept free" not in window.device_label.text()
-    assert window.engine.job.stop(timeout=3.0)
+    qtbot.waitUntil(lambda: reports[-1][0] == 2, timeout=int(1000 * (jobs.YIELD_S + 2 * step_s)) + 5000)
+    assert "kept free" not in reports[-1][1]
+    assert window.engine.job.stop(timeout=30.0)
 
 
 def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(window, qtbot,
@@ -211,12 +217,13 @@ def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(wind
     before = [ph.mu.copy() for ph in window.state.photos.all]
     # a model of the open one's build, so that the photos' mu compare
     window.engine.start_training(TrainRequest(data="builtin", epochs=100000, device="cpu"))
-    waits = []  # the window's own repaints (face, variations) must not take a core from training
+    # the window's own repaints (face, variations), asked for as it takes the new description,
+    # must not take a core from training
+    waits = []
     window.engine.job.person_waiting = lambda: waits.append(1)
     with qtbot.waitSignal(window.engine.photos_described, timeout=20000,
                           check_params_cb=lambda ev: ev.again):
         pass
-    qtbot.wait(200)
     assert waits == []
     # the same two entries, still selected as they were, not rebuilt
     assert [window.strip.list.item(i) for i in range(2)] == items
@@ -228,7 +235,10 @@ def test_at_each_snapshot_the_photos_are_described_anew_and_the_strip_stays(wind
     for ph, dot in zip(window.state.photos.all, dots):
         x, y = dot.getData()
         assert np.allclose([x[0], y[0]], window.state.map.projection.project(ph.mu))
-    assert window.engine.job.stop(timeout=3.0)
+    # a person's paint is heard as it is asked for: the silence above was the window's own
+    click_map_where(window, qtbot)
+    assert waits
+    assert window.engine.job.stop(timeout=30.0)
 
 
 def test_the_window_streams_a_folder_through_a_cache_when_asked(window, qtbot, face_folder):
@@ -261,7 +271,7 @@ def test_a_finished_run_is_over_at_once_though_its_thread_still_closes(window, q
     import time
 
     from studio.engine.run import TrainingRun
-    from tests.gui.helpers import menu_action, train_small
+    from tests.gui.helpers import menu_action
 
     close = TrainingRun.close
 

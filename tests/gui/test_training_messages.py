@@ -47,12 +47,18 @@ def test_start_says_what_it_will_do_and_its_notes_never_cover_stop(window, qtbot
 
 
 def test_pause_says_paused_and_an_idle_studio_says_no_training(window, qtbot):
+    reports = []
+    window.engine.training_progressed.connect(reports.append)
     train_small(window, qtbot)
     window.training.pause.click()
     assert window.training.status.text().startswith("Paused")
     assert window.device_label.text() == "Training paused"
-    qtbot.wait(600)  # progress reported before the pause does not overwrite it
+    # progress reported before the pause and come after it (as the engine thread hands it on)
+    # does not overwrite it
+    qtbot.waitUntil(lambda: bool(reports), timeout=10000)
+    window.engine.training_progressed.emit(reports[-1])
     assert window.training.status.text().startswith("Paused")
+    assert window.device_label.text() == "Training paused"
     window.training.pause.click()  # resume
     with qtbot.waitSignal(window.engine.training_progressed, timeout=10000):
         pass
