@@ -44,7 +44,7 @@ class SlidersTab(QWidget):
         self.z: np.ndarray | None = None
         self.order: list[int] = []
         self.sliders: dict[int, QSlider] = {}
-        self._labels: dict[int, QLabel] = {}
+        self.value_labels: dict[int, QLabel] = {}  # each dim's value, beside its slider
         self._rows: dict[int, list] = {}
         self.grid = QGridLayout()
         inner = QWidget()
@@ -76,7 +76,7 @@ class SlidersTab(QWidget):
             if w is not None:
                 w.deleteLater()
         self.order = list(order)
-        self.sliders, self._labels, self._rows = {}, {}, {}
+        self.sliders, self.value_labels, self._rows = {}, {}, {}
         for row, d in enumerate(self.order):
             name = QLabel(f"z{d}")
             s = QSlider(Qt.Horizontal)
@@ -89,7 +89,7 @@ class SlidersTab(QWidget):
                                value.sizeHint().height())
             for col, w in enumerate((name, s, value)):
                 self.grid.addWidget(w, row, col)
-            self.sliders[d], self._labels[d], self._rows[d] = s, value, [name, s, value]
+            self.sliders[d], self.value_labels[d], self._rows[d] = s, value, [name, s, value]
         self.show_all.setText(f"Show all {len(self.order)} dims")
         self.show_all.setVisible(len(self.order) > TOP_DIMS)
         self._update_visible()
@@ -130,7 +130,7 @@ class SlidersTab(QWidget):
     def _show_value(self, d: int) -> None:
         """The value; one beyond the slider's ends (the handle then sits at its end) in red,
         with a word why."""
-        v, label = self.z[d], self._labels[d]
+        v, label = self.z[d], self.value_labels[d]
         beyond = abs(v) > SLIDER_RANGE + 1e-9
         label.setText(f"{v:+.2f}")
         if label.property("beyond") != beyond:  # a style sheet is costly: set it on a change

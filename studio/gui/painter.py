@@ -160,6 +160,11 @@ class PainterRoom(QWidget):
         self.play.setChecked(False)
         self._timer.stop()
 
+    @property
+    def playing(self) -> bool:
+        """Whether the morph plays (its frames advance on their own)."""
+        return self._timer.isActive()
+
     def _on_play_toggled(self, on: bool) -> None:
         self.play.setText("Pause" if on else "Play")
         if on:

@@ -56,7 +56,7 @@ def window(qtbot, tmp_path, monkeypatch):
     yield win
     win.close()
     assert not win.engine.running
-    assert not win.painter._timer.isActive()
+    assert not win.painter.playing
 
 
 @pytest.fixture

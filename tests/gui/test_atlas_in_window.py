@@ -4,7 +4,7 @@ mosaic that never shows faces a click would not paint."""
 import numpy as np
 
 from studio.engine.maps import Axes
-from tests.gui.helpers import click_map, load_photos
+from tests.gui.helpers import click_map, load_photos, painted
 
 
 def _painted_z(window):
@@ -23,9 +23,7 @@ def test_the_default_model_opens_on_its_atlas_and_a_click_paints_a_face_of_its_r
     xy = m.projection.xy
     assert np.allclose(np.array(bp.points.getData()).T, xy)
     x, y = np.median(xy, 0)
-    click_map(window, qtbot, x, y)
-    qtbot.waitUntil(lambda: s.canvas.source is not None and s.canvas.source.name == "MAP"
-                    and not window.controller._behind, timeout=5000)
+    painted(window, qtbot, lambda: click_map(window, qtbot, x, y), "map")
     # the cross stays where the press was, and the face is the one painted exactly there
     cx, cy = m.cursor(s.canvas.z)
     assert abs(cx - x) < 0.05 and abs(cy - y) < 0.05

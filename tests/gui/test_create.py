@@ -41,7 +41,7 @@ def test_latent_sliders_repaint_and_reset(window, qtbot, reference):
     start = painted(window, qtbot, lambda: click_map(window, qtbot, 0.5, -0.3), "map").copy()
     z0 = window.state.canvas.z.copy()
     top = sl.order[0]
-    assert sl._labels[top].text() == f"{z0[top]:+.2f}"  # the painted face's value is shown
+    assert sl.value_labels[top].text() == f"{z0[top]:+.2f}"  # the painted face's value is shown
     image = painted(window, qtbot, lambda: sl.sliders[top].setValue(150), "sliders")
     z = z0.copy()
     z[top] = 3.0
@@ -79,7 +79,7 @@ def test_a_direction_from_two_photos_moves_the_face(window, qtbot, two_photos, r
 
 def test_the_lasso_chooses_the_faces_inside(window, qtbot):
     bp = window.blueprint
-    xy = bp._xy
+    xy = np.array(bp.points.getData()).T  # the faces' dots
     lo, mid = xy.min(0), np.median(xy, 0)
     square = np.array([[lo[0] - 1, lo[1] - 1], [mid[0], lo[1] - 1], [mid[0], mid[1]],
                        [lo[0] - 1, mid[1]]])
@@ -190,10 +190,10 @@ def test_while_training_the_mosaic_is_greyed_at_once_and_redrawn_every_few_secon
     with qtbot.waitSignal(window.engine.mosaic_ready, timeout=10000):
         bp.mosaic_button.setChecked(True)
     qtbot.waitUntil(lambda: bp.mosaic_current)
-    window.controller._mosaic_stale(MOSAIC_WHILE_TRAINING_MS)  # as a training snapshot does
+    bp.mosaic_stale(MOSAIC_WHILE_TRAINING_MS)  # as a training snapshot has it
     assert not bp.mosaic_current  # greyed: it says it is out of date
     assert bp._mosaic_timer.remainingTime() > MOSAIC_WHILE_TRAINING_MS - 2000  # not redrawn yet
-    window.controller._mosaic_stale()  # the map changed: redrawn as soon as the view settles
+    bp.mosaic_stale()  # the map changed: redrawn as soon as the view settles
     assert bp._mosaic_timer.remainingTime() <= 200
     qtbot.waitUntil(lambda: bp.mosaic_current, timeout=10000)
 

@@ -5,7 +5,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
 from studio.engine.maps import MapKind
-from tests.gui.helpers import map_cursor
+from tests.gui.helpers import map_cursor, painted
 
 
 def test_the_axes_offer_the_most_used_dims_and_the_preview_is_named(window):
@@ -34,9 +34,9 @@ def test_a_value_beyond_a_sliders_end_is_marked(window, qtbot):
     d = sl.order[0]
     z = window.state.canvas.z.copy()
     z[d] = 5.0
-    window.state.canvas.paint(z, window.state.canvas.source)
-    qtbot.waitUntil(lambda: not window.controller._behind, timeout=5000)  # once the face shows
-    assert sl._labels[d].text() == "+5.00" and "beyond" in sl._labels[d].toolTip()
+    source = window.state.canvas.source
+    painted(window, qtbot, lambda: window.state.canvas.paint(z, source), source.value)
+    assert sl.value_labels[d].text() == "+5.00" and "beyond" in sl.value_labels[d].toolTip()
     assert sl.sliders[d].value() == sl.sliders[d].maximum()
 
 

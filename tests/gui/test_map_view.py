@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, QPointF
 
 from studio.engine.maps import Axes
 from studio.state import Source
-from tests.gui.helpers import button, click_map, load_photos, map_cursor
+from tests.gui.helpers import button, click_map, load_photos, map_cursor, painted
 
 
 def _tick_texts(window):
@@ -118,9 +118,8 @@ def test_photos_on_the_command_line_open_with_the_mosaic_on_as_a_plain_start(qtb
 
 
 def _painted_at(window, qtbot, x, y):
-    click_map(window, qtbot, x, y)
-    qtbot.waitUntil(lambda: window.state.canvas.source is Source.MAP
-                    and not window.controller._behind, timeout=5000)
+    """A click on the map; back once its face is shown, and the cross with it."""
+    painted(window, qtbot, lambda: click_map(window, qtbot, x, y), Source.MAP.value)
 
 
 def test_keyframes_the_path_and_the_cross_stay_where_they_were_made_on_every_map(window, qtbot):
@@ -141,7 +140,8 @@ def test_keyframes_the_path_and_the_cross_stay_where_they_were_made_on_every_map
         button(k, "Add painted face").click()
     for axes in ("PCA plane", "Face atlas"):  # away to a plane, and back
         bp.axes.setCurrentIndex(bp.axes.findText(axes))
-        qtbot.waitUntil(lambda: not window.controller._behind, timeout=5000)
+        qtbot.waitUntil(lambda: np.allclose(map_cursor(window), s.map.cursor(s.canvas.z)),
+                        timeout=5000)  # the cross follows the painted face
     keys = np.array(bp.drawing.keyframe_dots.getData()).T
     assert np.allclose(keys, made, atol=px), keys
     path = np.array(bp.drawing.path.getData()).T

@@ -273,9 +273,9 @@ def test_shortcuts_r_and_space(window, qtbot):
     assert window.state.canvas.source.value == "random"
     assert not window.painter.play.isChecked()
     QTest.keyClick(window, Qt.Key_Space)
-    assert window.painter.play.isChecked() and window.painter._timer.isActive()
+    assert window.painter.play.isChecked() and window.painter.playing
     QTest.keyClick(window, Qt.Key_Space)
-    assert not window.painter._timer.isActive()
+    assert not window.painter.playing
 
 
 def test_bad_inputs_in_the_window_each_get_a_message(window, qtbot, tmp_path):
