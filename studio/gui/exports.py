@@ -1,9 +1,13 @@
 """The window's exports: the painted face, the morph and the manifold image (written in the
-background by the engine, with a progress dialog and Cancel), and directions files."""
+background by the engine, with a progress dialog and Cancel), and directions files.
+
+`ExportDialogs` asks (its file dialogs, then the controller's requests); `ExportProgress` shows
+the export being written, told by the presenter (studio.gui.presenter) what the engine says."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
@@ -15,30 +19,77 @@ EXPORT_FILTERS = {"Animated GIF (*.gif)": ".gif", "MP4 video, H.264 (*.mp4)": ".
                   "PNG strip (*.png)": ".png", "PNG contact sheet (*.png)": "sheet"}
 
 
+class ExportProgress:
+    """The export being written: one dialog with Cancel, for the export it follows (the engine
+    writes one at a time)."""
+
+    def __init__(self, parent, cancel: Callable[[], None]):
+        self._parent, self._cancel = parent, cancel
+        self.dialog: QProgressDialog | None = None
+        self._id = 0  # the request id of the export it follows
+
+    def follow(self, export_id: int, path: str) -> None:
+        """An export asked for: its progress shown. While another's is, the engine refuses
+        this one (the presenter says so) and the dialog stays the running export's."""
+        if self.dialog is not None:
+            return
+        dlg = QProgressDialog(f"Writing {Path(path).name}...", "Cancel", 0, 100, self._parent)
+        dlg.setWindowTitle("Export")
+        dlg.setModal(False)
+        dlg.setMinimumDuration(300)  # a quick export never flashes a dialog
+        dlg.setAutoClose(False)
+        dlg.setAutoReset(False)
+        dlg.canceled.connect(self._cancel)
+        self.dialog, self._id = dlg, export_id
+
+    def progressed(self, ev: rq.ExportProgressed) -> None:
+        if self.dialog is not None and ev.total:
+            self.dialog.setValue(int(100 * ev.done / ev.total))
+
+    def refused(self, ev: rq.RequestFailed) -> None:
+        """The engine refused an export, or failed before writing it: its dialog (if it has
+        one) goes."""
+        if ev.id == self._id:
+            self.close()
+
+    def close(self) -> None:
+        dlg, self.dialog, self._id = self.dialog, None, 0
+        if dlg is not None:
+            dlg.canceled.disconnect(self._cancel)
+            dlg.close()
+            dlg.deleteLater()
+
+
 class ExportDialogs:
-    def __init__(self, window):
-        self.w = window
-        self.progress: QProgressDialog | None = None  # the export being written, with Cancel
-        self._progress_id = 0  # the request id of that export
+    def __init__(self, parent, state, presenter, controller, progress: ExportProgress,
+                 painted: Callable[[], object], manifold_size: Callable[[], int]):
+        """parent: the dialogs' window; presenter: tells the person (say, status); controller:
+        makes the export requests; progress: the export being written; painted(): the face on
+        screen (None before the first); manifold_size(): the grid's side the Create panel
+        asks for."""
+        self.parent, self.state, self.presenter = parent, state, presenter
+        self.controller, self.progress = controller, progress
+        self._painted, self._manifold_size = painted, manifold_size
 
     def on_save_image(self) -> None:
         from studio.engine.export import save_png
 
-        if self.w.painter.image is None:
-            self.w.show_message("Nothing painted yet: click the map first")
+        image = self._painted()
+        if image is None:
+            self.presenter.say("Nothing painted yet: click the map first")
             return
-        path, _ = QFileDialog.getSaveFileName(self.w, "Save image", "face.png", "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Save image", "face.png", "PNG (*.png)")
         if path:
             try:
-                save_png(self.w.painter.image, path, scale=4)
+                save_png(image, path, scale=4)
             except StudioError as e:
-                self.w.show_message(str(e))
+                self.presenter.say(str(e))
 
     def on_export_morph(self) -> None:
-        if self.w.state.morph_keys() is None:
-            self.w.show_message("Add two keyframes, or load two photos and set A and B, first")
+        if self.state.morph_keys() is None:
+            self.presenter.say("Add two keyframes, or load two photos and set A and B, first")
             return
-        path, chosen = QFileDialog.getSaveFileName(self.w, "Export morph", "morph.gif",
+        path, chosen = QFileDialog.getSaveFileName(self.parent, "Export morph", "morph.gif",
                                                    ";;".join(EXPORT_FILTERS))
         if path:
             suffix = EXPORT_FILTERS.get(chosen, "")
@@ -47,83 +98,44 @@ class ExportDialogs:
             self.morph(path, sheet=suffix == "sheet")
 
     def morph(self, path: str, sheet: bool = False) -> bool:
-        return self._follow(self.w.controller.export_morph(path, sheet), path)
+        return self._follow(self.controller.export_morph(path, sheet), path)
 
     def on_export_manifold(self) -> None:
-        if self.w.state.map.projection is None:
+        if self.state.map.projection is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self.w, "Export manifold image", "manifold.png",
-                                              "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export manifold image",
+                                              "manifold.png", "PNG (*.png)")
         if path:
-            self.manifold(path, self.w.create.keyframes.manifold_size())
+            self.manifold(path, self._manifold_size())
 
     def manifold(self, path: str, n: int) -> bool:
-        return self._follow(self.w.controller.export_manifold(path, n), path)
+        return self._follow(self.controller.export_manifold(path, n), path)
 
     def _follow(self, export_id: int, path: str) -> bool:
-        """An export asked for (`export_id`; 0: none): its progress shown, with Cancel. While
-        another is written, the engine refuses this one (the presenter says so) and the dialog
-        stays the running export's."""
-        if not export_id:
-            return False
-        if self.progress is None:
-            self._show_progress(path, export_id)
-        return True
-
-    def _show_progress(self, path: str, export_id: int) -> None:
-        dlg = QProgressDialog(f"Writing {Path(path).name}...", "Cancel", 0, 100, self.w)
-        dlg.setWindowTitle("Export")
-        dlg.setModal(False)
-        dlg.setMinimumDuration(300)  # a quick export never flashes a dialog
-        dlg.setAutoClose(False)
-        dlg.setAutoReset(False)
-        dlg.canceled.connect(self.w.engine.cancel_export)
-        self.progress, self._progress_id = dlg, export_id
-
-    def on_progressed(self, ev: rq.ExportProgressed) -> None:
-        if self.progress is not None and ev.total:
-            self.progress.setValue(int(100 * ev.done / ev.total))
-
-    def on_refused(self, ev: rq.RequestFailed) -> None:
-        """The engine refused an export, or failed before writing it: its dialog (if it has
-        one) goes; the presenter tells the person why."""
-        if ev.id == self._progress_id:
-            self._close_progress()
-
-    def on_finished(self, ev: rq.ExportFinished) -> None:
-        self._close_progress()
-        if ev.outcome is rq.ExportOutcome.DONE:
-            self.w.status(f"Exported {ev.message}")
-        elif ev.outcome is rq.ExportOutcome.CANCELLED:
-            self.w.status(ev.message)
-        else:
-            self.w.show_message(ev.message)
-
-    def _close_progress(self) -> None:
-        dlg, self.progress, self._progress_id = self.progress, None, 0
-        if dlg is not None:
-            dlg.canceled.disconnect(self.w.engine.cancel_export)
-            dlg.close()
-            dlg.deleteLater()
+        """An export asked for (`export_id`; 0: none): its progress shown, with Cancel."""
+        if export_id:
+            self.progress.follow(export_id, path)
+        return bool(export_id)
 
     # -- directions files --------------------------------------------------------------------------
     def on_directions_export(self) -> None:
-        if not self.w.state.directions.all or self.w.state.info is None:
-            self.w.show_message("No directions to export yet")
+        if not self.state.directions.all or self.state.info is None:
+            self.presenter.say("No directions to export yet")
             return
-        path, _ = QFileDialog.getSaveFileName(self.w, "Export directions", "directions.json",
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export directions", "directions.json",
                                               "Directions (*.json)")
         if path:
             try:
-                session.save_directions(path, self.w.state.directions.all, self.w.state.dim)
+                session.save_directions(path, self.state.directions.all, self.state.dim)
             except StudioError as e:
-                self.w.show_message(str(e))
+                self.presenter.say(str(e))
 
     def on_directions_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, "Import directions", "", "Directions (*.json)")
-        if path and self.w.state.info is not None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Import directions", "",
+                                              "Directions (*.json)")
+        if path and self.state.info is not None:
             try:
-                self.w.state.directions.add(session.load_directions(path, self.w.state.dim))
+                self.state.directions.add(session.load_directions(path, self.state.dim))
             except StudioError as e:
-                self.w.show_message(str(e))
+                self.presenter.say(str(e))
 

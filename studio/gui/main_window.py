@@ -34,10 +34,10 @@ from studio.gui.blueprint import BlueprintRoom
 from studio.gui.controller import Controller
 from studio.gui.create_panel import CreatePanel
 from studio.gui.engine_thread import EngineThread
-from studio.gui.exports import ExportDialogs
+from studio.gui.exports import ExportDialogs, ExportProgress
 from studio.gui.painter import PainterRoom
 from studio.gui.presenter import Presenter
-from studio.gui.sessions import SessionKeeper, config_dir
+from studio.gui.sessions import SessionKeeper, config_dir, drop_recovery
 from studio.gui.strip import PhotoStrip
 from studio.gui.training_panel import TrainingPanel
 from studio.state import Change, StudioState
@@ -62,12 +62,16 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._build_layout()
         self.controller = Controller(self.state, engine, self, self.show_message, self.status)
-        self.sessions = SessionKeeper(self)
-        self.exports = ExportDialogs(self)
+        self.export_progress = ExportProgress(self, engine.cancel_export)
         # a first start opens with the map's mosaic on, and with no photos asked for, on the
         # model's example faces
         self.presenter = Presenter(self.state, engine, self, self.controller, self.show_message,
                                    self.status, images=images, welcome=welcome)
+        self.sessions = SessionKeeper(self, self.state, self.presenter, self.blueprint,
+                                      self.settle_unsaved)
+        self.exports = ExportDialogs(self, self.state, self.presenter, self.controller,
+                                     self.export_progress, lambda: self.painter.image,
+                                     self.create.keyframes.manifold_size)
         self._build_menus()
         self._connect()
         # a plain start reopens the work open when the window last closed (else a first start's
@@ -137,7 +141,7 @@ class MainWindow(QMainWindow):
         self.add_action(f, "Save session...", self.sessions.on_save, None,
                      "Save the model's path, photos, keyframes, directions and view")
         self.recent_menu = f.addMenu("Recent sessions")
-        self.sessions.fill_recent()
+        self.sessions.show_recent_in(self.recent_menu)
         f.addSeparator()
         self.add_action(f, "Quit", self.close, "Ctrl+Q")
         m = self.menuBar().addMenu("&Model")
@@ -241,7 +245,7 @@ class MainWindow(QMainWindow):
         answer = self.ask_unsaved(doing)
         if answer == "discard":
             if replaces:
-                self.sessions.drop_recovery()
+                drop_recovery()
             return True
         if answer == "save" and self.save_model_as():
             self.presenter.after_save(then)
@@ -351,8 +355,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         placement.remember(self, config_dir())
         self.sessions.keep_last()  # reopened at the next start: nothing is lost by quitting
-        if self.exports.progress is not None:
-            self.exports.progress.close()
+        self.export_progress.close()
         self.painter.stop()
         self.controller.stop()
         if not self.engine.shutdown(timeout=2.0):

@@ -12,43 +12,51 @@ model, a failure is told to the person.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QObject
+
 from studio.engine import directions
 from studio.engine import requests as rq
+from studio.gui.sessions import drop_recovery, example_photos, is_recovered
 from studio.state import Source
 
 
-class Presenter:
+class Presenter(QObject):
+    """A child of the window (when `views` is one): its slots go with it, so news that comes
+    after the window is gone (a thread slow to stop) finds no one to show it."""
+
     def __init__(self, state, engine, views, controller, say, status, images=(),
                  welcome: bool = True):
         """views: an object with painter, blueprint, analyst, training (the panel),
-        device_label, sessions and exports (the export's progress); controller: the views'
+        device_label and export_progress (the export being written); controller: the views'
         side (`catch_up` once the painted face shows, `news` of the directions); say(text): a
         message the person must see; status(text, ms): a passing line.
         `images`: photos to describe once the first model is open; `welcome`: a first start
         opens on the model's example faces, with the map's mosaic on."""
+        super().__init__(views if isinstance(views, QObject) else None)
         self.state, self.engine, self.v, self.controller = state, engine, views, controller
         self.say, self.status = say, status
         self._pending_images = [str(p) for p in images]
         self._welcome = welcome
         self._after_save = None  # what to do once the model is saved (a deferred close...)
+        self._waiting = None  # what to do once the next model (not a snapshot) is open
         self._wire()
 
     def _wire(self) -> None:
-        e, v = self.engine, self.v
+        e = self.engine
         e.model_opened.connect(self._model_opened)
         e.model_saved.connect(self._model_saved)
         e.failed.connect(self._request_failed)
         e.face_painted.connect(self._face_painted)
-        e.hover_ready.connect(lambda ev: v.blueprint.set_hover_image(ev.image))
-        e.variations_ready.connect(lambda ev: v.analyst.show_variations(ev.images))
-        e.mosaic_ready.connect(lambda ev: v.blueprint.set_mosaic(ev.images, ev.grid))
+        e.hover_ready.connect(self._hover_ready)
+        e.variations_ready.connect(self._variations_ready)
+        e.mosaic_ready.connect(self._mosaic_ready)
         e.photos_described.connect(self._photos_described)
         e.kept_still.connect(self._kept_still)
         e.photo_kept.connect(self._photo_kept)
-        e.keep_failed.connect(lambda ev: self.state.photos.keep_failed(ev.path, ev.message))
-        e.export_progressed.connect(v.exports.on_progressed)
-        e.export_finished.connect(v.exports.on_finished)
-        e.training_loading.connect(lambda ev: v.training.show_message(ev.message))
+        e.keep_failed.connect(self._keep_failed)
+        e.export_progressed.connect(self._export_progressed)
+        e.export_finished.connect(self._export_finished)
+        e.training_loading.connect(self._training_loading)
         e.training_progressed.connect(self._training_progressed)
         e.training_snapshot.connect(self._training_snapshot)
         e.training_finished.connect(self._training_finished)
@@ -57,7 +65,7 @@ class Presenter:
     # -- failures ----------------------------------------------------------------------------------
     def _request_failed(self, ev: rq.RequestFailed) -> None:
         if ev.request is rq.Export:  # (refused while another is written, or failed to start)
-            self.v.exports.on_refused(ev)
+            self.v.export_progress.refused(ev)
         self._failed(ev.message)
 
     def _failed(self, message: str) -> None:
@@ -69,23 +77,33 @@ class Presenter:
         """Run `then` once the model is saved (not if the saving fails)."""
         self._after_save = then
 
+    def load_model(self, path: str, then=None) -> None:
+        """Open the model at `path` (a file, or a shipped model's name); `then()` once it is
+        open (a session's work restored on it). A model that fails to open leaves `then` for
+        the next one."""
+        if then is not None:
+            self._waiting = then
+        self.engine.load_model(path)
+
     def _model_opened(self, ev: rq.ModelOpened) -> None:
-        s, sessions = self.state, self.v.sessions
+        s = self.state
         info, first = ev.info, s.info is None
         pending, self._pending_images = self._pending_images, []
-        if first and self._welcome and sessions.pending is None:
+        if first and self._welcome and self._waiting is None:
             # a first start: the map showing faces, photos given or not; with none, two
             # example faces the model carries as A and B
             if not pending:
-                pending = sessions.example_photos(info.dataset)
+                pending = example_photos(info.dataset)
                 s.photos.examples |= {str(p) for p in pending}
             s.map.set_mosaic(True)
-        self.open_model(info, pending, saved=False if sessions.is_recovered(info.path) else None)
+        self._open_model(info, pending, saved=False if is_recovered(info.path) else None)
         if not info.snapshot:
-            sessions.model_opened()
+            then, self._waiting = self._waiting, None
+            if then is not None:
+                then()
             self._training_words()
 
-    def open_model(self, info, pending_photos=(), saved: bool | None = None) -> None:
+    def _open_model(self, info, pending_photos=(), saved: bool | None = None) -> None:
         """A model (or new weights) arrived: into the state, then the photos described again."""
         s = self.state
         s.open_model(info, saved)  # (the face painted again by the window: nobody waits on it)
@@ -96,7 +114,7 @@ class Presenter:
     def _model_saved(self, ev: rq.ModelSaved) -> None:
         self.state.mark_saved(ev.path)
         self._training_words()
-        self.v.sessions.drop_recovery()
+        drop_recovery()
         self.status(f"Saved {ev.path}", 5000)
         then, self._after_save = self._after_save, None
         if then is not None:
@@ -109,10 +127,32 @@ class Presenter:
             self.v.training.show_message(f"Not training; the open model is "
                                          f"'{self.state.info.name}'")
 
+    # -- exports ---------------------------------------------------------------------------------
+    def _export_progressed(self, ev: rq.ExportProgressed) -> None:
+        self.v.export_progress.progressed(ev)
+
+    def _export_finished(self, ev: rq.ExportFinished) -> None:
+        self.v.export_progress.close()
+        if ev.outcome is rq.ExportOutcome.DONE:
+            self.status(f"Exported {ev.message}")
+        elif ev.outcome is rq.ExportOutcome.CANCELLED:
+            self.status(ev.message)
+        else:
+            self.say(ev.message)
+
     # -- painting ----------------------------------------------------------------------------------
     def _face_painted(self, ev: rq.FacePainted) -> None:
         self.v.painter.show_face(ev.image)
         self.controller.catch_up()
+
+    def _hover_ready(self, ev: rq.HoverReady) -> None:
+        self.v.blueprint.set_hover_image(ev.image)
+
+    def _variations_ready(self, ev: rq.VariationsReady) -> None:
+        self.v.analyst.show_variations(ev.images)
+
+    def _mosaic_ready(self, ev: rq.MosaicReady) -> None:
+        self.v.blueprint.set_mosaic(ev.images, ev.grid)
 
     def _kept_still(self, ev: rq.KeptStill) -> None:
         i = self.state.directions.index_of(ev.vector)
@@ -151,7 +191,13 @@ class Presenter:
             # the morph's frame, with the kept tail now
             s.paint_morph(self.v.painter.t, by_person=False)
 
+    def _keep_failed(self, ev: rq.KeepFailed) -> None:
+        self.state.photos.keep_failed(ev.path, ev.message)
+
     # -- training ----------------------------------------------------------------------------------
+    def _training_loading(self, ev: rq.TrainingLoading) -> None:
+        self.v.training.show_message(ev.message)
+
     def _training_progressed(self, ev: rq.TrainingProgressed) -> None:
         v = self.v
         if v.training.paused:

@@ -3,7 +3,8 @@ recovery copy of a model in training.
 
 A session is written from and read into the studio state (`StudioState.to_session`, `restore`);
 this module adds the dialogs, the order of events (the session's model opens first, then its
-work is restored) and the small files the studio keeps for itself, all written atomically.
+work is restored: `Presenter.load_model`) and the small files the studio keeps for itself, all
+written atomically.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from studio import workspace
@@ -35,29 +37,53 @@ def config_dir() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.AppConfigLocation)) / "face-studio"
 
 
+def example_photos(dataset: dict) -> list[str]:
+    """The example faces a model carries, written once into the config folder."""
+    return workspace.example_photos(config_dir(), dataset)
+
+
+def _recovery_dir() -> Path:
+    return workspace.recovery_dir(config_dir())
+
+
+def is_recovered(path) -> bool:
+    """Whether `path` is a recovery copy offered back at start and opened (not saved)."""
+    return workspace.is_recovered(config_dir(), path)
+
+
+def drop_recovery() -> None:
+    """The model in training was saved, or discarded: its recovery copy goes."""
+    (_recovery_dir() / RECOVERY_FILE).unlink(missing_ok=True)
+
+
 class SessionKeeper:
-    def __init__(self, window):
-        self.w = window
-        self.state = window.state
-        self.pending: session.Session | None = None  # restored once its model is open
+    def __init__(self, parent, state, presenter, map_view, settle_unsaved):
+        """parent: the dialogs' window; presenter: opens a session's model and describes its
+        photos, and tells the person (say, status); map_view: the map's view ranges
+        (view_range, set_view_range, fit_view); settle_unsaved(doing, then, replaces): the
+        window's question before an unsaved model is left (`MainWindow.settle_unsaved`)."""
+        self.parent, self.state, self.presenter = parent, state, presenter
+        self.map_view = map_view
+        self._settle_unsaved = settle_unsaved
         self._fit_view = False
+        self._recent_menu = None  # File > Recent sessions, once the window has its menus
 
     # -- saving ------------------------------------------------------------------------------------
     def on_save(self) -> None:
         if not self.state.saved and self.state.info is not None:
             # a session names its model by file: an unsaved one has none yet
-            if not self.w.settle_unsaved("saving the session", self.on_save, replaces=False):
+            if not self._settle_unsaved("saving the session", self.on_save, replaces=False):
                 return
-            self.w.show_message("The session names no model file: it will open with the "
-                                "default model")
-        path, _ = QFileDialog.getSaveFileName(self.w, "Save session", "session.json",
+            self.presenter.say("The session names no model file: it will open with the "
+                               "default model")
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Save session", "session.json",
                                               SESSION_FILTER)
         if path:
             self.save(path)
 
     def view(self) -> dict:
         """The part of the map's view that lives in the widget: its ranges."""
-        (x0, x1), (y0, y1) = self.w.blueprint.view_range()
+        (x0, x1), (y0, y1) = self.map_view.view_range()
         return {"x": [x0, x1], "y": [y0, y1]}
 
     def save(self, path: str) -> bool:
@@ -65,27 +91,27 @@ class SessionKeeper:
             s = self.state.to_session(self.view())
             session.save_session(path, s)
         except StudioError as e:
-            self.w.show_message(str(e))
+            self.presenter.say(str(e))
             return False
         self.remember(path)
-        self.w.status(f"Saved session {path}", 5000)
+        self.presenter.status(f"Saved session {path}", 5000)
         return True
 
     # -- opening -----------------------------------------------------------------------------------
     def on_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, "Open session", "", SESSION_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open session", "", SESSION_FILTER)
         if path:
             self.open(path)
 
     def open(self, path: str) -> None:
         """Restore a session: the model first (if it is still there), then the rest once the
         engine has it. What is missing is named; everything else comes back."""
-        if not self.w.settle_unsaved("opening a session", lambda: self.open(path)):
+        if not self._settle_unsaved("opening a session", lambda: self.open(path)):
             return
         try:
             s = session.load_session(path)
         except StudioError as e:
-            self.w.show_message(str(e))
+            self.presenter.say(str(e))
             return
         self.remember(path)
         missing = s.missing()
@@ -93,36 +119,28 @@ class SessionKeeper:
         if missing or not s.model_path:
             model = self.state.info.name if self.state.info else "the default model"
             what = "; ".join(missing) if missing else "its model (it was not saved)"
-            self.w.show_message(f"{path}: missing {what}; restoring the rest"
-                                + ("" if model_there else f" with {model}"))
+            self.presenter.say(f"{path}: missing {what}; restoring the rest"
+                               + ("" if model_there else f" with {model}"))
         info = self.state.info
         current = info.path if info is not None else None
         self._fit_view = not model_there  # the view was the other model's
         if model_there and (current is None or Path(current).resolve() != Path(s.model_path)
                             or s.model_sha256 != s.model_sha256_now):
-            self.pending = s
             self.state.photos.clear()
-            self.w.engine.load_model(s.model_path)
+            self.presenter.load_model(s.model_path, then=lambda: self.restore(s))
         else:
             self.restore(s)
 
-    def model_opened(self) -> None:
-        """A model (not a snapshot) opened: a session waiting for it is restored now."""
-        if self.pending is not None:
-            s, self.pending = self.pending, None
-            self.restore(s)
-
     def restore(self, s: session.Session) -> None:
-        b = self.w.blueprint
+        b = self.map_view
         photos = self.state.restore(s)  # (its axes and mosaic too)
         x, y = s.view.get("x"), s.view.get("y")
         if self._fit_view:
             b.fit_view()
         elif _range(x) and _range(y):
             b.set_view_range(x, y)
-        self.w.strip.clear()
-        if photos:
-            self.w.presenter.describe(photos)
+        if photos:  # (the strip follows the state's photos: none until these come)
+            self.presenter.describe(photos)
 
     # -- the last sitting's work -------------------------------------------------------------------
     def keep_last(self) -> None:
@@ -149,11 +167,11 @@ class SessionKeeper:
             return False
         model_there = bool(s.model_path) and Path(s.model_path).is_file()
         if s.missing():
-            self.w.show_message(f"Reopening where you were: missing {'; '.join(s.missing())}; "
-                                "restoring the rest")
+            self.presenter.say(f"Reopening where you were: missing {'; '.join(s.missing())}; "
+                               "restoring the rest")
         self._fit_view = not model_there
-        self.pending = s
-        self.w.engine.load_model(s.model_path if model_there else "default")
+        self.presenter.load_model(s.model_path if model_there else "default",
+                                  then=lambda: self.restore(s))
         return True
 
     def on_new(self) -> None:
@@ -164,9 +182,8 @@ class SessionKeeper:
                                                          (s.timeline.keyframes, "keyframe"),
                                                          (s.directions.all, "direction")))
         s.start_afresh()
-        self.w.strip.clear()
-        self.w.status(f"New session: {gone} cleared (File > Save session... keeps work to "
-                      "come back to)", 15000)
+        self.presenter.status(f"New session: {gone} cleared (File > Save session... keeps work "
+                              "to come back to)", 15000)
 
     # -- recent sessions ---------------------------------------------------------------------------
     def recent(self) -> list[str]:
@@ -176,58 +193,54 @@ class SessionKeeper:
         workspace.remember(config_dir(), path)
         self.fill_recent()
 
+    def show_recent_in(self, menu) -> None:
+        """File > Recent sessions: filled now, and again whenever a session is remembered."""
+        self._recent_menu = menu
+        self.fill_recent()
+
     def fill_recent(self) -> None:
-        menu = self.w.recent_menu
+        menu = self._recent_menu
+        if menu is None:
+            return
         menu.clear()
         items = self.recent()
         for p in items:
-            self.w.add_action(menu, Path(p).name, lambda _=False, p=p: self.open(p), None, p)
+            act = QAction(Path(p).name, menu)
+            act.setStatusTip(p)
+            act.setToolTip(p)
+            act.triggered.connect(lambda _=False, p=p: self.open(p))
+            menu.addAction(act)
         menu.setEnabled(bool(items))
 
     # -- the small files kept in the config folder (studio.workspace) -----------------------------
     @staticmethod
-    def example_photos(dataset: dict) -> list[str]:
-        return workspace.example_photos(config_dir(), dataset)
-
-    @staticmethod
-    def _recovery_dir() -> Path:
-        return workspace.recovery_dir(config_dir())
-
-    @classmethod
-    def recovery_path(cls) -> Path:
+    def recovery_path() -> Path:
         """Where training in the window keeps its recovery copy (the folder is made here)."""
-        d = cls._recovery_dir()
+        d = _recovery_dir()
         d.mkdir(parents=True, exist_ok=True)
         return d / RECOVERY_FILE
-
-    @staticmethod
-    def is_recovered(path) -> bool:
-        return workspace.is_recovered(config_dir(), path)
 
     @staticmethod
     def cache_for(request) -> Path:
         return workspace.cache_for(config_dir(), request)
 
-    def drop_recovery(self) -> None:
-        (self._recovery_dir() / RECOVERY_FILE).unlink(missing_ok=True)
-
     def offer_recovery(self, ask=None) -> bool:
         """At start: a model trained in an earlier sitting and never saved (the studio closed
         or crashed) is offered back. `ask(text)` -> True to open it (a dialog by default)."""
-        path = self._recovery_dir() / RECOVERY_FILE
+        path = _recovery_dir() / RECOVERY_FILE
         if not path.is_file():
             return False
         text = ("A model trained in an earlier session was never saved. Open it now? "
                 "(No deletes it.)")
         if ask is None:
             def ask(text):
-                return QMessageBox.question(self.w, "Face Studio", text) == QMessageBox.Yes
+                return QMessageBox.question(self.parent, "Face Studio", text) == QMessageBox.Yes
         if not ask(text):
-            self.drop_recovery()
+            drop_recovery()
             return False
-        kept = self._recovery_dir() / RECOVERED_FILE
+        kept = _recovery_dir() / RECOVERED_FILE
         os.replace(path, kept)  # opened from here; it is not saved until Save as
-        self.w.engine.load_model(str(kept))
+        self.presenter.load_model(str(kept))
         return True
 
 

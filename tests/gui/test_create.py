@@ -155,15 +155,15 @@ def test_a_second_export_while_one_is_written_is_refused_once(window, qtbot, tmp
     first, second = tmp_path / "first.png", tmp_path / "second.png"
     with qtbot.waitSignal(window.engine.failed, timeout=30000) as refused:
         assert window.export_manifold(str(first), 3)
-        dialog = window.exports.progress
+        dialog = window.export_progress.dialog
         assert dialog is not None and window.export_manifold(str(second), 3)
     assert refused.args[0].message == "An export is already running"
-    assert window.exports.progress is dialog  # still the first's
+    assert window.export_progress.dialog is dialog  # still the first's
     with qtbot.waitSignal(window.engine.export_finished, timeout=30000) as done:
         go_on.set()
     assert done.args[0].message == str(first) and first.is_file() and not second.exists()
     assert window.messages.count("An export is already running") == 1
-    assert window.exports.progress is None
+    assert window.export_progress.dialog is None
 
 
 def test_the_mosaic_tiles_the_view_and_follows_it(window, qtbot):
