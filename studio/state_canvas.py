@@ -73,9 +73,14 @@ class Canvas(Evented):
 
     def forget_tuning(self) -> None:
         """New weights: the kept faces belong to the weights they were kept for (the face is
-        painted again untuned, and Reset returns to it so)."""
-        self.tuning = kept_mod.NONE
-        self.anchor_tuning = kept_mod.NONE
+        painted again untuned, and Reset returns to it so). The window's doing: nobody waits
+        on the face it repaints."""
+        if not (self.tuning or self.anchor_tuning):
+            return
+        with self.changes():
+            self.by_person = False
+            self.tuning = kept_mod.NONE
+            self.anchor_tuning = kept_mod.NONE
 
     def forget_anchor(self) -> None:
         """Another model's work: no anchor for Reset, no directions' base or amounts."""

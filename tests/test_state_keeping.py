@@ -81,6 +81,23 @@ def test_a_face_painted_from_the_encoder_is_painted_again_kept(state):
     assert state.canvas.tuning == () and state.canvas.edited_from() is None
 
 
+def test_new_weights_repaint_a_kept_face_as_the_windows_doing(state):
+    """A kept face painted by a person, then a training snapshot: the face is painted again
+    untuned, and every paint that announces says nobody waits on it (a person's mark would
+    make training give up a core for no one)."""
+    a = photo("/p/a.jpg")
+    state.photos.add([a])
+    state.to_keep()
+    k = a_kept(a)
+    state.photo_kept(a.path, k, a.framed)
+    state.paint_at(*state.map.photo_position(state.photos.all[0]))  # a person's click on it
+    assert state.canvas.tuning == ((k, 1.0),) and state.canvas.by_person
+    who = []
+    state.canvas.on(Change.PAINTED, lambda: who.append(state.canvas.by_person))
+    state.open_model(replace(kept_info(), snapshot=True, weights="s" * 16))
+    assert who and not any(who) and state.canvas.tuning == ()
+
+
 def test_nothing_is_kept_while_a_model_trains_and_new_weights_drop_the_marks(state):
     state.photos.add([photo("/p/a.jpg")])
     assert state.to_keep()[0]
