@@ -56,25 +56,9 @@ class VAEConfig:
     norm: str = settings.BUILD["norm"].default
 
     def __post_init__(self):
-        if self.channels not in (1, 3):
-            raise ValueError(f"channels must be 1 or 3, not {self.channels}")
-        size, dims = settings.BUILD["image_size"], settings.BUILD["latent_dim"]
-        if not size.lo <= self.image_size <= size.hi:
-            raise ValueError(f"image size must be between {size.lo} and {size.hi} pixels, not "
-                             f"{self.image_size}")
-        if not dims.lo <= self.latent_dim <= dims.hi:
-            raise ValueError(f"latent dims must be between {dims.lo} and {dims.hi}, not "
-                             f"{self.latent_dim}")
-        if not self.widths or any(w < 1 for w in self.widths):
-            raise ValueError(f"widths must be positive, not {self.widths}")
-        if self.likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, not {self.likelihood!r}")
-        if not 0 < self.sigma <= 1:
-            raise ValueError(f"sigma must be in (0, 1], not {self.sigma}")
-        if self.beta < 0:
-            raise ValueError(f"beta must not be negative, not {self.beta}")
-        if self.norm not in NORMS:
-            raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {self.norm!r}")
+        problem = settings.first_problem(vars(self), settings.BUILD.values())
+        if problem is not None:  # one line naming the setting, as the flag and the request say
+            raise ValueError(problem)
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
 
     def to_dict(self) -> dict:

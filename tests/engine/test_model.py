@@ -3,7 +3,9 @@ import math
 import pytest
 import torch
 
+from studio.engine.errors import StudioError
 from studio.engine.model import VAE, VAEConfig, kl_warmup_weight
+from studio.engine.requests import TrainRequest
 
 
 @pytest.mark.parametrize("size,channels", [(32, 1), (28, 1), (64, 3), (25, 1)])
@@ -95,6 +97,19 @@ def test_config_rejects_nonsense():
         VAEConfig(likelihood="poisson")
     with pytest.raises(ValueError, match="latent"):
         VAEConfig(latent_dim=0)
+
+
+@pytest.mark.parametrize("change", [{"widths": (64, 5000)}, {"beta": 2e6}, {"channels": 2},
+                                    {"sigma": 0.0}, {"image_size": 4}])
+def test_config_refuses_what_the_flag_and_the_request_refuse_in_their_words(change):
+    """The model's build is checked against the same declarations as a training request: the
+    same values refused (a width above 4096, beta above 1e6), in the same one line."""
+    with pytest.raises(StudioError) as asked:
+        TrainRequest(data="builtin", **change)
+    with pytest.raises(ValueError) as built:
+        VAEConfig(**change)
+    assert str(built.value) == str(asked.value)
+    assert "\n" not in str(built.value) and str(built.value).startswith(next(iter(change)))
 
 
 def test_config_round_trips_through_a_dict(tiny_config):
