@@ -19,9 +19,10 @@ from studio.engine import model as model_mod
 from studio.engine.fields import SchemaError, _choice, _float, _int  # noqa: F401 (re-exported)
 
 MAX_PARAMS = 200_000_000
-MAX_WIDTH = 4096
 MAX_LAYERS = 8
-MAX_LATENT = settings.BUILD["latent_dim"].hi
+BUILD = settings.BUILD  # each field's bounds, choices and default: the training settings' own
+MAX_WIDTH = BUILD["widths"].hi
+MAX_LATENT = BUILD["latent_dim"].hi
 MAX_MU_ROWS = 1_000_000
 MAX_HISTORY = 1_000_000
 
@@ -36,19 +37,21 @@ def check_config(c) -> dict:
         raise SchemaError(f"config has unknown fields: {', '.join(extra)[:80]}")
     c = {**model_mod.LEGACY, **c}
     out = {}
-    size = settings.BUILD["image_size"]
+    size, dims, channels = BUILD["image_size"], BUILD["latent_dim"], sorted(BUILD["channels"].choices)
     out["image_size"] = _int(c.get("image_size"), "config.image_size", size.lo, size.hi)
-    out["channels"] = _int(c.get("channels"), "config.channels", 1, 3)
-    if out["channels"] == 2:
-        raise SchemaError("config.channels must be 1 or 3")
-    out["latent_dim"] = _int(c.get("latent_dim"), "config.latent_dim", 1, MAX_LATENT)
+    out["channels"] = _int(c.get("channels"), "config.channels", channels[0], channels[-1])
+    if out["channels"] not in channels:
+        raise SchemaError(f"config.channels must be {' or '.join(map(str, channels))}")
+    out["latent_dim"] = _int(c.get("latent_dim"), "config.latent_dim", dims.lo, MAX_LATENT)
     w = c.get("widths")
     if not isinstance(w, (list, tuple)) or not 1 <= len(w) <= MAX_LAYERS:
         raise SchemaError(f"config.widths must be a list of 1 to {MAX_LAYERS} layer widths")
-    out["widths"] = [_int(x, f"config.widths[{i}]", 1, MAX_WIDTH) for i, x in enumerate(w)]
+    out["widths"] = [_int(x, f"config.widths[{i}]", BUILD["widths"].lo, MAX_WIDTH)
+                     for i, x in enumerate(w)]
     out["likelihood"] = _choice(c.get("likelihood"), "config.likelihood", model_mod.LIKELIHOODS)
-    out["sigma"] = _float(c.get("sigma", 0.1), "config.sigma", 0.0, 1.0, lo_open=True)
-    out["beta"] = _float(c.get("beta", 1.0), "config.beta", 0.0, 1e6)
+    for name in ("sigma", "beta"):  # a file without them was built with the defaults
+        s = BUILD[name]
+        out[name] = _float(c.get(name, s.default), f"config.{name}", s.lo, s.hi, lo_open=s.above)
     out["norm"] = _choice(c.get("norm"), "config.norm", model_mod.NORMS)
     n = param_count(out)
     if n > MAX_PARAMS:

@@ -8,6 +8,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from studio import settings as declared  # hypothesis has its own `settings`
 from studio.engine.checkpoint import load_model_file
 from studio.engine.errors import ModelFileError
 from tests.conftest import peak_rss_mb
@@ -87,3 +88,23 @@ def test_a_history_or_dataset_of_the_wrong_type_is_refused(raw, tmp_path):
         torch.save({**raw, key: value}, p)
         with pytest.raises(ModelFileError, match=words):
             load_model_file(p)
+
+
+def test_a_file_is_held_to_the_training_settings_bounds_and_defaults(raw, tmp_path):
+    """A model file's build is checked against the declarations a training request is checked
+    against (studio.settings): just past a declared top is refused naming the field; a file
+    written before sigma and beta existed is built with their declared defaults."""
+    build = declared.BUILD
+    for change, words in (({"beta": build["beta"].hi * 2}, "config.beta must be between"),
+                          ({"widths": [build["widths"].hi + 1]}, "config.widths[0] must be "
+                                                                  "between 1 and 4096"),
+                          ({"channels": 2}, "config.channels must be 1 or 3")):
+        p = tmp_path / "bad.pt"
+        torch.save({**raw, "config": {**raw["config"], **change}}, p)
+        with pytest.raises(ModelFileError, match=words.replace("[", r"\[").replace("]", r"\]")):
+            load_model_file(p)
+    old = {k: v for k, v in raw["config"].items() if k not in ("sigma", "beta")}
+    p = tmp_path / "old.pt"
+    torch.save({**raw, "config": old}, p)
+    config = load_model_file(p).config
+    assert (config.sigma, config.beta) == (build["sigma"].default, build["beta"].default)
