@@ -292,8 +292,3 @@ def run_length_words(epochs: int | None, max_seconds: float | None) -> str:
     parts = ([f"{epochs} epochs"] if epochs else []) + (
         [f"{max_seconds:g} s"] if max_seconds else [])
     return " or ".join(parts)
-
-
-def default(name: str):
-    """A setting's default, by name."""
-    return SETTINGS[name].default

@@ -94,9 +94,9 @@ def test_zero_epochs_and_zero_seconds_are_not_values_and_unset_is_one_rule(capsy
     assert "0 must be greater than 0" in _refused(["--max-seconds", "0"], capsys)
     with pytest.raises(StudioError, match="^epochs must be at least 1, not 0$"):
         TrainRequest(data="builtin", epochs=0)
-    assert settings.run_length(None, None) == (settings.default("epochs"), None)
+    assert settings.run_length(None, None) == (settings.SETTINGS["epochs"].default, None)
     assert settings.run_length(None, 30.0) == (None, 30.0)
-    assert settings.run_length_words(0, 0) == f"{settings.default('epochs')} epochs"
+    assert settings.run_length_words(0, 0) == f"{settings.SETTINGS['epochs'].default} epochs"
 
 
 def test_a_request_takes_a_numbered_gpu_that_no_flag_offers(capsys):

@@ -286,10 +286,6 @@ def answers(event) -> type | None:
 
 
 # -- training ------------------------------------------------------------------------------------
-# a run given neither epochs nor a time budget: the one default (studio.settings)
-DEFAULT_EPOCHS = settings.TRAIN["epochs"].default
-
-
 @dataclass(frozen=True)
 @settings.add_fields(settings.asked(), unset=settings.UNSET_ON_REQUEST)
 class TrainRequest:

@@ -5,10 +5,11 @@ import time
 
 import pytest
 
+from studio import settings
 from studio.engine import stream
 from studio.engine.checkpoint import load_model_file
 from studio.engine.errors import StudioError
-from studio.engine.requests import DEFAULT_EPOCHS, TrainingFinished, TrainRequest
+from studio.engine.requests import TrainingFinished, TrainRequest
 from studio.engine.run import TrainingRun
 
 SMALL = dict(latent_dim=3, image_size=16, channels=1, widths=(8, 16), device="cpu")

@@ -92,7 +92,8 @@ def test_the_panels_words_on_how_long_match_the_run(qtbot, capsys):
 
     panel = TrainingPanel()
     qtbot.addWidget(panel)
-    for epochs, budget, words in ((0, 0, f"for {settings.default('epochs')} epochs."),
+    auto = settings.SETTINGS["epochs"].default  # what 0 epochs and no time budget train
+    for epochs, budget, words in ((0, 0, f"for {auto} epochs."),
                                   (0, 30, "for 30 s."), (7, 0, "for 7 epochs."),
                                   (7, 30, "for 7 epochs or 30 s.")):
         panel.epochs.setValue(epochs)
@@ -100,7 +101,7 @@ def test_the_panels_words_on_how_long_match_the_run(qtbot, capsys):
         assert words in panel.plan_text(), (epochs, budget, panel.plan_text())
         cfg = TrainingRun(panel.request()).train_config("cpu")
         assert (cfg.epochs or 0, cfg.max_seconds or 0) == (epochs or (
-            0 if budget else settings.default("epochs")), budget)
+            0 if budget else auto), budget)
     assert "no limit" not in panel.epochs.specialValueText()
     assert settings.ZERO_EPOCHS in panel.epochs.toolTip()
     with pytest.raises(SystemExit):

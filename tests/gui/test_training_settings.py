@@ -39,8 +39,9 @@ def test_each_shown_setting_is_a_box_with_its_declared_bounds_words_and_default(
         settings.SETTINGS["framing"].choices["aligned"]
     # a request of the panel's defaults: the declared ones (0 epochs or seconds: unset)
     r = panel.request()
+    declared = settings.SETTINGS
     assert (r.latent_dim, r.epochs, r.max_seconds, r.device, r.stream) == (
-        settings.default("latent_dim"), settings.default("epochs"), None, "auto", False)
+        declared["latent_dim"].default, declared["epochs"].default, None, "auto", False)
     panel.budget.setValue(30)
     panel.epochs.setValue(0)
     assert (panel.request().epochs, panel.request().max_seconds) == (None, 30.0)
