@@ -118,8 +118,6 @@ class TrainingRun:
         """Config, device, data and trainer: everything but the steps."""
         r = self.request
         cfg = self.config()
-        if r.workers is not None and r.workers < 0:
-            raise StudioError(f"workers must be 0 or more, not {r.workers}")
         self.world, self.device = distributed.start(devices.resolve_device(r.device))
         tc = self.train_config(self.device)
         # the folder is listed once, here: its size decides whether it streams, and the reader

@@ -43,15 +43,16 @@ def test_defaults_come_from_one_place():
 
     run = TrainingRun(TrainRequest(data="builtin"))
     assert run.config() == VAEConfig()
-    assert run.train_config("cpu").epochs == DEFAULT_EPOCHS == TrainConfig().epochs
+    assert run.train_config("cpu").epochs == settings.SETTINGS["epochs"].default \
+        == TrainConfig().epochs
     assert TrainingRun(TrainRequest(data="builtin", max_seconds=5)).train_config("cpu").epochs is None
 
 
 def test_errors_name_the_setting_not_a_flag():
     with pytest.raises(StudioError, match="^epochs must be at least 1"):
         TrainingRun(TrainRequest(data="builtin", epochs=0)).train_config("cpu")
-    with pytest.raises(StudioError, match="^workers must be 0 or more"):
-        TrainingRun(TrainRequest(data="builtin", workers=-1, **SMALL)).open()
+    with pytest.raises(StudioError, match="^workers must be 0 or more, not -1$"):
+        TrainRequest(data="builtin", workers=-1, **SMALL)  # the request's check: the only one
 
 
 def test_a_resumed_run_keeps_its_model(tiny_model_path):
