@@ -33,7 +33,8 @@ class Shown:
     """How the Training panel shows a setting: a label beside its box (a check box's own text), a
     tooltip, and for a number box its step, suffix and decimals (0: whole numbers); `zero`: the
     word at 0, where the box starts at 0 to leave the setting unset; `top`: the box's top where
-    the setting has no upper bound; `items`: each choice's text in the list (its value else)."""
+    the setting has no upper bound; `items`: each choice's text in the list (its value else),
+    in the list's order (the choices it leaves out after them)."""
     label: str
     tip: str
     zero: str = ""

@@ -23,7 +23,8 @@ class SettingBox:
             self.changed = self.widget.toggled
         elif setting.choices:
             self.widget = QComboBox()
-            for value in setting.choices:
+            # the choices in the panel's order: those it names first, as it names them
+            for value in dict.fromkeys([*shown.items, *setting.choices]):
                 self.widget.addItem(str(shown.items.get(value, value)), value)
                 if isinstance(setting.choices, dict):  # a word on each choice
                     self.widget.setItemData(self.widget.count() - 1, setting.choices[value],

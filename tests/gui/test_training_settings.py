@@ -24,7 +24,9 @@ def test_each_shown_setting_is_a_box_with_its_declared_bounds_words_and_default(
         if isinstance(box, QCheckBox):
             assert box.text() == s.shown.label and box.isChecked() == s.default
         elif isinstance(box, QComboBox):
-            assert [box.itemData(i) for i in range(box.count())] == list(s.choices), s.name
+            values = [box.itemData(i) for i in range(box.count())]
+            assert sorted(values) == sorted(s.choices), s.name  # each choice, once
+            assert s.shown.items or values == list(s.choices), s.name  # in the declared order
             assert box.currentData() == s.default
         else:
             top = s.hi if s.hi is not None else s.shown.top
@@ -33,6 +35,11 @@ def test_each_shown_setting_is_a_box_with_its_declared_bounds_words_and_default(
             assert box.specialValueText() == s.shown.zero, s.name
         if s.unset:  # what leaving it unset does, as the flag's help says it
             assert s.if_unset in box.toolTip()
+    # the colour box offers colour first, as it always has; the flag keeps its order (1, 3)
+    colour = panel.fields["channels"].widget
+    assert [colour.itemText(i) for i in range(colour.count())] == ["colour", "grey"]
+    assert [colour.itemData(i) for i in range(colour.count())] == [3, 1]
+    assert settings.SETTINGS["channels"].choices == (1, 3)
     # each framing's word on it, in its item's tooltip
     framing = panel.fields["framing"].widget
     assert framing.itemData(framing.findData("aligned"), Qt.ToolTipRole) == \
