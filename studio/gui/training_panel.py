@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -19,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import settings
-from studio.engine.clock import clock_text
+from studio.engine.clock import Throttle, clock_text
 from studio.engine.requests import TrainRequest
 from studio.gui.settings_form import SettingBox, lay_out
 from studio.gui.space import Words
@@ -89,7 +87,7 @@ class TrainingPanel(QWidget):
         self.curve_items = plots
         self.curve_data = {k: [] for k in self.curve_items}
         self.curve_steps: list[int] = []
-        self._curves_drawn = 0.0  # when the curves were last redrawn (time.monotonic)
+        self._curves_due = Throttle(CURVES_EVERY_S)  # the curves' redraw, while a run reports
         self.last_message = ""
         self.paused = False
 
@@ -160,7 +158,7 @@ class TrainingPanel(QWidget):
             self._draw_curves()  # every point reported, up to the last
 
     def _draw_curves(self) -> None:
-        self._curves_drawn = time.monotonic()
+        self._curves_due.restart()
         for k in self.curve_items:
             self.curve_items[k].setData(self.curve_steps, self.curve_data[k])
 
@@ -184,7 +182,7 @@ class TrainingPanel(QWidget):
         # the text and the bar follow every report (4 a second); the curves, whose redraw
         # (axes and all) is most of the window's work while it trains, once a second and at
         # the end: every repaint of the window takes a slice of a core from training
-        if time.monotonic() - self._curves_drawn >= CURVES_EVERY_S or p.done:
+        if self._curves_due.due(force=p.done):
             self._draw_curves()
 
     def show_message(self, text: str) -> None:

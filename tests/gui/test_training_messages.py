@@ -132,3 +132,43 @@ def test_a_failed_run_that_trained_opens_its_last_good_weights_and_says_why(wind
     assert window.messages[-1] == "no faces in the folder"
     qtbot.wait(200)  # (a model asked for would come by now: the first came within this)
     assert window.state.info.config.latent_dim == 2
+
+
+def test_the_curves_are_redrawn_at_most_once_a_second_and_at_the_end(qtbot):
+    """The text follows every report; the curves are redrawn at most once a second
+    (CURVES_EVERY_S) while reports come faster, and with every point at the run's end."""
+    import time
+
+    from studio.engine.training import TrainProgress
+    from studio.gui.training_panel import CURVES_EVERY_S, TrainingPanel
+
+    panel = TrainingPanel()  # its (empty) curves drawn now
+    qtbot.addWidget(panel)
+
+    def report(step: int, done: bool = False) -> None:
+        panel.show_progress(TrainProgress(
+            step=step, epoch=0, batch=step, batches_per_epoch=100, epochs=1, recon=1.0,
+            kl=float(step), total=1.0, kl_weight=1.0, images_per_s=10.0, elapsed_s=0.0,
+            eta_s=None, fraction=step / 100, done=done, device="cpu", psnr_db=20.0))
+        assert f"step {step}:" in panel.status.text()  # the text: every report
+
+    def drawn() -> list:
+        steps = panel.curve_items["kl"].getOriginalDataset()[0]
+        return [] if steps is None else list(steps)
+
+    def a_second_on() -> float:
+        start = time.monotonic()
+        qtbot.waitUntil(lambda: time.monotonic() - start > CURVES_EVERY_S, timeout=5000)
+        return time.monotonic()
+
+    drawn_at = a_second_on()
+    report(1)
+    assert drawn() == [1]  # a second after the last redraw: redrawn
+    report(2)
+    if time.monotonic() - drawn_at < CURVES_EVERY_S:  # sooner: the text only
+        assert drawn() == [1]
+    a_second_on()
+    report(3)
+    assert drawn() == [1, 2, 3]
+    report(4, done=True)  # the end: every point, however soon
+    assert drawn() == [1, 2, 3, 4]
