@@ -31,6 +31,23 @@ def run_trainer(trainer, n=None):
     return snaps
 
 
+def held(monkeypatch, owner, name: str):
+    """`owner.name` (a module's function) made to wait, each call, until the second event
+    returned is set; the first is set once it is called (a thread is held in it)."""
+    import threading
+
+    called, go_on = threading.Event(), threading.Event()
+    real = getattr(owner, name)
+
+    def waiting(*a, **k):
+        called.set()
+        go_on.wait(10)
+        return real(*a, **k)
+
+    monkeypatch.setattr(owner, name, waiting)
+    return called, go_on
+
+
 @pytest.fixture
 def tiny_config():
     from studio.engine.model import VAEConfig

@@ -200,12 +200,12 @@ class TrainingJob:
 # -- exports on a thread of their own --------------------------------------------------------------
 class ExportJob:
     """Writes an export (frames the engine decoded) on a thread, so that painting goes on;
-    `emit` gets ExportProgressed and one ExportFinished, on that thread. cancel() stops at the
-    next frame; nothing is left under the name."""
+    `emit` gets ExportProgressed and one ExportFinished, on that thread, each with `id` (the
+    Export request's). cancel() stops at the next frame; nothing is left under the name."""
 
     def __init__(self, what: MorphExport | ManifoldExport, frames: np.ndarray, path: str,
-                 emit: Callable[[object], None]):
-        self.what, self.frames, self.path = what, frames, path
+                 emit: Callable[[object], None], export_id: int = 0):
+        self.what, self.frames, self.path, self.id = what, frames, path, export_id
         self._emit = emit
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._main, name="face-studio-export", daemon=True)
@@ -234,7 +234,7 @@ class ExportJob:
             if self._cancel.is_set():
                 raise export.Cancelled(f"{self.path}: export cancelled; nothing was written")
             if told.due(force=done == total):
-                self._emit(ExportProgressed(done, total))
+                self._emit(ExportProgressed(done, total, self.id))
 
         w = self.what
         try:
@@ -246,12 +246,13 @@ class ExportJob:
                 export.save_morph(list(self.frames), self.path, duration_ms=w.duration_ms,
                                   scale=w.scale, sheet=w.sheet, progress=progress)
         except export.Cancelled as e:
-            self._emit(ExportFinished(ExportOutcome.CANCELLED, str(e)))
+            self._emit(ExportFinished(ExportOutcome.CANCELLED, str(e), self.id))
         except (StudioError, ValueError) as e:
-            self._emit(ExportFinished(ExportOutcome.FAILED, str(e)))
+            self._emit(ExportFinished(ExportOutcome.FAILED, str(e), self.id))
         except Exception as e:  # a bug must not take the window down
             log.exception("export failed")
             self._emit(ExportFinished(ExportOutcome.FAILED,
-                                      f"{self.path}: export failed ({type(e).__name__}: {e})"))
+                                      f"{self.path}: export failed ({type(e).__name__}: {e})",
+                                      self.id))
         else:
-            self._emit(ExportFinished(ExportOutcome.DONE, self.path))
+            self._emit(ExportFinished(ExportOutcome.DONE, self.path, self.id))

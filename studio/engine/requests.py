@@ -260,6 +260,7 @@ class RequestFailed:
 class ExportProgressed:
     done: int
     total: int
+    id: int = 0         # the Export request it answers
 
 
 class ExportOutcome(Enum):
@@ -272,6 +273,7 @@ class ExportOutcome(Enum):
 class ExportFinished:
     outcome: ExportOutcome
     message: str        # the path written, or why not
+    id: int = 0         # the Export request it answers
 
 
 # the answer to each interactive request: an answer older than the newest request is stale

@@ -86,6 +86,7 @@ class EngineService:
         self._thread = threading.Thread(target=self._run, name="face-studio-engine", daemon=True)
         self.model: FaceModel | None = None
         self.export_job: ExportJob | None = None
+        self._cancel_asked: set[int] = set()  # exports cancelled before the engine reached them
         self._keeping: KeepingJob | None = None  # started with the first photo to keep
         self._frames: dict = {}  # framed photos by (path, mtime, size, image size, channels)
         self._handlers = {LoadModel: self._load, UseModel: self._use_file, Paint: self._paint,
@@ -130,9 +131,15 @@ class EngineService:
     def exporting(self) -> bool:
         return self.export_job is not None and self.export_job.running
 
-    def cancel_export(self) -> None:
-        if self.export_job is not None:
-            self.export_job.cancel()
+    def cancel_export(self, export_id: int | None = None) -> None:
+        """Cancel the export asked for by request `export_id` (None: the one being written).
+        One the engine has not reached yet is dropped when it does: nothing is written."""
+        with self._cond:
+            job = self.export_job
+            if job is not None and export_id in (None, job.id):
+                job.cancel()
+            elif export_id is not None:
+                self._cancel_asked.add(export_id)
 
     # -- the loop -------------------------------------------------------------------------------
     def _next(self):
@@ -281,6 +288,8 @@ class EngineService:
         """Decode the frames here (the model is this thread's), write them on a thread of
         their own: painting goes on meanwhile."""
         if self.exporting:  # one export at a time: this is the one place that refuses
+            with self._cond:
+                self._cancel_asked.discard(req.id)
             raise StudioError("An export is already running")
         z = np.atleast_2d(req.z)
         if req.tunings:  # a morph between kept photos: each frame with its own tail
@@ -288,7 +297,12 @@ class EngineService:
         else:
             frames = np.concatenate([self._decode(c) for c in np.array_split(
                 z, max(1, len(z) // 64))])
-        self.export_job = ExportJob(req.what, frames, req.path, self._emit).start()
+        job = ExportJob(req.what, frames, req.path, self._emit, req.id)
+        with self._cond:
+            if req.id in self._cancel_asked:  # cancelled while it waited: it ends at once
+                self._cancel_asked.discard(req.id)
+                job.cancel()
+            self.export_job = job.start()
         return None
 
     def _use(self, mf: ModelFile, snapshot: bool, derived: Derived | None = None) -> ModelInfo:

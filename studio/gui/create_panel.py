@@ -185,10 +185,12 @@ class KeyframesTab(QWidget):
         self.loop.toggled.connect(lambda _: self.settings_changed.emit())
         preview = push_button("Preview", "Play the keyframe morph in the Painter",
                           self.preview_requested)
-        export = push_button("Export morph...", "GIF, MP4, PNG strip or contact sheet, in the "
-                         "background", self.export_requested)
-        manifold = push_button("Manifold image...", "An N x N grid of faces across the region of "
-                           "the map in view", self.manifold_requested)
+        # (off while an export is written: the window's doing)
+        self.export_button = push_button("Export morph...", "GIF, MP4, PNG strip or contact "
+                                         "sheet, in the background", self.export_requested)
+        self.manifold_button = push_button("Manifold image...", "An N x N grid of faces across "
+                                           "the region of the map in view",
+                                           self.manifold_requested)
         self.manifold_n = QSpinBox()
         self.manifold_n.setRange(2, 40)
         self.manifold_n.setValue(15)
@@ -211,10 +213,10 @@ class KeyframesTab(QWidget):
         lay.addLayout(form)
         row3 = QHBoxLayout()
         row3.addWidget(preview)
-        row3.addWidget(export)
+        row3.addWidget(self.export_button)
         lay.addLayout(row3)
         row4 = QHBoxLayout()
-        row4.addWidget(manifold)
+        row4.addWidget(self.manifold_button)
         row4.addWidget(QLabel("N"))
         row4.addWidget(self.manifold_n)
         lay.addLayout(row4)

@@ -161,9 +161,10 @@ class EngineThread(QObject):
         """Whether an export is being written (the service refuses another meanwhile)."""
         return self.service is not None and self.service.exporting
 
-    def cancel_export(self) -> None:
+    def cancel_export(self, export_id: int | None = None) -> None:
+        """Cancel the export of request `export_id` (None: the one being written)."""
         if self.service is not None:
-            self.service.cancel_export()
+            self.service.cancel_export(export_id)
 
     @property
     def training(self) -> bool:

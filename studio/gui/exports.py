@@ -2,7 +2,8 @@
 background by the engine, with a progress dialog and Cancel), and directions files.
 
 `ExportDialogs` asks (its file dialogs, then the controller's requests); `ExportProgress` shows
-the export being written, told by the presenter (studio.gui.presenter) what the engine says."""
+each export asked for until it ends, told by the presenter (studio.gui.presenter) what the
+engine says."""
 
 from __future__ import annotations
 
@@ -20,51 +21,65 @@ EXPORT_FILTERS = {"Animated GIF (*.gif)": ".gif", "MP4 video, H.264 (*.mp4)": ".
 
 
 class ExportProgress:
-    """The export being written: one dialog with Cancel, for the export it follows (the engine
-    writes one at a time)."""
+    """The exports asked for and not ended yet: each its own dialog with Cancel, which follows
+    its export by request id (ExportProgressed, ExportFinished and a refusal carry it). The
+    engine writes one at a time and refuses another meanwhile; a refused one's dialog goes at
+    once, the running one's stays."""
 
-    def __init__(self, parent, cancel: Callable[[], None]):
-        self._parent, self._cancel = parent, cancel
-        self.dialog: QProgressDialog | None = None
-        self._id = 0  # the request id of the export it follows
+    def __init__(self, parent, cancel: Callable[[int], None],
+                 exporting: Callable[[bool], None] = lambda on: None):
+        """cancel(export_id): cancel that export; exporting(on): told True when an export is
+        asked for with none followed, False when the last one followed has ended."""
+        self._parent, self._cancel, self._exporting = parent, cancel, exporting
+        self.dialogs: dict[int, QProgressDialog] = {}  # by the request id of the export
+
+    @property
+    def exporting(self) -> bool:
+        """Whether an export asked for here has not ended yet."""
+        return bool(self.dialogs)
 
     def follow(self, export_id: int, path: str) -> None:
-        """An export asked for: its progress shown. While another's is, the engine refuses
-        this one (the presenter says so) and the dialog stays the running export's."""
-        if self.dialog is not None:
-            return
+        """An export asked for (request `export_id`): its progress shown, with Cancel."""
         dlg = QProgressDialog(f"Writing {Path(path).name}...", "Cancel", 0, 100, self._parent)
         dlg.setWindowTitle("Export")
         dlg.setModal(False)
         dlg.setMinimumDuration(300)  # a quick export never flashes a dialog
         dlg.setAutoClose(False)
         dlg.setAutoReset(False)
-        dlg.canceled.connect(self._cancel)
-        self.dialog, self._id = dlg, export_id
+        dlg.canceled.connect(lambda: self._cancel(export_id))
+        first = not self.dialogs
+        self.dialogs[export_id] = dlg
+        if first:
+            self._exporting(True)
 
     def progressed(self, ev: rq.ExportProgressed) -> None:
-        if self.dialog is not None and ev.total:
-            self.dialog.setValue(int(100 * ev.done / ev.total))
+        dlg = self.dialogs.get(ev.id)
+        if dlg is not None and ev.total:
+            dlg.setValue(int(100 * ev.done / ev.total))
 
-    def refused(self, ev: rq.RequestFailed) -> None:
-        """The engine refused an export, or failed before writing it: its dialog (if it has
-        one) goes."""
-        if ev.id == self._id:
-            self.close()
+    def ended(self, export_id: int) -> None:
+        """The export of request `export_id` ended (written, cancelled, failed, or refused by
+        the engine): its dialog goes."""
+        dlg = self.dialogs.pop(export_id, None)
+        if dlg is None:
+            return
+        dlg.canceled.disconnect()  # (closing a progress dialog says "canceled")
+        dlg.close()
+        dlg.deleteLater()
+        if not self.dialogs:
+            self._exporting(False)
 
     def close(self) -> None:
-        dlg, self.dialog, self._id = self.dialog, None, 0
-        if dlg is not None:
-            dlg.canceled.disconnect(self._cancel)
-            dlg.close()
-            dlg.deleteLater()
+        """Every dialog closed (the window is closing)."""
+        for export_id in list(self.dialogs):
+            self.ended(export_id)
 
 
 class ExportDialogs:
     def __init__(self, parent, state, presenter, controller, progress: ExportProgress,
                  painted: Callable[[], object], manifold_size: Callable[[], int]):
         """parent: the dialogs' window; presenter: tells the person (say, status); controller:
-        makes the export requests; progress: the export being written; painted(): the face on
+        makes the export requests; progress: the exports being written; painted(): the face on
         screen (None before the first); manifold_size(): the grid's side the Create panel
         asks for."""
         self.parent, self.state, self.presenter = parent, state, presenter
@@ -97,7 +112,12 @@ class ExportDialogs:
                 path += ".png" if suffix == "sheet" else suffix
             self.morph(path, sheet=suffix == "sheet")
 
-    def morph(self, path: str, sheet: bool = False) -> bool:
+    def morph(self, path: str, sheet: bool = False) -> int:
+        """Ask for the morph written to `path`, its progress shown with Cancel. Returns the
+        Export request's id (0: nothing to export): asked for, not yet taken. The engine may
+        still refuse it (one export at a time): then the presenter says why and closes its
+        dialog, and the engine's `failed` carries a RequestFailed with this id; else its
+        ExportFinished carries the id."""
         return self._follow(self.controller.export_morph(path, sheet), path)
 
     def on_export_manifold(self) -> None:
@@ -108,14 +128,15 @@ class ExportDialogs:
         if path:
             self.manifold(path, self._manifold_size())
 
-    def manifold(self, path: str, n: int) -> bool:
+    def manifold(self, path: str, n: int) -> int:
+        """Ask for the manifold image (n x n faces) written to `path`; returns as `morph`."""
         return self._follow(self.controller.export_manifold(path, n), path)
 
-    def _follow(self, export_id: int, path: str) -> bool:
-        """An export asked for (`export_id`; 0: none): its progress shown, with Cancel."""
+    def _follow(self, export_id: int, path: str) -> int:
+        """An export asked for (`export_id`; 0: nothing to export): its progress shown."""
         if export_id:
             self.progress.follow(export_id, path)
-        return bool(export_id)
+        return export_id
 
     # -- directions files --------------------------------------------------------------------------
     def on_directions_export(self) -> None:

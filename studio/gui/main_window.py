@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._build_layout()
         self.controller = Controller(self.state, engine, self, self.show_message, self.status)
-        self.export_progress = ExportProgress(self, engine.cancel_export)
+        self.export_progress = ExportProgress(self, engine.cancel_export, self._show_exporting)
         # a first start opens with the map's mosaic on, and with no photos asked for, on the
         # model's example faces
         self.presenter = Presenter(self.state, engine, self, self.controller, self.show_message,
@@ -128,10 +128,12 @@ class MainWindow(QMainWindow):
         f = self.menuBar().addMenu("&File")
         self.add_action(f, "Open images...", self._on_open_images, "Ctrl+O", "Load photos to analyse")
         self.add_action(f, "Save image...", self.exports.on_save_image, "Ctrl+S", "Save the painted face")
-        self.add_action(f, "Export morph...", self.exports.on_export_morph, None,
-                     "Save the morph (keyframes, or A to B) as a GIF, MP4, PNG strip or sheet")
-        self.add_action(f, "Export manifold image...", self.exports.on_export_manifold, None,
-                     "An N x N grid of faces across the region of the map in view")
+        self.export_actions = (
+            self.add_action(f, "Export morph...", self.exports.on_export_morph, None,
+                            "Save the morph (keyframes, or A to B) as a GIF, MP4, PNG strip or "
+                            "sheet"),
+            self.add_action(f, "Export manifold image...", self.exports.on_export_manifold, None,
+                            "An N x N grid of faces across the region of the map in view"))
         f.addSeparator()
         self.add_action(f, "New session", self.sessions.on_new, None,
                         "Start clean on the open model: no photos, keyframes or directions of "
@@ -211,6 +213,14 @@ class MainWindow(QMainWindow):
             self.messages.append(f"{exc_type.__name__}: {exc}")
             help_.error_box(self, exc_type, exc, tb)
         sys.excepthook = hook
+
+    def _show_exporting(self, on: bool) -> None:
+        """While an export asked for has not ended, the ways to ask for another are off (the
+        engine writes one at a time and refuses another: this only shows it)."""
+        k = self.create.keyframes
+        for control in (*self.export_actions, self.painter.export, k.export_button,
+                        k.manifold_button):
+            control.setEnabled(not on)
 
     def _show_title(self) -> None:
         info = self.state.info
@@ -314,10 +324,13 @@ class MainWindow(QMainWindow):
     def dropEvent(self, ev):  # noqa: N802 (Qt)
         self.open_images([u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()])
 
-    def export_morph(self, path: str, sheet: bool = False) -> bool:
+    def export_morph(self, path: str, sheet: bool = False) -> int:
+        """The morph written to `path`: its request id, 0 if there is nothing to export
+        (ExportDialogs.morph says what the id leads to)."""
         return self.exports.morph(path, sheet)
 
-    def export_manifold(self, path: str, n: int) -> bool:
+    def export_manifold(self, path: str, n: int) -> int:
+        """The manifold image (n x n faces) written to `path`: its request id, 0 if no map."""
         return self.exports.manifold(path, n)
 
     # -- help, size, close -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ class Presenter(QObject):
     def __init__(self, state, engine, views, controller, say, status, images=(),
                  welcome: bool = True):
         """views: an object with painter, blueprint, analyst, training (the panel),
-        device_label and export_progress (the export being written); controller: the views'
+        device_label and export_progress (the exports being written); controller: the views'
         side (`catch_up` once the painted face shows, `news` of the directions); say(text): a
         message the person must see; status(text, ms): a passing line.
         `images`: photos to describe once the first model is open; `welcome`: a first start
@@ -65,7 +65,7 @@ class Presenter(QObject):
     # -- failures ----------------------------------------------------------------------------------
     def _request_failed(self, ev: rq.RequestFailed) -> None:
         if ev.request is rq.Export:  # (refused while another is written, or failed to start)
-            self.v.export_progress.refused(ev)
+            self.v.export_progress.ended(ev.id)
         self._failed(ev.message)
 
     def _failed(self, message: str) -> None:
@@ -132,7 +132,7 @@ class Presenter(QObject):
         self.v.export_progress.progressed(ev)
 
     def _export_finished(self, ev: rq.ExportFinished) -> None:
-        self.v.export_progress.close()
+        self.v.export_progress.ended(ev.id)  # its own dialog: another's may be up
         if ev.outcome is rq.ExportOutcome.DONE:
             self.status(f"Exported {ev.message}")
         elif ev.outcome is rq.ExportOutcome.CANCELLED:

@@ -10,7 +10,8 @@ from PIL import Image
 from studio.engine.inference import FaceModel
 from studio.engine.maps import Axes
 from studio.state import Source
-from tests.gui.helpers import button, click_map, load_photos, painted
+from tests.conftest import held
+from tests.gui.helpers import button, click_map, load_photos, menu_action, painted
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def own_config(tmp_path, monkeypatch):
 def _export(window, qtbot, start):
     """Start an export; (outcome, message) when it has finished."""
     with qtbot.waitSignal(window.engine.export_finished, timeout=30000) as blocker:
-        assert start() is not False
+        assert start()  # the export's request id
     ev = blocker.args[0]
     return ev.outcome.value, ev.message
 
@@ -142,28 +143,88 @@ def test_manifold_export_from_the_window(window, qtbot, tmp_path):
     assert img.shape[:2] == (5 * s * 2, 5 * s * 2)
 
 
+def _export_controls(window):
+    """The menu items and buttons that ask for an export, each enabled or not."""
+    k = window.create.keyframes
+    controls = (menu_action(window, "Export morph..."),
+                menu_action(window, "Export manifold image..."), window.painter.export,
+                k.export_button, k.manifold_button)
+    return [c.isEnabled() for c in controls]
+
+
 def test_a_second_export_while_one_is_written_is_refused_once(window, qtbot, tmp_path,
                                                              monkeypatch):
     """One export at a time: the engine refuses the second, and the window says so once, as it
-    says any failure; the first is written, its progress dialog the only one."""
-    import threading
+    says any failure; the first is written, its progress dialog the only one. Meanwhile the
+    export items are off: the manifold's shows no file dialog (it does once the export ends)."""
+    from PySide6.QtWidgets import QFileDialog
 
     from studio.engine import export
 
-    real, go_on = export.save_png, threading.Event()
-    monkeypatch.setattr(export, "save_png", lambda *a, **k: (go_on.wait(10), real(*a, **k))[1])
+    _, go_on = held(monkeypatch, export, "save_png")  # the first is written once go_on is set
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (asked.append(a[1]), ("", ""))[1])
     first, second = tmp_path / "first.png", tmp_path / "second.png"
+    assert _export_controls(window) == [True] * 5
     with qtbot.waitSignal(window.engine.failed, timeout=30000) as refused:
-        assert window.export_manifold(str(first), 3)
-        dialog = window.export_progress.dialog
-        assert dialog is not None and window.export_manifold(str(second), 3)
+        first_id = window.export_manifold(str(first), 3)
+        assert first_id and list(window.export_progress.dialogs) == [first_id]
+        assert _export_controls(window) == [False] * 5
+        second_id = window.export_manifold(str(second), 3)
+        assert second_id > first_id
     assert refused.args[0].message == "An export is already running"
-    assert window.export_progress.dialog is dialog  # still the first's
+    assert refused.args[0].id == second_id
+    assert list(window.export_progress.dialogs) == [first_id]  # still the first's, alone
+    menu_action(window, "Export manifold image...").trigger()
+    assert asked == []
     with qtbot.waitSignal(window.engine.export_finished, timeout=30000) as done:
         go_on.set()
     assert done.args[0].message == str(first) and first.is_file() and not second.exists()
     assert window.messages.count("An export is already running") == 1
-    assert window.export_progress.dialog is None
+    assert window.export_progress.dialogs == {} and _export_controls(window) == [True] * 5
+    menu_action(window, "Export manifold image...").trigger()
+    assert asked == ["Export manifold image"]
+
+
+def test_an_export_taken_as_the_one_before_ends_has_its_own_dialog(window, qtbot, tmp_path,
+                                                                   monkeypatch):
+    """A second export asked for while the first's dialog is up, and reached by the engine only
+    once the first has ended, is written: its own dialog (with Cancel) follows it to its end;
+    the first's end closes only the first's."""
+    from studio.engine import export, service
+    from studio.engine import requests as rq
+
+    _, go_on = held(monkeypatch, export, "save_png")  # the first is written once go_on is set
+    # the engine busy with a request asked for before the second
+    saving, hold = held(monkeypatch, service, "save_model")
+    first, second = tmp_path / "first.png", tmp_path / "second.png"
+    ends = []
+    window.engine.export_finished.connect(ends.append)
+    try:
+        first_id = window.export_manifold(str(first), 3)
+        qtbot.waitUntil(lambda: window.engine.exporting, timeout=30000)  # the first is written
+        window.engine.submit(rq.SaveModel(str(tmp_path / "model.pt")))
+        assert saving.wait(10)
+        second_id = window.export_manifold(str(second), 3)
+        dialogs = window.export_progress.dialogs
+        assert list(dialogs) == [first_id, second_id]
+        second_dialog = dialogs[second_id]
+        go_on.set()  # the first ends before the engine reaches the second
+        qtbot.waitUntil(lambda: bool(ends), timeout=30000)
+        assert ends[0].id == first_id and first.is_file()
+        assert list(dialogs) == [second_id] and dialogs[second_id] is second_dialog
+        assert _export_controls(window) == [False] * 5
+        qtbot.waitUntil(lambda: not window.engine.exporting, timeout=5000)
+        hold.set()
+        qtbot.waitUntil(lambda: len(ends) == 2, timeout=30000)
+        assert (ends[1].id, ends[1].outcome, ends[1].message) == (second_id, rq.ExportOutcome.DONE,
+                                                                  str(second))
+        assert second.is_file() and dialogs == {} and _export_controls(window) == [True] * 5
+    finally:  # (a failed check leaves no thread waiting)
+        go_on.set()
+        hold.set()
+    assert "An export is already running" not in window.messages
 
 
 def test_the_mosaic_tiles_the_view_and_follows_it(window, qtbot):
