@@ -32,6 +32,7 @@ from studio.engine.fields import (
     vector,
 )
 from studio.engine.files import atomic_path
+from studio.engine.maps import Axes, MapKind
 
 MAX_LATENT = settings.BUILD["latent_dim"].hi  # as for model files
 
@@ -277,15 +278,15 @@ def _check_kept(kept: dict) -> None:
         table(k, "kept face")
 
 
+# the map's axes as a session holds them (maps.Axes.to_json): a map's name or two latent dims
+AXES_WORDS = ", ".join(f'"{k.value}"' for k in MapKind if k is not MapKind.DIMS) + \
+    " or two latent dims"
+
+
 def _check_view(view: dict) -> None:
     """The map's axes and the region in view."""
-    axes = view.get("axes")
-    if axes is not None and axes not in ("atlas", "pca", "latent"):
-        pair = listed(axes, "view.axes", 2)
-        if len(pair) != 2:
-            raise SchemaError('view.axes must be "atlas", "pca", "latent" or two latent dims')
-        for j, v in enumerate(pair):
-            _int(v, f"view.axes[{j}]", 0, MAX_LATENT - 1)
+    if view.get("axes") is not None:
+        _check_axes(view["axes"])
     for k in ("x", "y"):
         if view.get(k) is not None:
             lo, hi = vector(view[k], f"view.{k}", 2, 2)
@@ -297,6 +298,24 @@ def _check_view(view: dict) -> None:
         for i, xy in enumerate(listed(places.get("at", []), "view.atlas_places.at", MAX_KEYFRAMES)):
             if xy is not None:
                 vector(xy, f"view.atlas_places.at[{i}]", 2, 2)
+
+
+def _check_axes(axes) -> None:
+    """Axes that maps.Axes reads (Axes.from_json: the one check of their form), two latent dims
+    within a model's size; where they are not, the part that is wrong named."""
+    try:
+        read = Axes.from_json(axes)
+    except ValueError:
+        read = None
+    if read is not None and read.kind is not MapKind.DIMS:
+        return
+    pair = listed(axes, "view.axes", 2)
+    if len(pair) != 2:
+        raise SchemaError(f"view.axes must be {AXES_WORDS}")
+    for j, v in enumerate(pair):
+        _int(v, f"view.axes[{j}]", 0, MAX_LATENT - 1)
+    if read is None:  # what the parts above let through and Axes does not read
+        raise SchemaError(f"view.axes must be {AXES_WORDS}")
 
 
 def _check_settings(settings: dict) -> None:

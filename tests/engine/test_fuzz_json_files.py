@@ -189,3 +189,27 @@ def test_a_cache_array_swapped_beside_a_good_index_is_refused(cached_folder):
             stream.FolderFaces(folder, 16, 1, framing="none", cache=cache).cached()
     finally:
         faces.write_bytes(keep)
+
+
+def test_a_sessions_axes_are_those_the_map_offers_and_others_are_named(tmp_path):
+    """Every axes the map's box offers loads from a session as the same Axes; a value that is
+    no axes is refused in one line naming what is wrong with it."""
+    from studio.engine.maps import Axes, offered
+
+    p = tmp_path / "s.json"
+    for axes in offered(8, has_atlas=True) + offered(2, has_atlas=False):
+        d = _session(tmp_path)
+        d["view"]["axes"] = axes.to_json()
+        p.write_text(json.dumps(d))
+        assert Axes.from_json(session.load_session(p).view["axes"]) == axes
+    for axes, words in (("dims", "view.axes must be a list, not str"),
+                        ([0], 'view.axes must be "atlas", "pca", "latent" or two latent dims'),
+                        ([0, 1, 2], "view.axes must hold at most 2 entries"),
+                        ([-1, 0], "view.axes[0] must be between 0 and 4095"),
+                        ([0, True], "view.axes[1] must be a whole number, not bool")):
+        d = _session(tmp_path)
+        d["view"]["axes"] = axes
+        p.write_text(json.dumps(d))
+        with pytest.raises(StudioError) as e:
+            session.load_session(p)
+        assert str(e.value).endswith(words), (axes, str(e.value))
