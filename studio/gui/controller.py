@@ -24,8 +24,8 @@ MOSAIC_WHILE_TRAINING_MS = 10_000  # the mosaic redrawn at most this often while
 
 class Controller:
     def __init__(self, state: StudioState, engine, views, say, status):
-        """views: an object with analyst, blueprint, painter, strip, create (sliders,
-        directions, keyframes) and training; say(text): a message the person must see;
+        """views: an object with analyst, blueprint, painter, strip and create (sliders,
+        directions, keyframes); say(text): a message the person must see;
         status(text): a passing line in the status bar."""
         self.state, self.engine, self.v = state, engine, views
         self.say, self.status = say, status
@@ -72,7 +72,7 @@ class Controller:
         # training moved the faces: redraw them where they are now, keep the person's view
         if not (info.snapshot and v.blueprint.move_points(s.map.projection, info.train_mu)):
             v.blueprint.set_model(s.map.projection, info.train_mu, s.dim,
-                                  atlas=getattr(info, "atlas", None), order=order, axes=s.map.axes)
+                                  atlas=info.atlas, order=order, axes=s.map.axes)
         # new weights paint other faces at the same points; while training, redrawn every few
         # seconds (each redraw is 144 faces decoded on cores training wants)
         self._mosaic_stale(MOSAIC_WHILE_TRAINING_MS if info.snapshot else 0)
