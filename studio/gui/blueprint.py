@@ -159,11 +159,10 @@ class BlueprintRoom(QWidget):
 
     # -- what is drawn ---------------------------------------------------------------------------
     def set_model(self, projection: MapProjection, train_mu: np.ndarray, latent_dim: int,
-                  keep_view: bool = False, atlas=None, order=None,
-                  axes: Axes | None = None) -> None:
-        """A model's map, the axes box on `axes` (where it offers them; else on the PCA plane,
-        or its one entry): `atlas` its face atlas (or None), `order` its dims, the most used
-        first (the axes box offers pairs among the first AXES_DIMS)."""
+                  atlas=None, order=None, axes: Axes | None = None) -> None:
+        """A model's map, the view fitted to its faces, the axes box on `axes` (where it offers
+        them; else on the PCA plane, or its one entry): `atlas` its face atlas (or None), `order`
+        its dims, the most used first (the axes box offers pairs among the first AXES_DIMS)."""
         self.projection = projection
         self.axes.blockSignals(True)
         self.axes.clear()
@@ -177,7 +176,7 @@ class BlueprintRoom(QWidget):
             self.axes.setCurrentIndex(self._offered.index(shown))
         self.axes.blockSignals(False)
         self.axes.setMinimumWidth(self.axes.sizeHint().width())  # never squeezed to "PCA plan"
-        self.set_points(train_mu, keep_view)  # (and the caption)
+        self.set_points(train_mu, keep_view=False)  # (and the caption)
 
     def set_projection(self, projection: MapProjection, train_mu: np.ndarray) -> None:
         self.projection = projection
