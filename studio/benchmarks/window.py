@@ -125,12 +125,14 @@ def bench_window(clicks: int, train_seconds: float, device: str = "cpu", rounds:
     if atlas:
         from studio.engine.jobs import TrainingJob
 
-        engine.job = TrainingJob(TrainRequest(data="builtin", epochs=None, max_seconds=10_000,
-                                              device=device), lambda ev: None).start()
+        # the engine's run, so that a click makes it give way, but heard by nobody
+        training = engine.service.training
+        training.job = TrainingJob(TrainRequest(data="builtin", epochs=None, max_seconds=10_000,
+                                                device=device), lambda ev: None).start()
         wait_until(lambda: engine.job.trainer is not None and engine.job.trainer.step >= 20)
         atlas_busy = click_run(clicks)
         engine.job.stop(timeout=30)
-        engine.job = None
+        training.job = None
         win.blueprint.set_axes_key(Axes.PCA)  # the plane, as the figures below have always been
     idle = click_run(clicks)
 

@@ -1,7 +1,7 @@
 """The engine's long jobs, each on a thread of its own so that painting goes on: training
-(`TrainingJob`: snapshots for the map every few seconds, the face atlas when the run ends) and
-writing an export (`ExportJob`). Qt-free; each reports through an `emit` callback, on its own
-thread, with the typed events of studio.engine.requests.
+(`TrainingJob`: snapshots for the map every few seconds, the face atlas when the run ends; one
+at a time, which `Training` sees to) and writing an export (`ExportJob`). Qt-free; each reports
+through an `emit` callback, on its own thread, with the typed events of studio.engine.requests.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from studio.engine.requests import (
     ExportProgressed,
     ManifoldExport,
     MorphExport,
+    RequestFailed,
     TrainingFailed,
     TrainingFinished,
     TrainingLoading,
@@ -82,6 +83,7 @@ class TrainingJob:
         self._closing = threading.Event()  # the studio is closing: drop what is not done
         self._run_flag = threading.Event()
         self._run_flag.set()
+        self._ended = threading.Event()  # its end told (TrainingFinished or TrainingFailed)
         self._thread = threading.Thread(target=self._main, name="face-studio-training", daemon=True)
         self.trainer = None
         self.threads = _default_threads()
@@ -134,6 +136,17 @@ class TrainingJob:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def on(self) -> bool:
+        """From start until its end is told (TrainingFinished or TrainingFailed), not until
+        its thread has closed its data: a person acting on "Training done" at once is not
+        told to stop training first."""
+        return self.running and not self._ended.is_set()
+
+    def _end(self, event) -> None:
+        self._ended.set()  # first: whoever hears the end finds the run over
+        self._emit(event)
+
     def _main(self) -> None:
         from studio.engine.run import TrainingRun
 
@@ -171,16 +184,16 @@ class TrainingJob:
                     break
             run.autosave()
             stopped = self._stop.is_set()
-            self._emit(TrainingFinished(p, self._with_atlas(self.trainer.model_file()), stopped))
+            self._end(TrainingFinished(p, self._with_atlas(self.trainer.model_file()), stopped))
         except StudioError as e:
             # a run that diverged still holds its last good weights: the window keeps them
             kept = self.trainer.model_file() if self.trainer is not None and self.trainer.step else None
             if run is not None and kept is not None:
                 run.autosave()
-            self._emit(TrainingFailed(str(e), kept))
+            self._end(TrainingFailed(str(e), kept))
         except Exception as e:
             log.exception("training failed")
-            self._emit(TrainingFailed(f"{type(e).__name__}: {e}"))
+            self._end(TrainingFailed(f"{type(e).__name__}: {e}"))
         finally:
             if run is not None:
                 run.close()
@@ -195,6 +208,41 @@ class TrainingJob:
         return with_atlas(mf, threads=max(1, self.threads - 1),
                           say=lambda line: self._emit(TrainingLoading(line)),
                           say_every_s=self.progress_every_s, stop=self._closing.is_set)
+
+
+class Training:
+    """One training run at a time: the engine service holds this, the one place that starts a
+    run and refuses a second while one is on (said as any refusal is, a RequestFailed)."""
+
+    BUSY = "A training run is already running"
+
+    def __init__(self, emit: Callable[[object], None]):
+        self._emit = emit
+        self._lock = threading.Lock()
+        self.job: TrainingJob | None = None  # the newest run, on or over
+
+    @property
+    def on(self) -> bool:
+        """Whether a run is on (TrainingJob.on)."""
+        job = self.job
+        return job is not None and job.on
+
+    def start(self, request: TrainRequest,
+              prepare: Callable[[TrainRequest], TrainRequest | None] | None = None) -> bool:
+        """Start a run of `request`: True if it started. While one is on, nothing is asked or
+        started: False, and the refusal is told. `prepare(request)`, asked only when no run
+        is on, gives the request to run (None: not now; it may ask the person first)."""
+        if not self.on and prepare is not None:
+            request = prepare(request)
+            if request is None:
+                return False
+        with self._lock:
+            started = not self.on
+            if started:
+                self.job = TrainingJob(request, self._emit).start()
+        if not started:
+            self._emit(RequestFailed(self.BUSY, TrainRequest))
+        return started
 
 
 # -- exports on a thread of their own --------------------------------------------------------------

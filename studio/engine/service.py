@@ -8,7 +8,9 @@ dropped, as in napari's slicer and Orange3's ConcurrentWidgetMixin.
 
 Training runs on a thread of its own (`jobs.TrainingJob`), so that painting stays instant while it
 trains: every few seconds the job hands the engine a snapshot of the weights and the new mu of
-the training faces, and the engine paints with those from then on.
+the training faces, and the engine paints with those from then on. The service is the one place
+that refuses a second export (`_export`) or a second training run (`training`, a jobs.Training)
+while one is on.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from studio.engine import keeping, session
 from studio.engine.checkpoint import ModelFile, find_model, load_model_file, save_model
 from studio.engine.errors import StudioError
 from studio.engine.inference import FaceModel
-from studio.engine.jobs import ExportJob
+from studio.engine.jobs import ExportJob, Training
 from studio.engine.keep_job import KeepingJob
 from studio.engine.model_info import Derived, ModelInfo
 from studio.engine.photo import Photo
@@ -86,6 +88,7 @@ class EngineService:
         self._thread = threading.Thread(target=self._run, name="face-studio-engine", daemon=True)
         self.model: FaceModel | None = None
         self.export_job: ExportJob | None = None
+        self.training = Training(emit)  # one run at a time: it starts them (TrainingJob)
         self._cancel_asked: set[int] = set()  # exports cancelled before the engine reached them
         self._keeping: KeepingJob | None = None  # started with the first photo to keep
         self._frames: dict = {}  # framed photos by (path, mtime, size, image size, channels)

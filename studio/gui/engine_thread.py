@@ -9,7 +9,8 @@ request of their type, or than `drop_answers`) are dropped here; what the events
 presenter's business (studio.gui.presenter).
 
 The engine starts on a thread of its own, which imports torch (about 2 s): the window is shown
-first, and requests made before the engine is up wait in a list and go to it in order.
+first, and requests made before the engine is up wait in a list and go to it in order. Training
+is started and refused by the engine service (`EngineService.training`); this only forwards.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ log = logging.getLogger(__name__)
 
 
 class EngineThread(QObject):
-    """Owns the engine service and the training job; one signal per kind of event, carrying
-    the event (a frozen dataclass from studio.engine.requests)."""
+    """Owns the engine service (which owns the training run); one signal per kind of event,
+    carrying the event (a frozen dataclass from studio.engine.requests)."""
 
     model_opened = Signal(object)         # ModelOpened
     model_saved = Signal(object)          # ModelSaved
@@ -63,8 +64,7 @@ class EngineThread(QObject):
         self._early: list = []  # requests made before the engine was up
         self._shutting_down = False
         self.service = None
-        self.job = None
-        self._job_over = False  # the job said it finished (its thread may still be closing)
+        self._up = threading.Event()  # the boot is over (the service up, or failed to start)
         self._signals = {
             rq.ModelOpened: self.model_opened, rq.ModelSaved: self.model_saved,
             rq.FacePainted: self.face_painted, rq.HoverReady: self.hover_ready,
@@ -82,12 +82,15 @@ class EngineThread(QObject):
         self._boot.start()
 
     def _start_engine(self) -> None:
-        from studio.engine.service import EngineService  # imports torch: the slow part
+        try:
+            from studio.engine.service import EngineService  # imports torch: the slow part
 
-        service = EngineService(self._post, device=self.device).start()
-        with self._lock:
-            self.service = service
-            early, self._early = self._early, []
+            service = EngineService(self._post, device=self.device).start()
+            with self._lock:
+                self.service = service
+                early, self._early = self._early, []
+        finally:
+            self._up.set()
         for request in early:
             service.submit(request)
         if self._shutting_down:
@@ -106,8 +109,9 @@ class EngineThread(QObject):
         repainting after new weights arrived."""
         if isinstance(request, rq.INTERACTIVE):
             self._newest[type(request)] = request.id
-            if by_person and self.job is not None:
-                self.job.person_waiting()  # training leaves a core free while a person paints
+            job = self.job
+            if by_person and job is not None:
+                job.person_waiting()  # training leaves a core free while a person paints
         with self._lock:
             if self.service is None:
                 self._early.append(request)
@@ -131,29 +135,36 @@ class EngineThread(QObject):
         return self.submit(rq.UseModel(file, derived))
 
     # -- training --------------------------------------------------------------------------------
+    @property
+    def job(self):
+        """The newest training run (a jobs.TrainingJob, on or over), or None."""
+        service = self.service
+        return service.training.job if service is not None else None
+
     def pause_training(self) -> None:
-        if self.job is not None:
-            self.job.pause()
+        job = self.job
+        if job is not None:
+            job.pause()
 
     def resume_training(self) -> None:
-        if self.job is not None:
-            self.job.resume()
+        job = self.job
+        if job is not None:
+            job.resume()
 
     def stop_training(self) -> None:
         """Stop at the next step; the model so far is kept (TrainingFinished)."""
-        if self.job is not None:
-            self.job.stop()
+        job = self.job
+        if job is not None:
+            job.stop()
 
-    def start_training(self, request: TrainRequest) -> bool:
-        """Start a run. False, and nothing started, while one is on: one run at a time (this
-        is the one place that says no)."""
-        from studio.engine.jobs import TrainingJob
-
-        if self.training:
-            return False
-        self._job_over = False
-        self.job = TrainingJob(request, self._post).start()
-        return True
+    def start_training(self, request: TrainRequest, prepare=None) -> bool:
+        """Ask the engine for a run (jobs.Training.start: `prepare` and what comes back); it
+        refuses one while another is on, and says why (`failed`). Asked before the engine is
+        up, this waits for it (torch being imported, a second or two)."""
+        self._up.wait()
+        if self.service is None:
+            return False  # the engine did not start (its error is in the log)
+        return self.service.training.start(request, prepare)
 
     # -- exports -----------------------------------------------------------------------------
     @property
@@ -168,23 +179,23 @@ class EngineThread(QObject):
 
     @property
     def training(self) -> bool:
-        """Whether a run is on: from Start until its end is told (TrainingFinished or
-        TrainingFailed), not until its thread has closed its data (a person acting on "Training
-        done" at once was told to stop training first)."""
-        return self.job is not None and self.job.running and not self._job_over
+        """Whether a run is on (the engine's word: jobs.TrainingJob.on)."""
+        return self.service is not None and self.service.training.on
 
     @property
     def running(self) -> bool:
         """Whether any thread of the engine is still alive."""
-        return (self._boot.is_alive() or (self.job is not None and self.job.running)
+        job = self.job
+        return (self._boot.is_alive() or (job is not None and job.running)
                 or (self.service is not None and (self.service.running or self.service.exporting)))
 
     def shutdown(self, timeout: float = 2.0) -> bool:
         """Stop training, exports and the engine; True when every thread has ended."""
         self._shutting_down = True
         ok = True
-        if self.job is not None:
-            ok = self.job.stop(timeout=timeout, abandon=True) and ok
+        job = self.job
+        if job is not None:
+            ok = job.stop(timeout=timeout, abandon=True) and ok
         self._boot.join(timeout)
         with self._lock:
             service = self.service
@@ -215,6 +226,4 @@ class EngineThread(QObject):
         kind = rq.answers(event)
         if kind is not None and event.id < self._newest.get(kind, 0):
             return  # a newer request of the same kind is on its way: this one is stale
-        if isinstance(event, (rq.TrainingFinished, rq.TrainingFailed)):
-            self._job_over = True
         self._signals[type(event)].emit(event)

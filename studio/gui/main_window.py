@@ -296,7 +296,7 @@ class MainWindow(QMainWindow):
             # read in the training thread itself (workers=0): no process forked from the window
             request = replace(request, cache=str(self.sessions.cache_for(request)), workers=0)
         if not self.engine.start_training(request):
-            return  # a run is on already (one at a time; its Start button is off meanwhile)
+            return  # refused by the engine, which says why: a run is on already
         # (the run's first news comes through the event loop, after this)
         note = self.state.begin_run(request.name)
         self.training.set_running(True)
