@@ -5,8 +5,9 @@ Everything else is made from these declarations, as pyqtgraph's parameter trees 
 range from a parameter's limits and nanoGPT's configurator makes a flag of every config name:
 the `face-studio train` flags and their help (studio.cli_args), the fields of a training request
 and their checks (studio.engine.requests.TrainRequest), the run's fields and checks
-(studio.engine.train_config.TrainConfig), the model's defaults (studio.engine.model.VAEConfig) and
-the Training panel's boxes (studio.gui.settings_form). Adding a setting is one `Setting(...)` in
+(studio.engine.train_config.TrainConfig), the model's defaults and checks
+(studio.engine.model.VAEConfig) and a model file's bounds (studio.engine.schema), and the Training
+panel's boxes (studio.gui.settings_form). Adding a setting is one `Setting(...)` in
 `declare` below. This module imports nothing of the project.
 
 Unset and 0. A setting whose default is None, or that has `unset` words, may be left unset: a
