@@ -285,8 +285,22 @@ class MainWindow(QMainWindow):
 
     # -- training ----------------------------------------------------------------------------------
     def start_training(self, request: rq.TrainRequest) -> None:
-        if not self.settle_unsaved("training a new model", lambda: self.start_training(request)):
+        # the engine first: while a run is on it refuses (and says why) before the unsaved
+        # model is asked about, so that a Discard never drops the running run's recovery copy
+        if not self.engine.start_training(request, prepare=self._prepare_run):
             return
+        # (the run's first news comes through the event loop, after this)
+        note = self.state.begin_run(request.name)
+        self.training.set_running(True)
+        if note:  # beside the panel's buttons and in the status bar: never a box over Stop
+            self.training.show_notice(note)
+            self.status(note, 15000)
+
+    def _prepare_run(self, request: rq.TrainRequest) -> rq.TrainRequest | None:
+        """The run as the window starts it, once the engine takes one: the unsaved model
+        settled first (None: not now; after a Save, Start is asked again once it is saved)."""
+        if not self.settle_unsaved("training a new model", lambda: self.start_training(request)):
+            return None
         from dataclasses import replace
 
         # the recovery copy is the run's autosave, every minute and at the end
@@ -295,14 +309,7 @@ class MainWindow(QMainWindow):
         if request.stream and request.cache is None and request.data != "builtin":
             # read in the training thread itself (workers=0): no process forked from the window
             request = replace(request, cache=str(self.sessions.cache_for(request)), workers=0)
-        if not self.engine.start_training(request):
-            return  # refused by the engine, which says why: a run is on already
-        # (the run's first news comes through the event loop, after this)
-        note = self.state.begin_run(request.name)
-        self.training.set_running(True)
-        if note:  # beside the panel's buttons and in the status bar: never a box over Stop
-            self.training.show_notice(note)
-            self.status(note, 15000)
+        return request
 
     def _on_pause(self) -> None:
         if self.engine.job is not None:

@@ -288,3 +288,30 @@ def test_a_finished_run_is_over_at_once_though_its_thread_still_closes(window, q
                           check_params_cb=lambda ev: ev.info.config.latent_dim == 2):
         menu_action(window, "2 faces-lfw-2d").trigger()
     assert not any("Stop training" in m for m in window.messages)
+
+
+def test_start_with_a_run_on_is_refused_before_the_unsaved_model_is_asked_about(window, qtbot):
+    """Start asked for while a run is on: the engine refuses it, and the window says so once,
+    before asking about the unsaved model (the run's own), so that nothing is discarded: the
+    run's recovery copy stays and the run goes on. With no run on, Start asks first."""
+    from pathlib import Path
+
+    asked, answer = [], ["discard"]
+    window.ask_unsaved = lambda doing: asked.append(doing) or answer[0]
+    train_small(window, qtbot)  # a run on, its model not saved
+    recovery = Path(window.sessions.recovery_path())
+    recovery.write_bytes(b"the run's recovery copy")  # (written every minute: here at once)
+    run, refusal = window.engine.job, "A training run is already running"
+    window.start_training(window.training.request())
+    qtbot.waitUntil(lambda: refusal in window.messages, timeout=5000)
+    assert asked == [] and window.messages.count(refusal) == 1
+    assert recovery.read_bytes() == b"the run's recovery copy"
+    assert window.engine.job is run and window.engine.training
+    assert not window.training.start.isEnabled()  # the running run's panel, as it was
+    with qtbot.waitSignal(window.engine.training_finished, timeout=30000):
+        window.training.stop.click()
+    answer[0] = "cancel"
+    window.start_training(window.training.request())
+    assert asked == ["training a new model"] and not window.engine.training
+    assert window.messages.count(refusal) == 1
+    answer[0] = "discard"  # (the window closes after the test)
