@@ -109,7 +109,8 @@ def test_the_panels_words_on_how_long_match_the_run(qtbot, capsys):
     assert settings.ZERO_EPOCHS in " ".join(capsys.readouterr().out.split())
 
 
-def test_a_failed_run_that_trained_opens_its_last_good_weights_and_says_why(window, qtbot):
+def test_a_failed_run_that_trained_opens_its_last_good_weights_and_says_why(window, qtbot,
+                                                                            monkeypatch):
     """The engine's news of a failed run (as the training thread sends it): the run's last good
     weights become the open model, the failure is said in a box, and the panel is ready again;
     a run that failed before training at all leaves the open model as it was."""
@@ -121,16 +122,24 @@ def test_a_failed_run_that_trained_opens_its_last_good_weights_and_says_why(wind
 
     shipped = load_model_file(next(p for p in shipped_models() if "2d" in p.name))
     good = replace(shipped, meta={**shipped.meta, "path": None})  # a run's: no file yet
+    used, use_model = [], window.engine.use_model  # the models the window asks the engine for
+
+    def use(file, *rest):
+        used.append(file)
+        return use_model(file, *rest)
+
+    monkeypatch.setattr(window.engine, "use_model", use)
     window.training.set_running(True)
     with qtbot.waitSignal(window.engine.model_opened, timeout=20000):
         window.engine.training_failed.emit(TrainingFailed("the loss was not finite", good))
+        assert used == [good]  # asked for as the news is heard, not later
     qtbot.waitUntil(lambda: window.state.info.config.latent_dim == 2, timeout=5000)
     assert not window.state.saved and window.messages.count("the loss was not finite") == 1
     assert window.training.start.isEnabled()
     assert "Training failed: the loss was not finite" in window.training.status.text()
     window.engine.training_failed.emit(TrainingFailed("no faces in the folder"))
     assert window.messages[-1] == "no faces in the folder"
-    qtbot.wait(200)  # (a model asked for would come by now: the first came within this)
+    assert used == [good]  # no model asked for (it would have been, as above, by now)
     assert window.state.info.config.latent_dim == 2
 
 
