@@ -33,11 +33,6 @@ class ExportProgress:
         self._parent, self._cancel, self._exporting = parent, cancel, exporting
         self.dialogs: dict[int, QProgressDialog] = {}  # by the request id of the export
 
-    @property
-    def exporting(self) -> bool:
-        """Whether an export asked for here has not ended yet."""
-        return bool(self.dialogs)
-
     def follow(self, export_id: int, path: str) -> None:
         """An export asked for (request `export_id`): its progress shown, with Cancel."""
         dlg = QProgressDialog(f"Writing {Path(path).name}...", "Cancel", 0, 100, self._parent)
